@@ -1,0 +1,87 @@
+/**
+ * Configuration schema (TypeBox = JSON Schema). Defaults are filled in, unknown keys are errors,
+ * the result is validated once at start-up and frozen. Destination options are validated by the
+ * destination kind's own schema (see gateway/config/load.ts), so each kind owns its keys.
+ */
+import { Type, type Static } from '@sinclair/typebox';
+
+const Port = Type.Integer({ minimum: 0, maximum: 65535 });
+const Cidr = Type.String({ minLength: 1, description: 'CIDR (10.0.0.0/8, 2001:db8::/32) or a single address' });
+export const FormatterSchema = Type.Union([Type.Literal('base64'), Type.Literal('hex'), Type.Literal('utf8'), Type.Literal('ascii')]);
+
+export const BatchSchema = Type.Object({
+  maxPackets: Type.Integer({ minimum: 1, default: 100 }),
+  maxBytes: Type.Integer({ minimum: 1, default: 1_048_576 }),
+  lingerMs: Type.Integer({ minimum: 0, default: 5 }),
+}, { additionalProperties: false, default: {} });
+
+export const RetrySchema = Type.Object({
+  maxAttempts: Type.Integer({ minimum: 1, default: 5, description: 'attempts in all, including the first' }),
+  baseDelayMs: Type.Integer({ minimum: 1, default: 50 }),
+  maxDelayMs: Type.Integer({ minimum: 1, default: 5_000 }),
+}, { additionalProperties: false, default: {} });
+
+export const DeadLetterSchema = Type.Union([
+  Type.Object({ file: Type.String({ minLength: 1 }) }, { additionalProperties: false }),
+  Type.Object({ sqsQueueUrl: Type.String({ minLength: 1 }), region: Type.Optional(Type.String()), endpoint: Type.Optional(Type.String()) }, { additionalProperties: false }),
+]);
+
+/** Keys every destination has, whatever its type. */
+export const CommonDestinationSchema = Type.Object({
+  name: Type.Optional(Type.String({ minLength: 1, pattern: '^[A-Za-z0-9_.-]+$' })),
+  type: Type.String({ minLength: 1 }),
+  batch: BatchSchema,
+  queue: Type.Object({ maxPackets: Type.Integer({ minimum: 1, default: 10_000 }) }, { additionalProperties: false, default: {} }),
+  inFlight: Type.Integer({ minimum: 1, default: 4, description: 'batches being sent at once' }),
+  retry: RetrySchema,
+  deadLetter: Type.Optional(DeadLetterSchema),
+});
+export const COMMON_DESTINATION_KEYS = Object.keys(CommonDestinationSchema.properties);
+
+export const ListenerSchema = Type.Object({
+  name: Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9_.-]+$' }),
+  host: Type.String({ default: '127.0.0.1', description: 'address to bind: 0.0.0.0, ::, 127.0.0.1, …' }),
+  port: Port,
+  formatter: Type.Optional(FormatterSchema),
+  receiveBufferBytes: Type.Optional(Type.Integer({ minimum: 4096 })),
+  sendBufferBytes: Type.Optional(Type.Integer({ minimum: 4096 })),
+  maxDatagramBytes: Type.Integer({ minimum: 1, maximum: 65_507, default: 65_507 }),
+  allow: Type.Optional(Type.Array(Cidr)),
+  deny: Type.Optional(Type.Array(Cidr)),
+  destinations: Type.Array(Type.Object({}, { additionalProperties: true }), { minItems: 1 }),
+}, { additionalProperties: false });
+
+export const EgressSchema = Type.Object({
+  /** Networks out-of-band sends may reach, in addition to recently seen clients. */
+  allow: Type.Array(Cidr, { default: [] }),
+  /** A client seen on a listener within this window may receive out-of-band packets from it. 0 disables. */
+  recentClientSeconds: Type.Integer({ minimum: 0, default: 3600 }),
+  /** Most recent clients remembered per listener. */
+  maxRecentClients: Type.Integer({ minimum: 1, default: 100_000 }),
+}, { additionalProperties: false, default: {} });
+
+export const ConfigSchema = Type.Object({
+  secret: Type.Optional(Type.String({ minLength: 16, description: 'tag signing secret; generated if absent' })),
+  previousSecrets: Type.Array(Type.String({ minLength: 16 }), { default: [] }),
+  replyWindowSeconds: Type.Integer({ minimum: 1, default: 60 }),
+  formatter: Type.Optional(FormatterSchema),
+  shutdownDeadlineMs: Type.Integer({ minimum: 0, default: 10_000 }),
+  log: Type.Object({
+    level: Type.Union(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)), { default: 'info' }),
+  }, { additionalProperties: false, default: {} }),
+  admin: Type.Object({
+    enabled: Type.Boolean({ default: true }),
+    host: Type.String({ default: '127.0.0.1' }),
+    port: Type.Integer({ minimum: 0, maximum: 65535, default: 9555 }),
+    token: Type.Optional(Type.String({ minLength: 8, description: 'bearer token for POST /v1/send; sends are refused without one' })),
+  }, { additionalProperties: false, default: {} }),
+  egress: EgressSchema,
+  listeners: Type.Array(ListenerSchema, { minItems: 1 }),
+  packetSources: Type.Array(Type.Object({}, { additionalProperties: true }), { default: [] }),
+}, { additionalProperties: false });
+
+export type GatewayConfig = Static<typeof ConfigSchema>;
+export type ListenerConfig = Static<typeof ListenerSchema>;
+export type CommonDestinationConfig = Static<typeof CommonDestinationSchema> & { name: string };
+/** A destination entry after validation: common keys plus the kind's options. */
+export type DestinationConfig = CommonDestinationConfig & { options: Record<string, unknown> };

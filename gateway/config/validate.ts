@@ -1,0 +1,44 @@
+/** Schema validation that fills defaults, refuses unknown keys and lists every problem by its path. */
+import type { TSchema, Static } from '@sinclair/typebox';
+import { TypeCompiler, type TypeCheck } from '@sinclair/typebox/compiler';
+import { Value, ValueErrorType } from '@sinclair/typebox/value';
+import type { ConfigProblem } from '../errors.js';
+
+const compiled = new WeakMap<TSchema, TypeCheck<TSchema>>();
+
+function checker(schema: TSchema): TypeCheck<TSchema> {
+  let c = compiled.get(schema);
+  if (!c) { c = TypeCompiler.Compile(schema); compiled.set(schema, c); }
+  return c;
+}
+
+/** Returns the value with defaults applied, or the list of problems (paths prefixed with `at`). */
+export function validate<S extends TSchema>(schema: S, input: unknown, at = ''): { value: Static<S> } | { problems: ConfigProblem[] } {
+  const value = Value.Default(schema, Value.Clone(input));
+  const c = checker(schema);
+  if (c.Check(value)) return { value: value as Static<S> };
+  const problems: ConfigProblem[] = [];
+  const seen = new Set<string>();
+  for (const e of c.Errors(value)) {
+    const path = at + e.path;
+    const message = describe(e.type, e.message, e.value, e.schema);
+    const key = `${path} ${message}`;
+    // Union members each report; keep one line per path for readability.
+    if (seen.has(key) || (e.type === ValueErrorType.Union && problems.some((p) => p.path === path))) continue;
+    seen.add(key);
+    problems.push({ path, message });
+  }
+  return { problems: collapse(problems) };
+}
+
+function describe(type: ValueErrorType, message: string, value: unknown, schema: TSchema): string {
+  if (type === ValueErrorType.ObjectAdditionalProperties) return 'unknown key: remove it or check its spelling';
+  if (type === ValueErrorType.ObjectRequiredProperty) return 'is required';
+  const hint = schema.description ? ` (${schema.description})` : '';
+  return `${message}${value === undefined ? '' : `, got ${JSON.stringify(value)}`}${hint}`;
+}
+
+/** An unknown key is reported by TypeBox at the key's own path: keep that, drop duplicates of it. */
+function collapse(problems: ConfigProblem[]): ConfigProblem[] {
+  return problems.filter((p, i) => problems.findIndex((q) => q.path === p.path && q.message === p.message) === i);
+}

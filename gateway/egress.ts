@@ -1,0 +1,108 @@
+/**
+ * Egress: the only way packets leave toward clients. Replies are checked against their tag,
+ * out-of-band packets against the address policy; both leave from the listener's own socket so
+ * NATs and firewalls accept them.
+ */
+import type { Logger } from 'pino';
+import type { ClientSender } from './destination.js';
+import type { Endpoint, Formatter } from './packet.js';
+import type { TagCodec } from './tag.js';
+import type { Metrics } from './metrics.js';
+import type { OutOfBandPacket } from './egress-message.js';
+import type { RecentClients } from './recent-clients.js';
+import { createCidrMatcher } from './cidr.js';
+
+export type EgressRefusal =
+  | 'tag-malformed' | 'tag-forged' | 'tag-expired'
+  | 'unknown-listener' | 'address-refused' | 'expired' | 'family-mismatch';
+
+export type EgressResult = { ok: true } | { ok: false; reason: EgressRefusal };
+
+/** What the egress needs of a listener. */
+export interface EgressPort {
+  readonly name: string;
+  readonly formatter: Formatter;
+  readonly recentClients: RecentClients;
+  /** IPv4 or IPv6 socket: a client of the other family cannot be reached from it. */
+  readonly family: 4 | 6;
+  send(remote: Endpoint, data: Buffer): void;
+}
+
+export interface EgressOptions {
+  readonly codec: TagCodec;
+  readonly metrics: Metrics;
+  readonly logger: Logger;
+  /** Networks out-of-band sends may reach besides recently seen clients. */
+  readonly allow: readonly string[];
+  readonly now?: () => number;
+}
+
+const OK: EgressResult = Object.freeze({ ok: true });
+
+export class Egress implements ClientSender {
+  private readonly ports = new Map<string, EgressPort>();
+  private readonly allowed: (address: string) => boolean;
+  private readonly now: () => number;
+
+  constructor(private readonly opts: EgressOptions) {
+    this.allowed = createCidrMatcher(opts.allow);
+    this.now = opts.now ?? Date.now;
+  }
+
+  attach(port: EgressPort): void { this.ports.set(port.name, port); }
+  detach(name: string): void { this.ports.delete(name); }
+  listeners(): string[] { return [...this.ports.keys()]; }
+  formatterOf(listener: string): Formatter | undefined { return this.ports.get(listener)?.formatter; }
+
+  /** Formatter of the listener a tag names (for decoding reply Data); undefined for a bad tag. */
+  readonly formatterOfTag = (tag: string): Formatter | undefined => {
+    const t = this.opts.codec.decode(tag);
+    return t.ok ? this.formatterOf(t.claims.listener) : undefined;
+  };
+
+  /** A reply addressed by tag (from a destination result, or an async reply from outside). */
+  reply(tag: string, data: Buffer, path = 'reply'): EgressResult {
+    const t = this.opts.codec.decode(tag);
+    if (!t.ok) return this.refuse(path, `tag-${t.reason}`);
+    const port = this.ports.get(t.claims.listener);
+    if (!port) return this.refuse(path, 'unknown-listener');
+    this.emit(port, t.claims.remote, data, path);
+    return OK;
+  }
+
+  replyByTag(tag: string, data: Buffer): boolean { return this.reply(tag, data).ok; }
+
+  /** Trusted: the gateway has a flow with this client (udp proxy session). */
+  sendToClient(listener: string, remote: Endpoint, data: Buffer): void {
+    const port = this.ports.get(listener);
+    if (port) this.emit(port, remote, data, 'proxy');
+    else this.refuse('proxy', 'unknown-listener');
+  }
+
+  /** An out-of-band packet: checked against expiry and the address policy. */
+  sendOutOfBand(p: OutOfBandPacket, defaultListener: string): EgressResult {
+    const port = this.ports.get(p.listener ?? defaultListener);
+    if (!port) return this.refuse('out_of_band', 'unknown-listener');
+    const now = this.now();
+    if (p.expiresAt !== undefined && p.expiresAt < now) return this.refuse('out_of_band', 'expired');
+    if (!port.recentClients.has(p.remote.address, now) && !this.allowed(p.remote.address)) {
+      this.opts.logger.warn({ listener: port.name, reason: 'address-refused' }, 'out-of-band send refused by the egress policy');
+      return this.refuse('out_of_band', 'address-refused');
+    }
+    const v6 = p.remote.address.includes(':');
+    if (v6 && port.family === 4) return this.refuse('out_of_band', 'family-mismatch');
+    this.emit(port, p.remote, p.data, 'out_of_band');
+    return OK;
+  }
+
+  private emit(port: EgressPort, remote: Endpoint, data: Buffer, path: string): void {
+    port.send(remote, data);
+    this.opts.metrics.packetsOut.inc({ listener: port.name, path });
+    this.opts.metrics.bytesOut.inc({ listener: port.name }, data.length);
+  }
+
+  private refuse(path: string, reason: EgressRefusal): EgressResult {
+    this.opts.metrics.egressRefused.inc({ path, reason });
+    return { ok: false, reason };
+  }
+}

@@ -1,0 +1,36 @@
+/**
+ * Prometheus metrics (prom-client), prefix udpgw_, counters end in _total, no client addresses in labels.
+ * One Metrics object per gateway, with its own registry (so tests can run several gateways).
+ */
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+export class Metrics {
+  readonly registry = new Registry();
+  private readonly c = <L extends string>(name: string, help: string, labelNames: L[]) =>
+    new Counter<L>({ name: `udpgw_${name}`, help, labelNames, registers: [this.registry] });
+
+  readonly packetsIn = this.c('packets_received_total', 'Datagrams received, per listener.', ['listener']);
+  readonly bytesIn = this.c('bytes_received_total', 'Payload bytes received, per listener.', ['listener']);
+  readonly packetsOut = this.c('packets_sent_total', 'Datagrams sent to clients, per listener and path (reply, proxy, out_of_band).', ['listener', 'path']);
+  readonly bytesOut = this.c('bytes_sent_total', 'Payload bytes sent to clients, per listener.', ['listener']);
+  /** Drops, by where (a listener or destination name) and reason. Never thrown, always counted here. */
+  readonly drops = this.c('drops_total', 'Packets dropped, by where (listener or destination) and reason.', ['where', 'reason']);
+  readonly egressRefused = this.c('egress_refused_total', 'Sends toward clients refused, by path and reason (tag forged/expired/malformed, address policy, …).', ['path', 'reason']);
+
+  readonly queued = new Gauge({ name: 'udpgw_destination_queued', help: 'Packets waiting in a destination queue.', labelNames: ['destination'], registers: [this.registry] });
+  readonly inFlight = new Gauge({ name: 'udpgw_destination_in_flight', help: 'Batches being sent by a destination.', labelNames: ['destination'], registers: [this.registry] });
+  readonly batches = this.c('destination_batches_total', 'Batches handed to a destination (attempts included).', ['destination']);
+  readonly delivered = this.c('destination_delivered_total', 'Packets a destination delivered.', ['destination']);
+  readonly failed = this.c('destination_failed_total', 'Packets a destination finally failed to deliver (after retries).', ['destination']);
+  readonly retried = this.c('destination_retried_total', 'Packets resubmitted after a retryable failure.', ['destination']);
+  readonly deadLettered = this.c('destination_dead_lettered_total', 'Packets written to a dead-letter after final failure.', ['destination']);
+  readonly replies = this.c('destination_replies_total', 'Replies a destination returned toward clients.', ['destination']);
+  readonly latency = new Histogram({
+    name: 'udpgw_destination_delivery_seconds', help: 'From receive to delivered, per destination.', labelNames: ['destination'],
+    buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10], registers: [this.registry],
+  });
+
+  constructor(opts: { defaultMetrics?: boolean } = {}) {
+    if (opts.defaultMetrics) collectDefaultMetrics({ register: this.registry, prefix: 'udpgw_' });
+  }
+}

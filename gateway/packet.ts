@@ -1,0 +1,38 @@
+/** The unit that moves through the pipeline: one received datagram plus what the gateway knows of it. */
+
+export type Formatter = 'base64' | 'hex' | 'utf8' | 'ascii';
+export const FORMATTERS: readonly Formatter[] = ['base64', 'hex', 'utf8', 'ascii'];
+
+export interface Endpoint {
+  /** Textual IP address (IPv4 dotted quad or IPv6, no brackets, no zone for globals). */
+  readonly address: string;
+  readonly port: number;
+}
+
+export interface Packet {
+  /** Authenticated, opaque, URL-safe tag (see gateway/tag.ts). */
+  readonly tag: string;
+  /** Name of the listener that received the packet (the event's Local.Domain). */
+  readonly listener: string;
+  readonly remote: Endpoint;
+  /** Address and port the listener is bound to. */
+  readonly local: Endpoint;
+  /** Receive time, ms since the epoch. */
+  readonly receivedAt: number;
+  readonly data: Buffer;
+  /** How Data is encoded in JSON events for this listener. */
+  readonly formatter: Formatter;
+}
+
+/** A datagram as a transport delivers it, before tagging. */
+export interface Datagram {
+  readonly data: Buffer;
+  readonly address: string;
+  readonly port: number;
+}
+
+/** A reply produced by a request/response destination, addressed by tag. */
+export interface Reply {
+  readonly tag: string;
+  readonly data: Buffer;
+}

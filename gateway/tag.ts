@@ -1,0 +1,156 @@
+/**
+ * Tag codec. A tag is stateless and authenticated: any gateway process holding the secret can
+ * route a reply, and nobody without it can forge one that sends traffic to an address of their choosing.
+ *
+ * Layout (then base64url, no padding):
+ *   0      version (1)
+ *   1..6   issuedAt, ms since epoch (48-bit big-endian)
+ *   7..10  per-process counter (uniqueness within a millisecond)
+ *   11     address family: 4 or 6
+ *   ..     address (4 or 16 bytes), port (2 bytes)
+ *   ..     listener name length (1 byte), listener name (utf8, <= 255 bytes)
+ *   last   HMAC-SHA256(secret, everything before), truncated to 12 bytes (96 bits)
+ */
+import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { isIPv4 } from 'node:net';
+import type { Endpoint } from './packet.js';
+
+const VERSION = 1;
+const MAC_BYTES = 12;
+const HEADER = 12;
+
+export interface TagClaims {
+  readonly listener: string;
+  readonly remote: Endpoint;
+  readonly issuedAt: number;
+}
+
+export type TagRefusal = 'malformed' | 'forged' | 'expired';
+export type TagCheck = { ok: true; claims: TagClaims } | { ok: false; reason: TagRefusal };
+
+export interface TagCodecOptions {
+  /** Signing secret (current). */
+  readonly secret: Buffer;
+  /** Older secrets still accepted for verification (rotation). */
+  readonly previousSecrets?: readonly Buffer[];
+  /** How long a tag may be replied to, ms. */
+  readonly replyWindowMs: number;
+  readonly now?: () => number;
+}
+
+export interface TagCodec {
+  encode(listener: string, remote: Endpoint, issuedAt: number): string;
+  decode(tag: string): TagCheck;
+}
+
+export function createTagCodec(opts: TagCodecOptions): TagCodec {
+  const now = opts.now ?? Date.now;
+  const keys = [opts.secret, ...(opts.previousSecrets ?? [])];
+  let counter = randomBytes(4).readUInt32BE(0);
+  const nameCache = new Map<string, Buffer>();
+
+  const mac = (key: Buffer, body: Buffer): Buffer =>
+    createHmac('sha256', key).update(body).digest().subarray(0, MAC_BYTES);
+
+  function encode(listener: string, remote: Endpoint, issuedAt: number): string {
+    let name = nameCache.get(listener);
+    if (!name) {
+      name = Buffer.from(listener, 'utf8');
+      if (name.length > 255) throw new RangeError('listener name longer than 255 bytes');
+      nameCache.set(listener, name);
+    }
+    const v4 = isIPv4(remote.address);
+    const addr = v4 ? ipv4Bytes(remote.address) : ipv6Bytes(remote.address);
+    const body = Buffer.allocUnsafe(HEADER + addr.length + 2 + 1 + name.length);
+    body[0] = VERSION;
+    body.writeUIntBE(issuedAt, 1, 6);
+    counter = (counter + 1) >>> 0;
+    body.writeUInt32BE(counter, 7);
+    body[11] = v4 ? 4 : 6;
+    addr.copy(body, HEADER);
+    let o = HEADER + addr.length;
+    body.writeUInt16BE(remote.port, o); o += 2;
+    body[o++] = name.length;
+    name.copy(body, o);
+    return Buffer.concat([body, mac(keys[0]!, body)]).toString('base64url');
+  }
+
+  function decode(tag: string): TagCheck {
+    if (typeof tag !== 'string' || tag.length > 512 || !/^[A-Za-z0-9_-]+$/.test(tag)) return { ok: false, reason: 'malformed' };
+    const raw = Buffer.from(tag, 'base64url');
+    if (raw.length < HEADER + 4 + 2 + 1 + MAC_BYTES || raw[0] !== VERSION) return { ok: false, reason: 'malformed' };
+    const body = raw.subarray(0, raw.length - MAC_BYTES);
+    const given = raw.subarray(raw.length - MAC_BYTES);
+    if (!keys.some((k) => timingSafeEqual(mac(k, body), given))) return { ok: false, reason: 'forged' };
+    const claims = parseBody(body);
+    if (!claims) return { ok: false, reason: 'malformed' };
+    const age = now() - claims.issuedAt;
+    if (age > opts.replyWindowMs || age < -60_000) return { ok: false, reason: 'expired' };
+    return { ok: true, claims };
+  }
+
+  return { encode, decode };
+}
+
+function parseBody(body: Buffer): TagClaims | undefined {
+  const family = body[11];
+  const alen = family === 4 ? 4 : family === 6 ? 16 : 0;
+  if (alen === 0 || body.length < HEADER + alen + 3) return undefined;
+  const addr = body.subarray(HEADER, HEADER + alen);
+  let o = HEADER + alen;
+  const port = body.readUInt16BE(o); o += 2;
+  const nlen = body[o++]!;
+  if (body.length !== o + nlen) return undefined;
+  return {
+    issuedAt: body.readUIntBE(1, 6),
+    remote: { address: family === 4 ? formatIPv4(addr) : formatIPv6(addr), port },
+    listener: body.subarray(o).toString('utf8'),
+  };
+}
+
+function ipv4Bytes(a: string): Buffer {
+  const b = Buffer.allocUnsafe(4);
+  const parts = a.split('.');
+  for (let i = 0; i < 4; i++) b[i] = Number(parts[i]);
+  return b;
+}
+
+/** IPv6 text to 16 bytes (handles :: and an embedded IPv4 tail). A zone (%eth0) is dropped. */
+export function ipv6Bytes(a: string): Buffer {
+  const text = a.split('%')[0]!;
+  const b = Buffer.alloc(16);
+  let [head, tail] = text.includes('::') ? text.split('::') as [string, string] : [text, undefined];
+  const groups = (s: string | undefined): number[] => {
+    if (!s) return [];
+    const out: number[] = [];
+    for (const g of s.split(':')) {
+      if (g.includes('.')) { const v4 = ipv4Bytes(g); out.push(v4.readUInt16BE(0), v4.readUInt16BE(2)); }
+      else out.push(parseInt(g, 16));
+    }
+    return out;
+  };
+  const h = groups(head), t = groups(tail);
+  const all = tail === undefined ? h : [...h, ...new Array(8 - h.length - t.length).fill(0), ...t];
+  all.forEach((g, i) => b.writeUInt16BE(g & 0xffff, i * 2));
+  return b;
+}
+
+function formatIPv4(b: Buffer): string { return `${b[0]}.${b[1]}.${b[2]}.${b[3]}`; }
+
+function formatIPv6(b: Buffer): string {
+  if (b.readUInt32BE(0) === 0 && b.readUInt32BE(4) === 0 && b.readUInt16BE(8) === 0 && b.readUInt16BE(10) === 0xffff) {
+    return `::ffff:${formatIPv4(b.subarray(12))}`; // IPv4-mapped, as dual-stack sockets report it
+  }
+  const g: string[] = [];
+  for (let i = 0; i < 16; i += 2) g.push(b.readUInt16BE(i).toString(16));
+  // Compress the longest run of zero groups, as RFC 5952 recommends.
+  let best = -1, bestLen = 0;
+  for (let i = 0; i < 8;) {
+    if (g[i] !== '0') { i++; continue; }
+    let j = i; while (j < 8 && g[j] === '0') j++;
+    if (j - i > bestLen && j - i > 1) { best = i; bestLen = j - i; }
+    i = j;
+  }
+  if (best < 0) return g.join(':');
+  return `${g.slice(0, best).join(':')}::${g.slice(best + bestLen).join(':')}`;
+}
