@@ -1,0 +1,80 @@
+/**
+ * Retry as a wrapper around the one Destination interface (not a flag inside each destination):
+ * packets whose outcome is 'retryable' are resubmitted, alone, after a capped exponential backoff
+ * with full jitter, until they are delivered, fail finally, or attempts run out.
+ */
+import type { BatchResult, DeliveryOutcome, Destination } from '../destination.js';
+import type { Packet, Reply } from '../packet.js';
+
+export interface RetryPolicy {
+  readonly maxAttempts: number;
+  readonly baseDelayMs: number;
+  readonly maxDelayMs: number;
+}
+
+/** Full jitter: uniform in [0, min(max, base * 2^attempt)] (attempt counts from 0). */
+export function backoffDelay(policy: RetryPolicy, attempt: number, random: () => number = Math.random): number {
+  const cap = Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** attempt);
+  return Math.floor(random() * cap);
+}
+
+export interface RetryHooks {
+  /** Called with how many packets are about to be resubmitted. */
+  onRetry?(count: number): void;
+  /** Called once per send() call (first attempt and every retry). */
+  onAttempt?(count: number): void;
+  random?: () => number;
+}
+
+/** Send through `dest`; a thrown error is 'retryable' for the whole batch. */
+export async function sendOnce(dest: Destination, batch: readonly Packet[], signal: AbortSignal): Promise<BatchResult> {
+  try {
+    const r = await dest.send(batch, signal);
+    if (r.outcomes.length !== batch.length) {
+      return { outcomes: batch.map(() => ({ status: 'failed', reason: `destination returned ${r.outcomes.length} outcomes for ${batch.length} packets` })), replies: r.replies };
+    }
+    return r;
+  } catch (err) {
+    const reason = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
+    return { outcomes: batch.map(() => ({ status: 'retryable', reason })) };
+  }
+}
+
+export function withRetry(dest: Destination, policy: RetryPolicy, hooks: RetryHooks = {}): Destination {
+  return {
+    ...dest,
+    kind: dest.kind,
+    name: dest.name,
+    send: async (batch, signal) => {
+      const outcomes: DeliveryOutcome[] = new Array(batch.length);
+      const replies: Reply[] = [];
+      let pending = batch.map((_, i) => i);
+      for (let attempt = 0; pending.length > 0; attempt++) {
+        if (attempt > 0) {
+          hooks.onRetry?.(pending.length);
+          const ok = await sleep(backoffDelay(policy, attempt - 1, hooks.random), signal);
+          if (!ok) break; // aborted: the pending packets keep their last (retryable) outcome
+        }
+        hooks.onAttempt?.(pending.length);
+        const r = await sendOnce(dest, pending.map((i) => batch[i]!), signal);
+        if (r.replies) replies.push(...r.replies);
+        const next: number[] = [];
+        r.outcomes.forEach((o, j) => {
+          outcomes[pending[j]!] = o;
+          if (o.status === 'retryable') next.push(pending[j]!);
+        });
+        pending = attempt + 1 < policy.maxAttempts ? next : [];
+      }
+      return { outcomes, replies };
+    },
+  };
+}
+
+function sleep(ms: number, signal: AbortSignal): Promise<boolean> {
+  if (signal.aborted) return Promise.resolve(false);
+  return new Promise((resolve) => {
+    const t = setTimeout(() => { signal.removeEventListener('abort', onAbort); resolve(true); }, ms);
+    const onAbort = () => { clearTimeout(t); resolve(false); };
+    signal.addEventListener('abort', onAbort, { once: true });
+  });
+}

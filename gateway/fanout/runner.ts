@@ -1,0 +1,199 @@
+/**
+ * One destination's lane of the fan-out: bounded queue → batcher (max packets, max bytes, linger)
+ * → in-flight limit → retrying send → replies to egress, final failures to the dead-letter.
+ * Nothing here awaits on the enqueue path: a slow destination fills its own queue and drops, counted.
+ */
+import type { Logger } from 'pino';
+import type { Destination, DestinationLimits } from '../destination.js';
+import type { Packet, Reply } from '../packet.js';
+import type { Metrics } from '../metrics.js';
+import type { CommonDestinationConfig } from '../config/schema.js';
+import type { DeadLetter } from './dead-letter.js';
+import { PacketQueue } from './queue.js';
+import { withRetry } from './retry.js';
+
+export interface RunnerDeps {
+  readonly metrics: Metrics;
+  readonly logger: Logger;
+  /** Where replies go (egress by tag). */
+  readonly onReplies: (replies: readonly Reply[], destination: string) => void;
+  readonly deadLetter?: DeadLetter;
+}
+
+export class DestinationRunner {
+  /** Label for metrics: listener/destination. */
+  readonly id: string;
+  private readonly queue: PacketQueue;
+  private readonly sender: Destination;
+  private readonly maxPackets: number;
+  private readonly maxBytes: number;
+  private readonly limits: DestinationLimits;
+  private readonly abort = new AbortController();
+  private readonly inFlightBatches = new Set<Promise<void>>();
+  private lingerTimer: NodeJS.Timeout | undefined;
+  private immediate: NodeJS.Immediate | undefined;
+  private draining = false;
+  private idleWaiters: (() => void)[] = [];
+  private readonly m;
+
+  constructor(readonly listener: string, readonly destination: Destination, private readonly cfg: CommonDestinationConfig, private readonly deps: RunnerDeps) {
+    this.id = `${listener}/${destination.name}`;
+    this.queue = new PacketQueue(cfg.queue.maxPackets);
+    this.limits = destination.limits ?? {};
+    this.maxPackets = Math.min(cfg.batch.maxPackets, this.limits.maxBatchPackets ?? Infinity);
+    this.maxBytes = Math.min(cfg.batch.maxBytes, this.limits.maxBatchBytes ?? Infinity);
+    const m = deps.metrics, d = { destination: this.id };
+    this.m = {
+      queued: m.queued.labels(d), inFlight: m.inFlight.labels(d), batches: m.batches.labels(d), delivered: m.delivered.labels(d),
+      failed: m.failed.labels(d), retried: m.retried.labels(d), deadLettered: m.deadLettered.labels(d), replies: m.replies.labels(d),
+      latency: m.latency.labels(d), queueFull: m.drops.labels({ where: this.id, reason: 'queue-full' }),
+      oversize: m.drops.labels({ where: this.id, reason: 'oversize' }),
+    };
+    this.sender = withRetry(destination, cfg.retry, {
+      onRetry: (n) => this.m.retried.inc(n),
+      onAttempt: () => this.m.batches.inc(),
+    });
+  }
+
+  get queued(): number { return this.queue.length; }
+  get inFlight(): number { return this.inFlightBatches.size; }
+
+  /** Hot path. Returns false when the packet was dropped (counted). */
+  enqueue(p: Packet): boolean {
+    if (this.draining) return false;
+    if (this.limits.maxPacketBytes !== undefined && this.size(p) > this.limits.maxPacketBytes) {
+      this.m.oversize.inc();
+      return false;
+    }
+    if (!this.queue.push(p)) {
+      this.m.queueFull.inc();
+      return false;
+    }
+    this.schedule();
+    return true;
+  }
+
+  private size(p: Packet): number {
+    return this.limits.packetBytes ? this.limits.packetBytes(p) : p.data.length;
+  }
+
+  private schedule(): void {
+    if (this.inFlightBatches.size >= this.cfg.inFlight) return; // a finishing batch pumps again
+    if (this.queue.length >= this.maxPackets || this.queue.bytes >= this.maxBytes || this.draining) {
+      this.pump();
+    } else if (this.cfg.batch.lingerMs === 0) {
+      this.immediate ??= setImmediate(() => { this.immediate = undefined; this.pump(); });
+    } else {
+      this.lingerTimer ??= setTimeout(() => { this.lingerTimer = undefined; this.pump(); }, this.cfg.batch.lingerMs);
+    }
+  }
+
+  private pump(): void {
+    if (this.lingerTimer) { clearTimeout(this.lingerTimer); this.lingerTimer = undefined; }
+    while (this.queue.length > 0 && this.inFlightBatches.size < this.cfg.inFlight) {
+      const batch = this.takeBatch();
+      const run = this.run(batch).finally(() => {
+        this.inFlightBatches.delete(run);
+        this.m.inFlight.set(this.inFlightBatches.size);
+        if (this.queue.length > 0) this.schedule();
+        else if (this.inFlightBatches.size === 0) this.notifyIdle();
+      });
+      this.inFlightBatches.add(run);
+      this.m.inFlight.set(this.inFlightBatches.size);
+      // Fewer than a full batch left and not draining: let the linger collect more.
+      if (!this.draining && this.queue.length < this.maxPackets && this.queue.bytes < this.maxBytes) break;
+    }
+    this.m.queued.set(this.queue.length);
+    if (this.queue.length > 0 && this.inFlightBatches.size < this.cfg.inFlight) this.schedule();
+  }
+
+  /** Take up to maxPackets / maxBytes (by the destination's own size measure); at least one packet. */
+  private takeBatch(): Packet[] {
+    const batch: Packet[] = [];
+    let bytes = 0;
+    for (let p = this.queue.peek(); p && batch.length < this.maxPackets; p = this.queue.peek()) {
+      const s = this.size(p);
+      if (batch.length > 0 && bytes + s > this.maxBytes) break;
+      batch.push(this.queue.shift()!);
+      bytes += s;
+    }
+    return batch;
+  }
+
+  private async run(batch: Packet[]): Promise<void> {
+    const r = await this.sender.send(batch, this.abort.signal);
+    const now = Date.now();
+    const failedPackets: Packet[] = [];
+    const reasons = new Map<string, number>();
+    r.outcomes.forEach((o, i) => {
+      if (o.status === 'delivered') {
+        this.m.delivered.inc();
+        this.m.latency.observe((now - batch[i]!.receivedAt) / 1000);
+      } else {
+        failedPackets.push(batch[i]!);
+        reasons.set(o.reason, (reasons.get(o.reason) ?? 0) + 1);
+      }
+    });
+    if (r.replies?.length) {
+      this.m.replies.inc(r.replies.length);
+      this.deps.onReplies(r.replies, this.id);
+    }
+    if (failedPackets.length) await this.failFinally(failedPackets, [...reasons].map(([k, n]) => `${k} (x${n})`).join('; '));
+  }
+
+  /** Final failure: one structured delivery-error line, and the dead-letter when configured. */
+  private async failFinally(packets: Packet[], reason: string): Promise<void> {
+    this.m.failed.inc(packets.length);
+    this.deps.logger.error({ destination: this.id, packets: packets.length, reason, deadLetter: !!this.deps.deadLetter }, 'delivery failed');
+    if (!this.deps.deadLetter) return;
+    try {
+      await this.deps.deadLetter.write(packets, reason);
+      this.m.deadLettered.inc(packets.length);
+    } catch (err) {
+      this.deps.logger.error({ destination: this.id, packets: packets.length, err }, 'dead-letter write failed; packets lost');
+      this.deps.metrics.drops.inc({ where: this.id, reason: 'dead-letter-failed' }, packets.length);
+    }
+  }
+
+  private notifyIdle(): void {
+    const w = this.idleWaiters;
+    this.idleWaiters = [];
+    w.forEach((f) => f());
+  }
+
+  /**
+   * Stop accepting, send everything queued (linger ignored) and wait for in-flight batches.
+   * Past `deadlineMs` in-flight sends are aborted and what is still queued is failed finally
+   * (dead-lettered when configured, else logged and counted as 'shutdown' drops).
+   */
+  async drain(deadlineMs: number = Infinity): Promise<void> {
+    this.draining = true;
+    if (this.immediate) { clearImmediate(this.immediate); this.immediate = undefined; }
+    this.pump();
+    const idle = new Promise<void>((resolve) => {
+      if (this.queue.length === 0 && this.inFlightBatches.size === 0) resolve();
+      else this.idleWaiters.push(resolve);
+    });
+    if (deadlineMs === Infinity) return idle;
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = await Promise.race([idle.then(() => false), new Promise<boolean>((r) => { timer = setTimeout(() => r(true), deadlineMs); })]);
+    clearTimeout(timer);
+    if (!timedOut) return;
+    const left = this.queue.takeAll();
+    this.m.queued.set(0);
+    this.abort.abort();
+    if (left.length) {
+      this.deps.metrics.drops.inc({ where: this.id, reason: 'shutdown' }, left.length);
+      await this.failFinally(left, 'shutdown deadline passed before delivery');
+    }
+    await Promise.allSettled([...this.inFlightBatches]);
+  }
+
+  status(): Record<string, unknown> {
+    return {
+      listener: this.listener, name: this.destination.name, kind: this.destination.kind,
+      queued: this.queue.length, queueCapacity: this.queue.capacity, inFlight: this.inFlightBatches.size,
+      ...(this.destination.status ? { details: this.destination.status() } : {}),
+    };
+  }
+}

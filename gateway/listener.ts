@@ -1,0 +1,127 @@
+/**
+ * A listener owns one UDP socket (through a transport), runs the stages over each received batch
+ * (allow/deny, tagging) and hands every packet to each of its destination runners. Never awaits.
+ */
+import type { Logger } from 'pino';
+import { isIPv6 } from 'node:net';
+import type { Datagram, Endpoint, Formatter, Packet } from './packet.js';
+import type { TagCodec } from './tag.js';
+import type { Metrics } from './metrics.js';
+import type { TransportFactory, UdpTransport } from './transport/types.js';
+import type { EgressPort } from './egress.js';
+import type { DestinationRunner } from './fanout/runner.js';
+import type { ResolvedListener } from './config/load.js';
+import { RecentClients } from './recent-clients.js';
+import { createCidrMatcher } from './cidr.js';
+import { GatewayError } from './errors.js';
+
+export interface ListenerDeps {
+  readonly codec: TagCodec;
+  readonly metrics: Metrics;
+  readonly logger: Logger;
+  readonly transport: TransportFactory;
+  readonly formatter: Formatter;
+  readonly recentClientMs: number;
+  readonly maxRecentClients: number;
+  readonly now?: () => number;
+}
+
+/** Stage: a pure check over the client address; returns a drop reason or undefined. */
+export type AddressStage = (address: string) => string | undefined;
+
+export function createAddressStage(allow: readonly string[] | undefined, deny: readonly string[] | undefined): AddressStage {
+  const denied = createCidrMatcher(deny ?? []);
+  const allowed = allow && allow.length ? createCidrMatcher(allow) : undefined;
+  return (address) => (denied(address) ? 'denied' : allowed && !allowed(address) ? 'not-allowed' : undefined);
+}
+
+export class Listener implements EgressPort {
+  readonly name: string;
+  readonly formatter: Formatter;
+  readonly family: 4 | 6;
+  readonly recentClients: RecentClients;
+  private transport: UdpTransport | undefined;
+  private runners: readonly DestinationRunner[] = [];
+  private readonly stage: AddressStage;
+  private readonly now: () => number;
+  private readonly m;
+
+  constructor(readonly cfg: ResolvedListener, private readonly deps: ListenerDeps) {
+    this.name = cfg.name;
+    this.formatter = cfg.formatter ?? deps.formatter;
+    this.family = isIPv6(cfg.host) ? 6 : 4;
+    this.recentClients = new RecentClients(deps.recentClientMs, deps.maxRecentClients);
+    this.stage = createAddressStage(cfg.allow, cfg.deny);
+    this.now = deps.now ?? Date.now;
+    const l = { listener: cfg.name };
+    this.m = {
+      packets: deps.metrics.packetsIn.labels(l), bytes: deps.metrics.bytesIn.labels(l),
+      denied: deps.metrics.drops.labels({ where: cfg.name, reason: 'denied' }),
+      notAllowed: deps.metrics.drops.labels({ where: cfg.name, reason: 'not-allowed' }),
+      noDestination: deps.metrics.drops.labels({ where: cfg.name, reason: 'no-destination-accepted' }),
+    };
+  }
+
+  get local(): Endpoint {
+    if (!this.transport) throw new Error(`listener ${this.name} is not started`);
+    return this.transport.local;
+  }
+
+  get transportKind(): string | undefined { return this.transport?.kind; }
+
+  async start(runners: readonly DestinationRunner[]): Promise<void> {
+    this.runners = runners;
+    try {
+      this.transport = await this.deps.transport.bind({
+        host: this.cfg.host, port: this.cfg.port, maxDatagramBytes: this.cfg.maxDatagramBytes,
+        ...(this.cfg.receiveBufferBytes ? { receiveBufferBytes: this.cfg.receiveBufferBytes } : {}),
+        ...(this.cfg.sendBufferBytes ? { sendBufferBytes: this.cfg.sendBufferBytes } : {}),
+      }, this.onBatch, (err) => this.deps.logger.warn({ err }, 'socket error'));
+    } catch (err) {
+      throw new GatewayError('UGW_ERR_LISTENER_BIND',
+        `listener "${this.name}" cannot bind udp ${this.cfg.host}:${this.cfg.port}: ${(err as Error).message}; choose another port (config listeners[].port or UDPGW_PORT)`, { cause: err });
+    }
+  }
+
+  /** Hot path: one call per received batch. */
+  private readonly onBatch = (batch: Datagram[]): void => {
+    const receivedAt = this.now();
+    const local = this.transport!.local;
+    let bytes = 0, denied = 0, notAllowed = 0;
+    for (const d of batch) {
+      bytes += d.data.length;
+      const drop = this.stage(d.address);
+      if (drop) { if (drop === 'denied') denied++; else notAllowed++; continue; }
+      const remote = { address: d.address, port: d.port };
+      const packet: Packet = {
+        tag: this.deps.codec.encode(this.name, remote, receivedAt),
+        listener: this.name, remote, local, receivedAt, data: d.data, formatter: this.formatter,
+      };
+      this.recentClients.touch(d.address, receivedAt);
+      let accepted = false;
+      for (const r of this.runners) accepted = r.enqueue(packet) || accepted;
+      if (!accepted) this.m.noDestination.inc();
+    }
+    this.m.packets.inc(batch.length);
+    this.m.bytes.inc(bytes);
+    if (denied) this.m.denied.inc(denied);
+    if (notAllowed) this.m.notAllowed.inc(notAllowed);
+  };
+
+  send(remote: Endpoint, data: Buffer): void {
+    this.transport?.send([{ data, address: remote.address, port: remote.port }]);
+  }
+
+  /** Stop reading (drain); sending stays possible for late replies. */
+  pause(): void { this.transport?.pause(); }
+
+  async close(): Promise<void> { await this.transport?.close(); }
+
+  status(): Record<string, unknown> {
+    return {
+      name: this.name, host: this.cfg.host, port: this.transport?.local.port ?? this.cfg.port, transport: this.transport?.kind,
+      formatter: this.formatter, recentClients: this.recentClients.size,
+      destinations: this.runners.map((r) => r.destination.name),
+    };
+  }
+}
