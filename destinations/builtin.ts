@@ -1,8 +1,10 @@
 /** Registers every destination kind shipped with the gateway. Import once at start-up. */
 import { registerDestinationKind } from './index.js';
 import type { DestinationKind } from '../gateway/destination.js';
+import { handlerDestination } from './handler/index.js';
 
 const builtin: DestinationKind[] = [
+  handlerDestination,
 ];
 
 for (const kind of builtin) registerDestinationKind(kind);

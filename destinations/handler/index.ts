@@ -1,0 +1,80 @@
+/**
+ * `handler` destination: runs a Lambda-style handler(event, context) from a local JS or TS module
+ * in a small pool of worker threads. The event is {"Messages":[…]}, the answer {"Replies":[…]}
+ * (gateway/event.ts), the same contract as the hosted Proxylity UDP Gateway, so handlers port unchanged.
+ */
+import { existsSync, statSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { Type } from '@sinclair/typebox';
+import {
+  defineDestinationKind, allOutcomes, delivered, failed, retryable,
+  type BatchResult, type Destination, type DestinationContext,
+} from '../../gateway/destination.js';
+import type { Packet } from '../../gateway/packet.js';
+import { toEvent } from '../../gateway/event.js';
+import { GatewayError } from '../../gateway/errors.js';
+import { HandlerPool } from './pool.js';
+import { repliesFrom, type ReplyStats } from './replies.js';
+
+export const HandlerOptionsSchema = Type.Object({
+  module: Type.String({ minLength: 1, description: 'path of the JS/TS module, relative to the config file' }),
+  export: Type.String({ minLength: 1, default: 'handler' }),
+  workers: Type.Integer({ minimum: 1, maximum: 64, default: 2 }),
+  timeoutMs: Type.Integer({ minimum: 1, default: 5_000 }),
+  maxBatchPackets: Type.Integer({ minimum: 1, default: 100 }),
+  env: Type.Optional(Type.Record(Type.String(), Type.String())),
+}, { additionalProperties: false });
+
+export interface HandlerOptions {
+  readonly module: string;
+  readonly export?: string;
+  readonly workers?: number;
+  readonly timeoutMs?: number;
+  readonly maxBatchPackets?: number;
+  readonly env?: Readonly<Record<string, string>>;
+}
+
+function moduleNotFound(name: string, path: string, baseDir: string): GatewayError {
+  return new GatewayError('UGW_ERR_HANDLER_LOAD',
+    `destination "${name}": handler module ${path} does not exist; ` +
+    `fix "module" in the config (relative paths are resolved against ${baseDir})`);
+}
+
+export async function createHandlerDestination(name: string, options: HandlerOptions, ctx: DestinationContext): Promise<Destination> {
+  const module = resolve(ctx.baseDir, options.module);
+  if (!existsSync(module) || !statSync(module).isFile()) throw moduleNotFound(name, module, ctx.baseDir);
+  const logger = ctx.logger.child({ destination: name, kind: 'handler' });
+  const timeoutMs = options.timeoutMs ?? 5_000;
+  let pool: HandlerPool;
+  try {
+    pool = await HandlerPool.start({
+      module, exportName: options.export ?? 'handler', functionName: name, timeoutMs,
+      workers: options.workers ?? 2, env: options.env, logger,
+    });
+  } catch (err) {
+    throw new GatewayError('UGW_ERR_HANDLER_LOAD',
+      `destination "${name}": cannot load handler module ${module}: ${(err as Error).message}`, { cause: err });
+  }
+  const stats: ReplyStats = { repliesRejected: 0 };
+
+  async function send(batch: readonly Packet[], signal: AbortSignal): Promise<BatchResult> {
+    const r = await pool.invoke(toEvent(batch), signal);
+    if (!r.ok) return { outcomes: allOutcomes(batch.length, r.retry ? retryable(r.reason) : failed(r.reason)) };
+    return { outcomes: allOutcomes(batch.length, delivered), replies: repliesFrom(r.value, batch, stats, logger) };
+  }
+
+  return {
+    kind: 'handler',
+    name,
+    limits: { maxBatchPackets: options.maxBatchPackets ?? 100 },
+    send,
+    close: () => pool.close(),
+    status: () => ({ module, workers: pool.size, busy: pool.busy, waiting: pool.waiting, ...pool.stats, ...stats }),
+  };
+}
+
+export const handlerDestination = defineDestinationKind({
+  type: 'handler',
+  options: HandlerOptionsSchema,
+  create: (name, options, ctx) => createHandlerDestination(name, options, ctx),
+});
