@@ -5,6 +5,7 @@
 import type { TSchema, Static } from '@sinclair/typebox';
 import type { Logger } from 'pino';
 import type { Egress } from '../gateway/egress.js';
+import type { Metrics } from '../gateway/metrics.js';
 
 export interface PacketSource {
   start(): Promise<void>;
@@ -18,6 +19,8 @@ export interface PacketSourceContext {
   /** The listener this source is bound to (packets leave from its socket unless a message names another). */
   readonly listener: string;
   readonly baseDir: string;
+  /** The gateway's metrics registry; a source keeps a private registry when absent. */
+  readonly metrics?: Metrics;
 }
 
 export interface PacketSourceKind<S extends TSchema = TSchema> {
