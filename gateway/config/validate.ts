@@ -23,8 +23,8 @@ export function validate<S extends TSchema>(schema: S, input: unknown, at = ''):
     const path = at + e.path;
     const message = describe(e.type, e.message, e.value, e.schema);
     const key = `${path} ${message}`;
-    // Union members each report; keep one line per path for readability.
-    if (seen.has(key) || (e.type === ValueErrorType.Union && problems.some((p) => p.path === path))) continue;
+    // Union members each report, and a missing key also fails its type: keep one line per path.
+    if (seen.has(key) || problems.some((p) => p.path === path && (e.type === ValueErrorType.Union || p.message === 'is required'))) continue;
     seen.add(key);
     problems.push({ path, message });
   }

@@ -1,0 +1,83 @@
+import { describe, expect, it } from 'vitest';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import '../support/memory-destination.js';
+import { applyEnv, loadConfig, resolveConfig } from '../../gateway/config/load.js';
+import { ConfigError } from '../../gateway/errors.js';
+
+const base = () => ({ listeners: [{ name: 'edge', port: 0, destinations: [{ type: 'memory' }] }] });
+
+function problems(raw: unknown): { path: string; message: string }[] {
+  try { resolveConfig(raw, '/tmp'); } catch (e) { if (e instanceof ConfigError) return [...e.problems]; throw e; }
+  throw new Error('expected a ConfigError');
+}
+
+describe('config schema', () => {
+  it('fills defaults and freezes the result', () => {
+    const c = resolveConfig(base(), '/tmp');
+    expect(c.replyWindowSeconds).toBe(60);
+    expect(c.admin).toEqual({ enabled: true, host: '127.0.0.1', port: 9555 });
+    const d = c.listeners[0]!.destinations[0]!;
+    expect(d).toMatchObject({ name: 'memory', type: 'memory', inFlight: 4, batch: { maxPackets: 100, maxBytes: 1_048_576, lingerMs: 5 }, queue: { maxPackets: 10_000 }, options: { mode: 'record' } });
+    expect(Object.isFrozen(c.listeners[0])).toBe(true);
+  });
+
+  it('lists every problem with its path', () => {
+    const p = problems({
+      replyWindowSeconds: 0, colour: 'blue',
+      listeners: [
+        { name: 'edge', port: 70000, destinations: [{ type: 'memory', mode: 'bogus' }, { type: 'carrier-pigeon' }], allow: ['10.0.0.0/33'] },
+        { name: 'edge', port: 1, destinations: [{ type: 'memory', batch: { maxPackets: 0 }, extra: 1 }] },
+      ],
+    });
+    // Top-level schema errors are reported first and stop deeper checks only where the shape is unknown.
+    expect(p).toEqual(expect.arrayContaining([
+      { path: '/colour', message: 'unknown key: remove it or check its spelling' },
+      expect.objectContaining({ path: '/replyWindowSeconds' }),
+      expect.objectContaining({ path: '/listeners/0/port' }),
+    ]));
+  });
+
+  it('checks destinations against their kind and names the fix', () => {
+    const p = problems({
+      listeners: [
+        { name: 'edge', port: 1, destinations: [{ type: 'memory', mode: 'bogus' }, { type: 'carrier-pigeon' }], allow: ['10.0.0.0/33'] },
+        { name: 'edge', port: 2, destinations: [{ type: 'memory', batch: { maxPackets: 0 } }, { type: 'memory', extra: 1 }] },
+      ],
+    });
+    const paths = p.map((x) => x.path);
+    expect(paths).toEqual(expect.arrayContaining(['/listeners/0/destinations/0/mode', '/listeners/0/destinations/1/type', '/listeners/0/allow/0', '/listeners/1/name', '/listeners/1/destinations/0/batch/maxPackets', '/listeners/1/destinations/1/extra']));
+    expect(p.find((x) => x.path === '/listeners/0/destinations/1/type')!.message).toMatch(/unknown destination type "carrier-pigeon": use one of .*memory/);
+    expect(p.find((x) => x.path === '/listeners/0/allow/0')!.message).toMatch(/invalid prefix length: use 0..32/);
+    expect(p.find((x) => x.path === '/listeners/1/name')!.message).toMatch(/duplicate listener name/);
+    expect(p.find((x) => x.path === '/listeners/1/destinations/1/extra')!.message).toMatch(/unknown key/);
+  });
+
+  it('requires at least one listener', () => {
+    expect(problems({ listeners: [] })).toEqual([expect.objectContaining({ path: '/listeners' })]);
+    expect(problems({})).toEqual([{ path: '/listeners', message: 'is required' }]);
+  });
+
+  it('lets environment variables override the file', () => {
+    const raw = applyEnv(base(), { UDPGW_PORT: '6000', UDPGW_SECRET: '12345', UDPGW_ADMIN_PORT: '9999', UDPGW_CONFIG__listeners__0__destinations__0__mode: 'echo', UDPGW_CONFIG__replyWindowSeconds: '5' });
+    const c = resolveConfig({ ...(raw as object), secret: 'x'.repeat(16) }, '/tmp');
+    expect(c.listeners[0]!.port).toBe(6000);
+    expect(c.admin.port).toBe(9999);
+    expect(c.replyWindowSeconds).toBe(5);
+    expect(c.listeners[0]!.destinations[0]!.options).toEqual({ mode: 'echo', prefix: '' });
+    // A numeric-looking secret stays a string.
+    expect((raw as { secret: unknown }).secret).toBe('12345');
+  });
+
+  it('reads YAML and JSON files and reports unreadable ones', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'udpgw-cfg-'));
+    writeFileSync(join(dir, 'a.yaml'), 'listeners:\n  - name: edge\n    port: 0\n    destinations:\n      - type: memory\n');
+    writeFileSync(join(dir, 'b.json'), JSON.stringify(base()));
+    writeFileSync(join(dir, 'bad.yaml'), 'listeners: [\n');
+    expect(loadConfig({ file: join(dir, 'a.yaml'), env: {} }).baseDir).toBe(dir);
+    expect(loadConfig({ file: join(dir, 'b.json'), env: {} }).listeners[0]!.name).toBe('edge');
+    expect(() => loadConfig({ file: join(dir, 'bad.yaml'), env: {} })).toThrow(/not valid YAML/);
+    expect(() => loadConfig({ file: join(dir, 'missing.yaml'), env: {} })).toThrow(/cannot read/);
+  });
+});
