@@ -1,9 +1,11 @@
 /** Registers every destination kind shipped with the gateway. Import once at start-up. */
 import { registerDestinationKind } from './index.js';
 import type { DestinationKind } from '../gateway/destination.js';
+import { sqsKind } from './sqs/index.js';
 import { handlerDestination } from './handler/index.js';
 
 const builtin: DestinationKind[] = [
+  sqsKind,
   handlerDestination,
 ];
 

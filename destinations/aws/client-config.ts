@@ -1,0 +1,54 @@
+/**
+ * Shared AWS SDK v3 client configuration for every AWS destination.
+ *
+ * - Region and credentials come from the standard AWS chain (env, shared config, SSO, IMDS, …)
+ *   unless `region` is given.
+ * - `endpoint` overrides the service endpoint; without it the SDK honours AWS_ENDPOINT_URL and
+ *   AWS_ENDPOINT_URL_<SERVICE ID> (e.g. AWS_ENDPOINT_URL_SQS, AWS_ENDPOINT_URL_CLOUDWATCH_LOGS).
+ *   The key is left out entirely when not configured, so the environment still applies.
+ * - Transport: HTTP/1.1 with keep-alive through NodeHttpHandler for every client. Some versions of
+ *   the Kinesis client default to HTTP/2 (NodeHttp2Handler); passing our handler forces HTTP/1.1.
+ * - SDK retries are off (maxAttempts 1): the gateway's retry wrapper is the one retry layer, so
+ *   attempts, backoff and dead-lettering are configured and counted in one place.
+ */
+import { Agent as HttpAgent } from 'node:http';
+import { Agent as HttpsAgent } from 'node:https';
+import { NodeHttpHandler } from '@smithy/node-http-handler';
+import { Type } from '@sinclair/typebox';
+
+export interface AwsConnectionOptions {
+  readonly region?: string;
+  readonly endpoint?: string;
+}
+
+/** Options every AWS destination accepts, spread into its TypeBox schema. */
+export const AwsConnectionSchema = {
+  region: Type.Optional(Type.String({ minLength: 1, description: 'AWS region; default from the AWS chain (AWS_REGION, profile)' })),
+  endpoint: Type.Optional(Type.String({ minLength: 1, pattern: '^https?://', description: 'service endpoint URL (e.g. http://127.0.0.1:5000 for moto); default AWS_ENDPOINT_URL[_<SERVICE>] or AWS' })),
+};
+
+export interface AwsClientConfig {
+  region?: string;
+  endpoint?: string;
+  requestHandler: NodeHttpHandler;
+  maxAttempts: number;
+}
+
+/** One keep-alive HTTP/1.1 handler per client. Destroyed with the client (client.destroy()). */
+export function keepAliveHandler(): NodeHttpHandler {
+  // Bounded sockets per client; idle sockets reused (AWS closes idle connections after ~20 s at most).
+  const agentOptions = { keepAlive: true, keepAliveMsecs: 1_000, maxSockets: 64 };
+  return new NodeHttpHandler({
+    httpAgent: new HttpAgent(agentOptions),
+    httpsAgent: new HttpsAgent(agentOptions),
+    connectionTimeout: 5_000,
+    requestTimeout: 30_000,
+  });
+}
+
+export function awsClientConfig(o: AwsConnectionOptions): AwsClientConfig {
+  const cfg: AwsClientConfig = { requestHandler: keepAliveHandler(), maxAttempts: 1 };
+  if (o.region) cfg.region = o.region;
+  if (o.endpoint) cfg.endpoint = o.endpoint;
+  return cfg;
+}

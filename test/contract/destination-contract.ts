@@ -1,0 +1,80 @@
+/**
+ * The shared contract every destination must pass (like aedes' persistence suite). Call it from a
+ * test file with a setup that builds a fresh destination and a way to read back what it delivered:
+ *
+ *   destinationContract('sqs', async () => ({ destination, readBack, broken }));
+ *
+ * setup runs before each test, so each test sees only its own deliveries.
+ */
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { Destination } from '../../gateway/destination.js';
+import { samplePackets, sortedHex } from './packets.js';
+
+export interface ContractFixture {
+  readonly destination: Destination;
+  /** The payload bytes delivered since setup, waiting (bounded) until at least `expected` arrived. */
+  readBack(expected: number): Promise<Buffer[]>;
+  /** A destination of the same kind whose service call fails (missing resource, refused connection). */
+  broken(): Destination | Promise<Destination>;
+  /** Release what setup created (besides the destination, which the suite closes). */
+  teardown?(): Promise<void>;
+}
+
+export function destinationContract(name: string, setup: () => Promise<ContractFixture>): void {
+  describe(`destination contract: ${name}`, () => {
+    let fx: ContractFixture;
+    const extra: Destination[] = [];
+    beforeEach(async () => { fx = await setup(); });
+    afterEach(async () => {
+      await fx.destination.close?.();
+      for (const d of extra.splice(0)) await d.close?.();
+      await fx.teardown?.();
+    });
+
+    it('returns one delivered outcome per packet, in order', async () => {
+      const batch = samplePackets();
+      const r = await fx.destination.send(batch, new AbortController().signal);
+      expect(r.outcomes).toHaveLength(batch.length);
+      expect(r.outcomes.map((o) => o.status)).toEqual(batch.map(() => 'delivered'));
+    });
+
+    it('accepts an empty batch', async () => {
+      const r = await fx.destination.send([], new AbortController().signal);
+      expect(r.outcomes).toEqual([]);
+    });
+
+    it('delivers the payload bytes exactly (read back from the service)', async () => {
+      const batch = samplePackets();
+      await fx.destination.send(batch, new AbortController().signal);
+      const got = await fx.readBack(batch.length);
+      expect(sortedHex(got)).toEqual(sortedHex(batch.map((p) => p.data)));
+    });
+
+    it('close() can be called twice', async () => {
+      await fx.destination.close?.();
+      await expect(fx.destination.close?.()).resolves.toBeUndefined();
+    });
+
+    it('reports a service error as retryable/failed outcomes, never a throw', async () => {
+      const d = await fx.broken();
+      extra.push(d);
+      const batch = samplePackets();
+      const r = await d.send(batch, new AbortController().signal);
+      expect(r.outcomes).toHaveLength(batch.length);
+      for (const o of r.outcomes) {
+        expect(['retryable', 'failed']).toContain(o.status);
+        expect(o.status === 'delivered' ? '' : o.reason).not.toBe('');
+      }
+    });
+  });
+}
+
+/** Poll `read` until it returns at least `expected` items (bounded), then return what it has. */
+export async function pollUntil<T>(read: () => Promise<T[]>, expected: number, tries = 40, delayMs = 100): Promise<T[]> {
+  const all: T[] = [];
+  for (let i = 0; i < tries && all.length < expected; i++) {
+    all.push(...(await read()));
+    if (all.length < expected) await new Promise((r) => setTimeout(r, delayMs));
+  }
+  return all;
+}
