@@ -3,10 +3,12 @@ import { registerDestinationKind } from './index.js';
 import type { DestinationKind } from '../gateway/destination.js';
 import { sqsKind } from './sqs/index.js';
 import { handlerDestination } from './handler/index.js';
+import { fileDestination } from './file/index.js';
 
 const builtin: DestinationKind[] = [
   sqsKind,
   handlerDestination,
+  fileDestination,
 ];
 
 for (const kind of builtin) registerDestinationKind(kind);
