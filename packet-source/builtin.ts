@@ -1,7 +1,9 @@
 /** Registers every packet source kind shipped with the gateway. Import once at start-up. */
 import { registerPacketSourceKind, type PacketSourceKind } from './index.js';
+import { snsHttpKind } from './sns-http.js';
 
 const builtin: PacketSourceKind[] = [
+  snsHttpKind as unknown as PacketSourceKind,
 ];
 
 for (const kind of builtin) registerPacketSourceKind(kind);
