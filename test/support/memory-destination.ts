@@ -11,7 +11,10 @@ export const recorded = new Map<string, Packet[][]>();
 /** Pending stalls: call release(name) to let stalled sends finish. */
 const gates = new Map<string, { promise: Promise<void>; release: () => void }>();
 
-export function release(name: string): void { gates.get(name)?.release(); gates.delete(name); }
+const released = new Set<string>();
+
+/** Let stalled sends of this destination finish, and stop stalling it. */
+export function release(name: string): void { released.add(name); gates.get(name)?.release(); gates.delete(name); }
 
 const Options = Type.Object({
   mode: Type.Union([Type.Literal('record'), Type.Literal('echo'), Type.Literal('stall'), Type.Literal('fail'), Type.Literal('flaky')], { default: 'record' }),
@@ -37,6 +40,7 @@ export const memoryDestination = defineDestinationKind({
           case 'echo':
             return { outcomes: ok, replies: batch.map((p) => ({ tag: p.tag, data: Buffer.concat([Buffer.from('echo:'), p.data]) })) };
           case 'stall': {
+            if (released.has(key)) return { outcomes: ok };
             let g = gates.get(key);
             if (!g) { let release!: () => void; const promise = new Promise<void>((r) => { release = r; }); g = { promise, release }; gates.set(key, g); }
             await Promise.race([g.promise, new Promise((r) => signal.addEventListener('abort', r, { once: true }))]);
