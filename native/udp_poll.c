@@ -1,0 +1,125 @@
+/*
+ * Event-loop side of the addon: a socket driven by a uv_poll_t on the node event loop.
+ * One JS call per recvmmsg batch (onRead), one JS call per send batch (send), no per-packet JS
+ * allocation in here: payloads of a batch are copied into one new Buffer, metadata goes to a
+ * Uint32Array shared with JS at construction.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <node_api.h>
+#include <uv.h>
+
+#include "udp_native.h"
+
+napi_value throw_errno(napi_env env, const char *what, int err) {
+  char msg[256];
+  snprintf(msg, sizeof msg, "%s: %s", what, uv_strerror(-err));
+  napi_throw_error(env, uv_err_name(-err), msg);
+  return NULL;
+}
+
+static void maybe_free(sock *s) {
+  if (s->finalized && !s->handle_open) free(s);
+}
+
+static void on_poll_closed(uv_handle_t *h) {
+  sock *s = h->data;
+  s->handle_open = 0;
+  maybe_free(s);
+}
+
+/* Stops polling and closes the fd; safe from cleanup hooks (no JS calls). */
+void close_native(sock *s) {
+  if (s->closed) return;
+  s->closed = 1;
+  s->reading = 0;
+  s->want_write = 0;
+  if (s->handle_open) uv_close((uv_handle_t *)&s->poll, on_poll_closed); /* stops the poll first */
+  udpn_close(&s->io);
+}
+
+void cleanup_hook(void *arg) { close_native(arg); }
+
+void finalize(napi_env env, void *data, void *hint) {
+  (void)env; (void)hint;
+  sock *s = data;
+  close_native(s);
+  s->finalized = 1;
+  maybe_free(s);
+}
+
+static void poll_cb(uv_poll_t *h, int status, int events);
+
+int update_poll(sock *s) {
+  if (s->closed) return 0;
+  int events = (s->reading ? UV_READABLE : 0) | (s->want_write ? UV_WRITABLE : 0);
+  return events ? uv_poll_start(&s->poll, events, poll_cb) : uv_poll_stop(&s->poll);
+}
+
+static void call_js(sock *s, napi_ref fn_ref, size_t argc, napi_value *argv) {
+  napi_env env = s->env;
+  napi_value fn, self, result;
+  if (napi_get_reference_value(env, fn_ref, &fn) != napi_ok) return;
+  if (napi_get_reference_value(env, s->self, &self) != napi_ok) return;
+  if (napi_make_callback(env, s->async, self, fn, argc, argv, &result) == napi_pending_exception) {
+    napi_value err;
+    napi_get_and_clear_last_exception(env, &err);
+    napi_fatal_exception(env, err); /* same as a throw from an event handler: 'uncaughtException' */
+  }
+}
+
+/* Copies the received payloads into one Buffer, back to back, and hands it to JS. */
+static void deliver(sock *s, int n) {
+  napi_env env = s->env;
+  size_t total = 0;
+  for (int i = 0; i < n; i++) total += s->recv_meta[(size_t)i * UDPN_META_WORDS + UDPN_RECV_LEN];
+  void *dst;
+  napi_value argv[3];
+  if (napi_create_buffer(env, total, &dst, &argv[1]) != napi_ok) return;
+  uint8_t *p = dst;
+  for (int i = 0; i < n; i++) {
+    uint32_t len = s->recv_meta[(size_t)i * UDPN_META_WORDS + UDPN_RECV_LEN];
+    memcpy(p, s->io.recv_iov[i].iov_base, len);
+    p += len;
+  }
+  napi_create_int32(env, n, &argv[0]);
+  napi_create_int32(env, 0, &argv[2]);
+  call_js(s, s->on_read, 3, argv);
+}
+
+static void report_error(sock *s, int err) {
+  napi_value argv[3];
+  napi_create_int32(s->env, 0, &argv[0]);
+  napi_get_undefined(s->env, &argv[1]);
+  napi_create_int32(s->env, err, &argv[2]);
+  call_js(s, s->on_read, 3, argv);
+}
+
+static void on_readable(sock *s) {
+  for (int round = 0; round < MAX_ROUNDS && s->reading && !s->closed; round++) {
+    int n = udpn_recv(&s->io, s->recv_meta);
+    if (n < 0) { report_error(s, -n); return; }
+    if (n == 0) return;
+    deliver(s, n);
+    if ((unsigned)n < s->io.slots) return; /* the queue is drained */
+  }
+}
+
+static void poll_cb(uv_poll_t *h, int status, int events) {
+  sock *s = h->data;
+  if (s->closed) return;
+  napi_handle_scope scope;
+  if (napi_open_handle_scope(s->env, &scope) != napi_ok) return;
+  if (status < 0) report_error(s, -status);
+  else {
+    if (events & UV_READABLE) on_readable(s);
+    if ((events & UV_WRITABLE) && s->want_write && !s->closed) {
+      s->want_write = 0;
+      update_poll(s);
+      call_js(s, s->on_writable, 0, NULL);
+    }
+  }
+  napi_close_handle_scope(s->env, scope);
+}
