@@ -4,11 +4,13 @@ import type { DestinationKind } from '../gateway/destination.js';
 import { sqsKind } from './sqs/index.js';
 import { handlerDestination } from './handler/index.js';
 import { fileDestination } from './file/index.js';
+import { udpDestination } from './udp/index.js';
 
 const builtin: DestinationKind[] = [
   sqsKind,
   handlerDestination,
   fileDestination,
+  udpDestination,
 ];
 
 for (const kind of builtin) registerDestinationKind(kind);

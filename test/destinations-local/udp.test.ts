@@ -1,0 +1,159 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { createSocket, type Socket } from 'node:dgram';
+import { once } from 'node:events';
+import { createUdpDestination, udpDestination, type UdpDestination, type UdpOptions } from '../../destinations/udp/index.js';
+import { GatewayError } from '../../gateway/errors.js';
+import { context, never, packet, RecordingClients, until } from './helpers.js';
+
+interface Seen { data: string; port: number }
+interface EchoBackend { socket: Socket; label: string; port: number; seen: Seen[] }
+
+const sockets: Socket[] = [];
+const open: UdpDestination[] = [];
+
+afterEach(async () => {
+  await Promise.all(open.splice(0).map((d) => d.close?.()));
+  for (const s of sockets.splice(0)) s.close();
+});
+
+/** A real UDP echo backend: answers "<id>:<data>" to whoever sent, and records what it saw. */
+async function echoBackend(id: string, host = '127.0.0.1'): Promise<EchoBackend> {
+  const socket = createSocket(host.includes(':') ? 'udp6' : 'udp4');
+  sockets.push(socket);
+  socket.bind(0, host);
+  await once(socket, 'listening');
+  const seen: Seen[] = [];
+  socket.on('message', (msg, rinfo) => {
+    seen.push({ data: msg.toString(), port: rinfo.port });
+    socket.send(`${id}:${msg.toString()}`, rinfo.port, rinfo.address);
+  });
+  const port = socket.address().port;
+  return { socket, seen, port, label: host.includes(':') ? `[${host}]:${port}` : `${host}:${port}` };
+}
+
+async function proxy(options: UdpOptions, clients = new RecordingClients()): Promise<UdpDestination> {
+  const d = await createUdpDestination('udp1', options, context('/', clients));
+  open.push(d);
+  return d;
+}
+
+const alice = { address: '127.0.0.1', port: 50_001 };
+const bob = { address: '127.0.0.2', port: 50_002 };
+
+describe('udp destination', () => {
+  it('gives two clients their own upstream sessions and relays each its own replies', async () => {
+    const b = await echoBackend('b1');
+    const clients = new RecordingClients();
+    const d = await proxy({ backends: [b.label] }, clients);
+    const r = await d.send([packet('from alice', { remote: alice }), packet('from bob', { remote: bob })], never);
+    expect(r.outcomes).toEqual([{ status: 'delivered' }, { status: 'delivered' }]);
+    await until(() => clients.sent.length === 2);
+    const byText = Object.fromEntries(clients.sent.map((s) => [s.data.toString(), s]));
+    expect(byText['b1:from alice']).toMatchObject({ listener: 'edge', remote: alice });
+    expect(byText['b1:from bob']).toMatchObject({ listener: 'edge', remote: bob });
+    expect(new Set(b.seen.map((s) => s.port)).size).toBe(2);
+    expect(d.status?.()).toMatchObject({ sessions: 2, created: 2, repliesRelayed: 2 });
+  });
+
+  it('keeps a client on its backend (hash), reusing the same upstream socket', async () => {
+    const backends = [await echoBackend('b1'), await echoBackend('b2')];
+    const d = await proxy({ backends: backends.map((b) => b.label) });
+    for (let i = 0; i < 5; i++) await d.send([packet(`m${i}`, { remote: alice })], never);
+    await until(() => backends[0]!.seen.length + backends[1]!.seen.length === 5);
+    const used = backends.filter((b) => b.seen.length > 0);
+    expect(used).toHaveLength(1);
+    expect(new Set(used[0]!.seen.map((s) => s.port)).size).toBe(1);
+    expect(d.backendOf('edge', alice)).toBe(used[0]!.label);
+  });
+
+  it('spreads new sessions round robin and keeps each sticky', async () => {
+    const backends = [await echoBackend('b1'), await echoBackend('b2')];
+    const d = await proxy({ backends: backends.map((b) => b.label), balance: 'round-robin' });
+    await d.send([packet('a1', { remote: alice }), packet('b1', { remote: bob })], never);
+    await d.send([packet('a2', { remote: alice }), packet('b2', { remote: bob })], never);
+    await until(() => backends[0]!.seen.length + backends[1]!.seen.length === 4);
+    expect(backends[0]!.seen.map((s) => s.data)).toEqual(['a1', 'a2']);
+    expect(backends[1]!.seen.map((s) => s.data)).toEqual(['b1', 'b2']);
+  });
+
+  it('closes sessions idle past the timeout; the next packet opens a new one', async () => {
+    const b = await echoBackend('b1');
+    const d = await proxy({ backends: [b.label], idleTimeoutMs: 80 });
+    await d.send([packet('first', { remote: alice })], never);
+    expect(d.status?.()).toMatchObject({ sessions: 1 });
+    await until(() => d.status?.().sessions === 0);
+    expect(d.status?.()).toMatchObject({ expired: 1 });
+    await d.send([packet('second', { remote: alice })], never);
+    await until(() => b.seen.length === 2);
+    expect(b.seen[1]!.port).not.toBe(b.seen[0]!.port);
+  });
+
+  it('evicts the least recently active session at maxSessions', async () => {
+    const b = await echoBackend('b1');
+    const d = await proxy({ backends: [b.label], maxSessions: 2 });
+    await d.send([packet('1', { remote: alice }), packet('2', { remote: bob })], never);
+    await d.send([packet('3', { remote: { address: '127.0.0.3', port: 3 } })], never);
+    expect(d.status?.()).toMatchObject({ sessions: 2, evicted: 1 });
+    expect(d.backendOf('edge', alice)).toBeUndefined();
+    expect(d.backendOf('edge', bob)).toBe(b.label);
+  });
+
+  it('relays nothing when replies is false, and drops datagrams not from the backend', async () => {
+    const b = await echoBackend('b1');
+    const quiet = new RecordingClients();
+    const d = await proxy({ backends: [b.label], replies: false }, quiet);
+    await d.send([packet('x', { remote: alice })], never);
+    await until(() => b.seen.length === 1);
+
+    const clients = new RecordingClients();
+    const d2 = await proxy({ backends: [b.label] }, clients);
+    await d2.send([packet('y', { remote: alice })], never);
+    await until(() => clients.sent.length === 1 && b.seen.length === 2);
+    const stranger = createSocket('udp4');
+    sockets.push(stranger);
+    stranger.send('spoof', b.seen[1]!.port, '127.0.0.1');
+    await until(() => d2.status?.().repliesForeign === 1);
+    expect(clients.sent.map((s) => s.data.toString())).toEqual(['b1:y']);
+    expect(quiet.sent).toEqual([]);
+  });
+
+  it('proxies to an IPv6 backend', async () => {
+    const b = await echoBackend('v6', '::1');
+    const clients = new RecordingClients();
+    const d = await proxy({ backends: [b.label] }, clients);
+    await d.send([packet('six', { remote: alice })], never);
+    await until(() => clients.sent.length === 1);
+    expect(clients.sent[0]!.data.toString()).toBe('v6:six');
+  });
+
+  it('keeps sessions per destination instance (dual-write)', async () => {
+    const [b1, b2] = [await echoBackend('b1'), await echoBackend('b2')];
+    const d1 = await proxy({ backends: [b1.label] }), d2 = await proxy({ backends: [b2.label] });
+    const p = packet('both', { remote: alice });
+    await Promise.all([d1.send([p], never), d2.send([p], never)]);
+    await until(() => b1.seen.length === 1 && b2.seen.length === 1);
+    expect([d1.status?.().sessions, d2.status?.().sessions]).toEqual([1, 1]);
+  });
+
+  it('refuses malformed backends at create time, listing each', async () => {
+    const err = await createUdpDestination('u', { backends: ['nope', '[::1]:99999'] }, context('/')).catch((e: unknown) => e);
+    expect((err as GatewayError).code).toBe('UGW_ERR_DESTINATION_CREATE');
+    expect((err as Error).message).toContain('"nope" must be host:port');
+    expect((err as Error).message).toContain('"[::1]:99999" has a port outside 1-65535');
+  });
+
+  it('reports a socket send error as retryable for that packet only', async () => {
+    const b = await echoBackend('b1');
+    const d = await proxy({ backends: [b.label] });
+    // 65,507 bytes is the largest IPv4 UDP payload; the kernel refuses a larger one (EMSGSIZE).
+    const r = await d.send([packet(Buffer.alloc(70_000), { remote: alice }), packet('fits', { remote: bob })], never);
+    expect(r.outcomes[0]).toMatchObject({ status: 'retryable' });
+    expect((r.outcomes[0] as { reason: string }).reason).toContain('EMSGSIZE');
+    expect(r.outcomes[1]).toEqual({ status: 'delivered' });
+  });
+
+  it('has the documented defaults', () => {
+    const p = udpDestination.options.properties;
+    expect([p.balance.default, p.idleTimeoutMs.default, p.maxSessions.default, p.replies.default]).toEqual(['hash', 60_000, 10_000, true]);
+  });
+});
