@@ -17,7 +17,12 @@ export class Metrics {
   readonly drops = this.c('drops_total', 'Packets dropped, by where (listener or destination) and reason.', ['where', 'reason']);
   readonly egressRefused = this.c('egress_refused_total', 'Sends toward clients refused, by path and reason (tag forged/expired/malformed, address policy, …).', ['path', 'reason']);
 
-  readonly queued = new Gauge({ name: 'udpgw_destination_queued', help: 'Packets waiting in a destination queue.', labelNames: ['destination'], registers: [this.registry] });
+  private readonly gaugeReaders: (() => void)[] = [];
+  /** Gauges read at scrape time (queue depth, in-flight), so the hot path never updates them. */
+  readOnScrape(read: () => void): void { this.gaugeReaders.push(read); }
+  private readonly readGauges = (): void => { for (const r of this.gaugeReaders) r(); };
+
+  readonly queued = new Gauge({ name: 'udpgw_destination_queued', help: 'Packets waiting in a destination queue.', labelNames: ['destination'], registers: [this.registry], collect: () => this.readGauges() });
   readonly inFlight = new Gauge({ name: 'udpgw_destination_in_flight', help: 'Batches being sent by a destination.', labelNames: ['destination'], registers: [this.registry] });
   readonly batches = this.c('destination_batches_total', 'Batches handed to a destination (attempts included).', ['destination']);
   readonly delivered = this.c('destination_delivered_total', 'Packets a destination delivered.', ['destination']);

@@ -49,6 +49,7 @@ export class DestinationRunner {
       latency: m.latency.labels(d), queueFull: m.drops.labels({ where: this.id, reason: 'queue-full' }),
       oversize: m.drops.labels({ where: this.id, reason: 'oversize' }),
     };
+    deps.metrics.readOnScrape(() => { this.m.queued.set(this.queue.length); this.m.inFlight.set(this.inFlightBatches.size); });
     this.sender = withRetry(destination, cfg.retry, {
       onRetry: (n) => this.m.retried.inc(n),
       onAttempt: () => this.m.batches.inc(),
@@ -94,16 +95,13 @@ export class DestinationRunner {
       const batch = this.takeBatch();
       const run = this.run(batch).finally(() => {
         this.inFlightBatches.delete(run);
-        this.m.inFlight.set(this.inFlightBatches.size);
         if (this.queue.length > 0) this.schedule();
         else if (this.inFlightBatches.size === 0) this.notifyIdle();
       });
       this.inFlightBatches.add(run);
-      this.m.inFlight.set(this.inFlightBatches.size);
       // Fewer than a full batch left and not draining: let the linger collect more.
       if (!this.draining && this.queue.length < this.maxPackets && this.queue.bytes < this.maxBytes) break;
     }
-    this.m.queued.set(this.queue.length);
     if (this.queue.length > 0 && this.inFlightBatches.size < this.cfg.inFlight) this.schedule();
   }
 
@@ -180,7 +178,6 @@ export class DestinationRunner {
     clearTimeout(timer);
     if (!timedOut) return;
     const left = this.queue.takeAll();
-    this.m.queued.set(0);
     this.abort.abort();
     if (left.length) {
       this.deps.metrics.drops.inc({ where: this.id, reason: 'shutdown' }, left.length);
