@@ -4,8 +4,8 @@ import type { Packet } from '../../gateway/packet.js';
 import { EXPRESSION_FORMAT, EXPRESSION_HELP, type Expression } from './expression.js';
 import { compileExpression } from './create-error.js';
 
-export const ExpressionSchema = (description: string) =>
-  Type.String({ minLength: 1, format: EXPRESSION_FORMAT, description: `${description}; ${EXPRESSION_HELP}` });
+export const ExpressionSchema = (description: string, def?: string) =>
+  Type.String({ minLength: 1, format: EXPRESSION_FORMAT, description: `${description}; ${EXPRESSION_HELP}`, ...(def === undefined ? {} : { default: def }) });
 
 export const FifoSchema = {
   messageGroupId: Type.Optional(ExpressionSchema('FIFO message group id (default for FIFO: "${remote.address}:${remote.port}", per-client order)')),

@@ -22,41 +22,42 @@ export interface ContractFixture {
 
 export function destinationContract(name: string, setup: () => Promise<ContractFixture>): void {
   describe(`destination contract: ${name}`, () => {
-    let fx: ContractFixture;
+    let fx: ContractFixture | undefined;
     const extra: Destination[] = [];
-    beforeEach(async () => { fx = await setup(); });
+    const fixture = (): ContractFixture => { if (!fx) throw new Error('contract setup failed'); return fx; };
+    beforeEach(async () => { fx = undefined; fx = await setup(); });
     afterEach(async () => {
-      await fx.destination.close?.();
+      await fx?.destination.close?.();
       for (const d of extra.splice(0)) await d.close?.();
-      await fx.teardown?.();
+      await fx?.teardown?.();
     });
 
     it('returns one delivered outcome per packet, in order', async () => {
       const batch = samplePackets();
-      const r = await fx.destination.send(batch, new AbortController().signal);
+      const r = await fixture().destination.send(batch, new AbortController().signal);
       expect(r.outcomes).toHaveLength(batch.length);
       expect(r.outcomes.map((o) => o.status)).toEqual(batch.map(() => 'delivered'));
     });
 
     it('accepts an empty batch', async () => {
-      const r = await fx.destination.send([], new AbortController().signal);
+      const r = await fixture().destination.send([], new AbortController().signal);
       expect(r.outcomes).toEqual([]);
     });
 
     it('delivers the payload bytes exactly (read back from the service)', async () => {
       const batch = samplePackets();
-      await fx.destination.send(batch, new AbortController().signal);
-      const got = await fx.readBack(batch.length);
+      await fixture().destination.send(batch, new AbortController().signal);
+      const got = await fixture().readBack(batch.length);
       expect(sortedHex(got)).toEqual(sortedHex(batch.map((p) => p.data)));
     });
 
     it('close() can be called twice', async () => {
-      await fx.destination.close?.();
-      await expect(fx.destination.close?.()).resolves.toBeUndefined();
+      await fixture().destination.close?.();
+      await expect(fixture().destination.close?.()).resolves.toBeUndefined();
     });
 
     it('reports a service error as retryable/failed outcomes, never a throw', async () => {
-      const d = await fx.broken();
+      const d = await fixture().broken();
       extra.push(d);
       const batch = samplePackets();
       const r = await d.send(batch, new AbortController().signal);

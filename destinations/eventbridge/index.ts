@@ -1,0 +1,64 @@
+/**
+ * eventbridge: one event per packet, PutEvents; Detail is the single-message event JSON.
+ * Entries reported failed (FailedEntryCount, per-entry ErrorCode) come back per packet: throttling
+ * and internal failures 'retryable', the rest 'failed'.
+ */
+import { Type, type Static } from '@sinclair/typebox';
+import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
+import { defineDestinationKind, delivered, type Destination, type DeliveryOutcome } from '../../gateway/destination.js';
+import type { Packet } from '../../gateway/packet.js';
+import { AwsConnectionSchema, awsClientConfig } from '../aws/client-config.js';
+import { eventJson } from '../aws/body.js';
+import { memoPerPacket, sendWithinLimits } from '../aws/batch.js';
+import { outcomeForEntryError } from '../aws/errors.js';
+
+// EventBridge PutEvents: at most 10 entries and 256 KiB (262,144 bytes) per call. Entry size
+// (AWS "Calculating PutEvents event entry size"): 14 bytes for Time, plus the UTF-8 bytes of
+// Source, DetailType and Detail (plus Resources, which we do not send).
+export const EVENTBRIDGE_MAX_ENTRIES = 10;
+export const EVENTBRIDGE_MAX_CALL_BYTES = 262_144;
+const TIME_BYTES = 14;
+
+export const EventBridgeOptions = Type.Object({
+  source: Type.String({ minLength: 1, maxLength: 256, default: 'udp-gateway' }),
+  detailType: Type.String({ minLength: 1, maxLength: 128, default: 'UDP Packet' }),
+  eventBusName: Type.Optional(Type.String({ minLength: 1, description: 'bus name or ARN; default the account\'s default bus' })),
+  ...AwsConnectionSchema,
+}, { additionalProperties: false });
+export type EventBridgeOptions = Static<typeof EventBridgeOptions>;
+
+export function createEventBridgeDestination(name: string, o: EventBridgeOptions): Destination {
+  const client = new EventBridgeClient(awsClientConfig(o));
+  const detail = memoPerPacket(eventJson);
+  const fixed = TIME_BYTES + Buffer.byteLength(o.source) + Buffer.byteLength(o.detailType);
+  const limits = {
+    maxBatchPackets: EVENTBRIDGE_MAX_ENTRIES,
+    maxBatchBytes: EVENTBRIDGE_MAX_CALL_BYTES,
+    maxPacketBytes: EVENTBRIDGE_MAX_CALL_BYTES,
+    packetBytes: (p: Packet) => fixed + Buffer.byteLength(detail(p)),
+  };
+  let closed = false;
+  return {
+    kind: 'eventbridge', name, limits,
+    send: (batch) => sendWithinLimits(batch, limits, async (chunk) => {
+      const outcomes: DeliveryOutcome[] = chunk.map(() => delivered);
+      if (chunk.length === 0) return { outcomes };
+      const res = await client.send(new PutEventsCommand({
+        Entries: chunk.map((p) => ({
+          Source: o.source, DetailType: o.detailType, Detail: detail(p), EventBusName: o.eventBusName, Time: new Date(p.receivedAt),
+        })),
+      }));
+      if (res.FailedEntryCount) {
+        res.Entries?.forEach((e, i) => { if (e.ErrorCode) outcomes[i] = outcomeForEntryError(e.ErrorCode, e.ErrorMessage); });
+      }
+      return { outcomes };
+    }),
+    async close() { if (!closed) { closed = true; client.destroy(); } },
+  };
+}
+
+export const eventBridgeKind = defineDestinationKind({
+  type: 'eventbridge',
+  options: EventBridgeOptions,
+  create: (name, options) => createEventBridgeDestination(name, options),
+});

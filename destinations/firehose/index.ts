@@ -1,0 +1,58 @@
+/**
+ * firehose: one NDJSON line per packet (the single-message event JSON + "\n"), PutRecordBatch.
+ * Only the records the service reports failed (per-record ErrorCode) come back 'retryable'.
+ */
+import { Type, type Static } from '@sinclair/typebox';
+import { FirehoseClient, PutRecordBatchCommand } from '@aws-sdk/client-firehose';
+import { defineDestinationKind, delivered, type Destination, type DeliveryOutcome } from '../../gateway/destination.js';
+import type { Packet } from '../../gateway/packet.js';
+import { AwsConnectionSchema, awsClientConfig } from '../aws/client-config.js';
+import { eventJson } from '../aws/body.js';
+import { memoPerPacket, sendWithinLimits } from '../aws/batch.js';
+import { outcomeForEntryError } from '../aws/errors.js';
+
+// Firehose PutRecordBatch: at most 500 records per call; each record at most 1,000 KiB
+// (1,024,000 bytes) before base64; the whole call at most 4 MiB (4,194,304 bytes).
+export const FIREHOSE_MAX_RECORDS = 500;
+export const FIREHOSE_MAX_RECORD_BYTES = 1_024_000;
+export const FIREHOSE_MAX_CALL_BYTES = 4_194_304;
+
+export const FirehoseOptions = Type.Object({
+  deliveryStreamName: Type.String({ minLength: 1 }),
+  ...AwsConnectionSchema,
+}, { additionalProperties: false });
+export type FirehoseOptions = Static<typeof FirehoseOptions>;
+
+export function createFirehoseDestination(name: string, o: FirehoseOptions): Destination {
+  const client = new FirehoseClient(awsClientConfig(o));
+  const line = memoPerPacket((p: Packet) => Buffer.from(`${eventJson(p)}\n`, 'utf8'));
+  const limits = {
+    maxBatchPackets: FIREHOSE_MAX_RECORDS,
+    maxBatchBytes: FIREHOSE_MAX_CALL_BYTES,
+    maxPacketBytes: FIREHOSE_MAX_RECORD_BYTES,
+    packetBytes: (p: Packet) => line(p).length,
+  };
+  let closed = false;
+  return {
+    kind: 'firehose', name, limits,
+    send: (batch) => sendWithinLimits(batch, limits, async (chunk) => {
+      const outcomes: DeliveryOutcome[] = chunk.map(() => delivered);
+      if (chunk.length === 0) return { outcomes };
+      const res = await client.send(new PutRecordBatchCommand({
+        DeliveryStreamName: o.deliveryStreamName,
+        Records: chunk.map((p) => ({ Data: line(p) })),
+      }));
+      if (res.FailedPutCount) {
+        res.RequestResponses?.forEach((r, i) => { if (r.ErrorCode) outcomes[i] = outcomeForEntryError(r.ErrorCode, r.ErrorMessage); });
+      }
+      return { outcomes };
+    }),
+    async close() { if (!closed) { closed = true; client.destroy(); } },
+  };
+}
+
+export const firehoseKind = defineDestinationKind({
+  type: 'firehose',
+  options: FirehoseOptions,
+  create: (name, options) => createFirehoseDestination(name, options),
+});

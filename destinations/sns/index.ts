@@ -1,0 +1,61 @@
+/**
+ * sns: one packet per message, PublishBatch to a topic. FIFO topics (ARN ending in ".fifo") get
+ * message group and deduplication ids from expressions.
+ */
+import { Type, type Static } from '@sinclair/typebox';
+import { SNSClient, PublishBatchCommand, type PublishBatchRequestEntry } from '@aws-sdk/client-sns';
+import { defineDestinationKind, delivered, failed, type Destination, type DeliveryOutcome } from '../../gateway/destination.js';
+import type { Packet } from '../../gateway/packet.js';
+import { AwsConnectionSchema, awsClientConfig } from '../aws/client-config.js';
+import { BodySchema, textBody } from '../aws/body.js';
+import { FifoSchema, fifoIds } from '../aws/fifo.js';
+import { memoPerPacket, sendWithinLimits } from '../aws/batch.js';
+import { outcomeForEntryError } from '../aws/errors.js';
+
+// SNS PublishBatch: at most 10 entries; total payload of all messages at most 256 KiB (262,144 bytes).
+export const SNS_MAX_BATCH_ENTRIES = 10;
+export const SNS_MAX_BATCH_BYTES = 262_144;
+
+export const SnsOptions = Type.Object({
+  topicArn: Type.String({ minLength: 1, pattern: '^arn:', description: 'topic ARN; ".fifo" suffix = FIFO topic' }),
+  body: BodySchema,
+  ...FifoSchema,
+  ...AwsConnectionSchema,
+}, { additionalProperties: false });
+export type SnsOptions = Static<typeof SnsOptions>;
+
+export function createSnsDestination(name: string, o: SnsOptions): Destination {
+  const client = new SNSClient(awsClientConfig(o));
+  const ids = fifoIds(name, o.topicArn.endsWith('.fifo'), o);
+  const body = memoPerPacket((p: Packet) => textBody(p, o.body));
+  const limits = {
+    maxBatchPackets: SNS_MAX_BATCH_ENTRIES,
+    maxBatchBytes: SNS_MAX_BATCH_BYTES,
+    maxPacketBytes: SNS_MAX_BATCH_BYTES,
+    packetBytes: (p: Packet) => Buffer.byteLength(body(p)),
+  };
+  let closed = false;
+  return {
+    kind: 'sns', name, limits,
+    send: (batch) => sendWithinLimits(batch, limits, async (chunk) => {
+      const outcomes: DeliveryOutcome[] = chunk.map(() => delivered);
+      const entries: PublishBatchRequestEntry[] = [];
+      chunk.forEach((p, i) => {
+        const f = ids(p);
+        if (f instanceof Error) outcomes[i] = failed(f.message);
+        else entries.push({ Id: String(i), Message: body(p), ...f });
+      });
+      if (entries.length === 0) return { outcomes };
+      const res = await client.send(new PublishBatchCommand({ TopicArn: o.topicArn, PublishBatchRequestEntries: entries }));
+      for (const f of res.Failed ?? []) outcomes[Number(f.Id)] = outcomeForEntryError(f.Code, f.Message, f.SenderFault);
+      return { outcomes };
+    }),
+    async close() { if (!closed) { closed = true; client.destroy(); } },
+  };
+}
+
+export const snsKind = defineDestinationKind({
+  type: 'sns',
+  options: SnsOptions,
+  create: (name, options) => createSnsDestination(name, options),
+});
