@@ -53,6 +53,7 @@ export function createFileDestination(name: string, options: FileOptions, ctx: D
   let writeErrors = 0;
 
   async function send(batch: readonly Packet[]): Promise<BatchResult> {
+    if (batch.length === 0) return { outcomes: [] };
     try {
       await file.append(encodeBatch(batch, raw));
       return { outcomes: allOutcomes(batch.length, delivered) };

@@ -58,6 +58,7 @@ export async function createHandlerDestination(name: string, options: HandlerOpt
   const stats: ReplyStats = { repliesRejected: 0 };
 
   async function send(batch: readonly Packet[], signal: AbortSignal): Promise<BatchResult> {
+    if (batch.length === 0) return { outcomes: [] };
     const r = await pool.invoke(toEvent(batch), signal);
     if (!r.ok) return { outcomes: allOutcomes(batch.length, r.retry ? retryable(r.reason) : failed(r.reason)) };
     return { outcomes: allOutcomes(batch.length, delivered), replies: repliesFrom(r.value, batch, stats, logger) };

@@ -68,6 +68,7 @@ export function createHttpDestination(name: string, options: HttpOptions, ctx: D
   }
 
   async function send(batch: readonly Packet[], signal: AbortSignal): Promise<BatchResult> {
+    if (batch.length === 0) return { outcomes: [] };
     let answer: HttpAnswer;
     try {
       answer = await postJson(url, Buffer.from(JSON.stringify(toEvent(batch))), post, signal);

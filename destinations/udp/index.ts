@@ -6,7 +6,7 @@
  */
 import { Type } from '@sinclair/typebox';
 import {
-  defineDestinationKind, delivered, retryable,
+  defineDestinationKind, allOutcomes, delivered, retryable,
   type BatchResult, type Destination, type DestinationContext, type DeliveryOutcome,
 } from '../../gateway/destination.js';
 import type { Endpoint, Packet } from '../../gateway/packet.js';
@@ -45,9 +45,11 @@ export async function createUdpDestination(name: string, options: UdpOptions, ct
     maxSessions: options.maxSessions ?? 10_000, replies: options.replies ?? true, clients: ctx.clients, logger,
   });
   let sendErrors = 0;
+  let closed = false;
 
   function send(batch: readonly Packet[]): Promise<BatchResult> {
     if (batch.length === 0) return Promise.resolve({ outcomes: [] });
+    if (closed) return Promise.resolve({ outcomes: allOutcomes(batch.length, retryable('udp destination is closed')) });
     const now = Date.now();
     const outcomes: DeliveryOutcome[] = new Array(batch.length);
     let pending = batch.length;
@@ -72,7 +74,7 @@ export async function createUdpDestination(name: string, options: UdpOptions, ct
     kind: 'udp',
     name,
     send,
-    close: () => table.close(),
+    close: () => { closed = true; return table.close(); },
     status: () => ({ sessions: table.size, backends: backends.map((b) => b.label), sendErrors, ...table.stats }),
     backendOf: (listener, remote) => table.backendOf(listener, remote)?.label,
   };
