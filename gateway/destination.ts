@@ -67,6 +67,8 @@ export interface DestinationKind<S extends TSchema = TSchema> {
   /** TypeBox schema of the kind-specific options (the common keys: name, type, batch, queue,
    *  inFlight, retry, deadLetter are added by the gateway). */
   readonly options: S;
+  /** Batch defaults that suit this kind (e.g. lingerMs 0 for request/response), under the user's config. */
+  readonly batchDefaults?: { readonly maxPackets?: number; readonly maxBytes?: number; readonly lingerMs?: number };
   create(name: string, options: Static<S>, ctx: DestinationContext): Destination | Promise<Destination>;
 }
 

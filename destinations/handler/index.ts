@@ -77,5 +77,7 @@ export async function createHandlerDestination(name: string, options: HandlerOpt
 export const handlerDestination = defineDestinationKind({
   type: 'handler',
   options: HandlerOptionsSchema,
+  // Request/response: send as soon as the event-loop turn's packets are queued (no linger).
+  batchDefaults: { lingerMs: 0 },
   create: (name, options, ctx) => createHandlerDestination(name, options, ctx),
 });

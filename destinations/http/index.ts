@@ -96,5 +96,7 @@ export function createHttpDestination(name: string, options: HttpOptions, ctx: D
 export const httpDestination = defineDestinationKind({
   type: 'http',
   options: HttpOptionsSchema,
+  // Request/response: send as soon as the event-loop turn's packets are queued (no linger).
+  batchDefaults: { lingerMs: 0 },
   create: (name, options, ctx) => createHttpDestination(name, options, ctx),
 });

@@ -83,5 +83,7 @@ export async function createUdpDestination(name: string, options: UdpOptions, ct
 export const udpDestination = defineDestinationKind({
   type: 'udp',
   options: UdpOptionsSchema,
+  // Request/response: send as soon as the event-loop turn's packets are queued (no linger).
+  batchDefaults: { lingerMs: 0 },
   create: (name, options, ctx) => createUdpDestination(name, options, ctx),
 });

@@ -105,9 +105,12 @@ function resolveDestination(raw: Record<string, unknown>, at: string, problems: 
   const common: Record<string, unknown> = {};
   const options: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(raw)) (COMMON_DESTINATION_KEYS.includes(k) ? common : options)[k] = v;
+  const kind = typeof common.type === 'string' ? destinationKind(common.type) : undefined;
+  if (kind?.batchDefaults && (common.batch === undefined || (typeof common.batch === 'object' && common.batch !== null))) {
+    common.batch = { ...kind.batchDefaults, ...(common.batch as object | undefined) };
+  }
   const c = validate(CommonDestinationSchema, common, at);
   if ('problems' in c) { problems.push(...c.problems); return undefined; }
-  const kind = destinationKind(c.value.type);
   if (!kind) {
     problems.push({ path: `${at}/type`, message: `unknown destination type "${c.value.type}": use one of ${destinationTypes().join(', ')}` });
     return undefined;

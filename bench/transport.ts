@@ -1,0 +1,125 @@
+/**
+ * Transport micro-benchmark: a pure UDP forwarder (receive on transport A, send each batch on to a
+ * sink) for dgram vs native, plus a C recvmmsg/sendmmsg forwarder as the ceiling. Load comes from
+ * a batched C generator (bench/native/udpbench.c, compiled here with cc), loopback only, bounded.
+ *   node --import tsx bench/transport.ts [--seconds=3] [--sizes=64,1200] [--kinds=dgram,native,c]
+ * With taskset, the generator and sink share CPU 0 and the forwarder gets CPU 1.
+ */
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { dgramTransport } from '../gateway/transport/dgram.js';
+import { nativeTransport } from '../gateway/transport/native.js';
+import type { TransportFactory, UdpTransport } from '../gateway/transport/types.js';
+
+const HOST = '127.0.0.1';
+const WARMUP_S = 0.7;
+const arg = (name: string, dflt: string) => process.argv.find((a) => a.startsWith(`--${name}=`))?.split('=')[1] ?? dflt;
+const seconds = Number(arg('seconds', '3'));
+const sizes = arg('sizes', '64,1200').split(',').map(Number);
+const kinds = arg('kinds', 'dgram,native,c').split(',');
+const factories: Record<string, TransportFactory> = { dgram: dgramTransport, native: nativeTransport };
+
+function hasTaskset(): boolean {
+  try { execFileSync('taskset', ['-p', String(process.pid)], { stdio: 'ignore' }); return true; } catch { return false; }
+}
+const pin = hasTaskset();
+
+function build(): string {
+  const out = join(mkdtempSync(join(tmpdir(), 'udpbench-')), 'udpbench');
+  const src = fileURLToPath(new URL('./native/udpbench.c', import.meta.url));
+  execFileSync('cc', ['-O2', '-o', out, src], { stdio: 'inherit' });
+  return out;
+}
+
+/** A child printing "port N" once and "count N" lines; tracks the latest count. */
+class Tool {
+  count = 0;
+  sent = 0;
+  readonly port: Promise<number>;
+  readonly done: Promise<void>;
+  private readonly child: ChildProcess;
+  get pid(): number { return this.child.pid ?? 0; }
+
+  constructor(bin: string, args: string[], cpu: number) {
+    this.child = pin ? spawn('taskset', ['-c', String(cpu), bin, ...args]) : spawn(bin, args);
+    let resolvePort!: (p: number) => void;
+    this.port = new Promise((r) => { resolvePort = r; });
+    this.done = new Promise((r) => this.child.once('exit', () => r()));
+    let buf = '';
+    this.child.stdout!.on('data', (chunk: Buffer) => {
+      buf += chunk.toString();
+      const lines = buf.split('\n');
+      buf = lines.pop()!;
+      for (const l of lines) {
+        const [k, v] = l.split(' ');
+        if (k === 'port') resolvePort(Number(v));
+        else if (k === 'count') this.count = Number(v);
+        else if (k === 'sent') this.sent = Number(v);
+      }
+    });
+  }
+}
+
+interface Forwarder { readonly port: number; forwarded(): number; cpuSeconds(): number; close(): Promise<void> }
+
+/** utime + stime of a child from /proc/<pid>/stat (fields 14 and 15, clock ticks of 1/100 s). */
+function childCpuSeconds(pid: number): number {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch { return Number.NaN; }
+}
+
+async function nodeForwarder(factory: TransportFactory, sinkPort: number): Promise<Forwarder> {
+  let forwarded = 0;
+  const onBatch = (batch: { data: Buffer }[]) => {
+    forwarded += batch.length;
+    t.send(batch.map((d) => ({ data: d.data, address: HOST, port: sinkPort })));
+  };
+  const t: UdpTransport = await factory.bind({ host: HOST, port: 0, maxDatagramBytes: 2048, receiveBufferBytes: 4 << 20, sendBufferBytes: 4 << 20 }, onBatch, () => {});
+  const cpuSeconds = () => { const u = process.cpuUsage(); return (u.user + u.system) / 1e6; };
+  return { port: t.local.port, forwarded: () => forwarded, cpuSeconds, close: () => t.close() };
+}
+
+async function cForwarder(bin: string, sinkPort: number): Promise<Forwarder> {
+  const tool = new Tool(bin, ['fwd', String(sinkPort), String(seconds + WARMUP_S + 1)], 1);
+  return { port: await tool.port, forwarded: () => tool.count, cpuSeconds: () => childCpuSeconds(tool.pid), close: () => tool.done };
+}
+
+const sleep = (s: number) => new Promise((r) => setTimeout(r, s * 1000));
+
+interface Result { fwd: number; perCpu: number; sink: number; offered: number }
+
+async function measure(bin: string, kind: string, size: number): Promise<Result> {
+  const sink = new Tool(bin, ['sink', String(seconds + WARMUP_S + 1.5)], 0);
+  const sinkPort = await sink.port;
+  const fwd = kind === 'c' ? await cForwarder(bin, sinkPort) : await nodeForwarder(factories[kind]!, sinkPort);
+  const gen = new Tool(bin, ['gen', String(fwd.port), String(size), String(seconds + WARMUP_S)], 0);
+  await sleep(WARMUP_S);
+  const [f0, s0, c0] = [fwd.forwarded(), sink.count, fwd.cpuSeconds()];
+  await sleep(seconds);
+  const [f1, s1, c1] = [fwd.forwarded(), sink.count, fwd.cpuSeconds()];
+  await gen.done;
+  await fwd.close();
+  await sink.done;
+  return { fwd: (f1 - f0) / seconds, perCpu: (f1 - f0) / (c1 - c0), sink: (s1 - s0) / seconds, offered: gen.sent / (seconds + WARMUP_S) };
+}
+
+async function main(): Promise<void> {
+  if (pin) execFileSync('taskset', ['-a', '-pc', '1', String(process.pid)], { stdio: 'ignore' });
+  const bin = build();
+  const k = (n: number) => `${Math.round(n / 1000)}k`;
+  console.log(`forwarder pps over ${seconds}s after ${WARMUP_S}s warm-up; cpu pinning: ${pin ? 'gen+sink cpu0, forwarder cpu1' : 'none'}`);
+  console.log('kind    size  forwarded/s  per cpu-s  sink/s  offered/s');
+  for (const size of sizes) {
+    for (const kind of kinds) {
+      const r = await measure(bin, kind, size);
+      console.log(`${kind.padEnd(7)} ${String(size).padStart(4)}  ${k(r.fwd).padStart(11)}  ${k(r.perCpu).padStart(9)}  ${k(r.sink).padStart(6)}  ${k(r.offered).padStart(9)}`);
+    }
+  }
+}
+
+await main();
