@@ -4,8 +4,8 @@ import { snsHttpKind } from './sns-http.js';
 import { sqsKind } from './sqs.js';
 
 const builtin: PacketSourceKind[] = [
-  snsHttpKind as unknown as PacketSourceKind,
-  sqsKind as unknown as PacketSourceKind,
+  snsHttpKind,
+  sqsKind,
 ];
 
 for (const kind of builtin) registerPacketSourceKind(kind);
