@@ -36,7 +36,7 @@ export interface HandlerOptions {
 
 function moduleNotFound(name: string, path: string, baseDir: string): GatewayError {
   return new GatewayError('UGW_ERR_HANDLER_LOAD',
-    `destination "${name}": handler module ${path} does not exist; ` +
+    `destination "${name}": handler module ${path} does not exist or is not a file; ` +
     `fix "module" in the config (relative paths are resolved against ${baseDir})`);
 }
 

@@ -24,7 +24,7 @@ describe('local destinations through the gateway', () => {
     backend.on('message', (m, r) => backend.send(`backend:${m.toString()}`, r.port, r.address));
     backend.bind(0, '127.0.0.1');
     await once(backend, 'listening');
-    closers.push(() => backend.close());
+    closers.push(() => { backend.close(); });
 
     const archive = join(dir, 'archive/packets.ndjson');
     const cfg = resolveConfig({
