@@ -60,8 +60,9 @@ const destinationRules: Record<string, Rule> = {
   sqs: (o, c) => [{ actions: ['sqs:SendMessage'], resources: [queueArnFromUrl(str(o, 'queueUrl', 'sqs'), c, regionOf(o, c))] }],
   sns: (o, c) => [{ actions: ['sns:Publish'], resources: [str(o, 'topicArn', 'sns')] }],
   kinesis: (o, c) => {
-    const s = str(o, 'streamName', 'kinesis');
-    return [{ actions: ['kinesis:PutRecords', 'kinesis:PutRecord'], resources: [isArn(s) ? s : arn(c, 'kinesis', regionOf(o, c), `stream/${s}`)] }];
+    const resource = typeof o.streamArn === 'string' && o.streamArn
+      ? o.streamArn : arn(c, 'kinesis', regionOf(o, c), `stream/${str(o, 'streamName', 'kinesis')}`);
+    return [{ actions: ['kinesis:PutRecords', 'kinesis:PutRecord'], resources: [resource] }];
   },
   firehose: (o, c) => [{
     actions: ['firehose:PutRecordBatch', 'firehose:PutRecord'],

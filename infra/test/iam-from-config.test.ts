@@ -12,6 +12,7 @@ describe('iamStatementsFromConfig', () => {
     [{ type: 'sqs', queueUrl: 'https://sqs.us-east-2.amazonaws.com/444455556666/in' }, ['sqs:SendMessage'], 'arn:aws:sqs:us-east-2:444455556666:in'],
     [{ type: 'sns', topicArn: 'arn:aws:sns:eu-west-1:111122223333:t' }, ['sns:Publish'], 'arn:aws:sns:eu-west-1:111122223333:t'],
     [{ type: 'kinesis', streamName: 's1' }, ['kinesis:PutRecords', 'kinesis:PutRecord'], 'arn:aws:kinesis:eu-west-1:111122223333:stream/s1'],
+    [{ type: 'kinesis', streamArn: 'arn:aws:kinesis:us-west-2:1:stream/x' }, ['kinesis:PutRecords', 'kinesis:PutRecord'], 'arn:aws:kinesis:us-west-2:1:stream/x'],
     [{ type: 'firehose', deliveryStreamName: 'f1' }, ['firehose:PutRecordBatch', 'firehose:PutRecord'], 'arn:aws:firehose:eu-west-1:111122223333:deliverystream/f1'],
     [{ type: 's3', bucket: 'b1', prefix: 'raw/' }, ['s3:PutObject'], 'arn:aws:s3:::b1/raw/*'],
     [{ type: 'dynamodb', tableName: 't1', region: 'ap-south-1' }, ['dynamodb:BatchWriteItem', 'dynamodb:PutItem'], 'arn:aws:dynamodb:ap-south-1:111122223333:table/t1'],
