@@ -2,6 +2,8 @@
 import { registerDestinationKind } from './index.js';
 import type { DestinationKind } from '../gateway/destination.js';
 import { sqsKind } from './sqs/index.js';
+import { lambdaKind } from './lambda/index.js';
+import { stepFunctionsKind } from './stepfunctions/index.js';
 import { snsKind } from './sns/index.js';
 import { kinesisKind } from './kinesis/index.js';
 import { firehoseKind } from './firehose/index.js';
@@ -16,6 +18,8 @@ import { httpDestination } from './http/index.js';
 
 const builtin: DestinationKind[] = [
   sqsKind,
+  lambdaKind,
+  stepFunctionsKind,
   snsKind,
   kinesisKind,
   firehoseKind,

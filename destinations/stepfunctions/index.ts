@@ -1,0 +1,75 @@
+/**
+ * stepfunctions: the batch as one event ({"Messages":[…]}) as the execution input.
+ * - EXPRESS: StartSyncExecution; the output's {"Replies":[…]} go back to clients; FAILED or
+ *   TIMED_OUT fails the batch with the error and cause.
+ * - STANDARD: StartExecution (asynchronous; no replies).
+ */
+import { Type, type Static } from '@sinclair/typebox';
+import { SFNClient, StartExecutionCommand, StartSyncExecutionCommand } from '@aws-sdk/client-sfn';
+import {
+  allOutcomes, defineDestinationKind, delivered, failed, type BatchResult, type Destination, type DestinationContext,
+} from '../../gateway/destination.js';
+import type { Packet } from '../../gateway/packet.js';
+import { toEvent, parseReplies } from '../../gateway/event.js';
+import { AwsConnectionSchema, awsClientConfig } from '../aws/client-config.js';
+import { eventJson } from '../aws/body.js';
+import { memoPerPacket, sendWithinLimits } from '../aws/batch.js';
+import { formatterIndex } from '../lambda/payload.js';
+
+// Step Functions: execution input at most 256 KiB (262,144 bytes, UTF-8) for StartExecution and
+// StartSyncExecution.
+export const SFN_MAX_INPUT_BYTES = 262_144;
+const ENVELOPE_BYTES = 15; // {"Messages":[ ... ]}
+
+export const StepFunctionsOptions = Type.Object({
+  stateMachineArn: Type.String({ minLength: 1, pattern: '^arn:' }),
+  type: Type.Union([Type.Literal('EXPRESS'), Type.Literal('STANDARD')], { description: 'EXPRESS: synchronous, replies; STANDARD: asynchronous, no replies' }),
+  ...AwsConnectionSchema,
+}, { additionalProperties: false });
+export type StepFunctionsOptions = Static<typeof StepFunctionsOptions>;
+
+export function createStepFunctionsDestination(name: string, o: StepFunctionsOptions, ctx: Pick<DestinationContext, 'logger'>): Destination {
+  // StartSyncExecution goes to the "sync-" host prefix; a custom endpoint (emulator, VPC endpoint)
+  // is used as given.
+  const client = new SFNClient({ ...awsClientConfig(o), disableHostPrefix: o.endpoint !== undefined });
+  const message = memoPerPacket(eventJson);
+  const limits = {
+    maxBatchBytes: SFN_MAX_INPUT_BYTES - ENVELOPE_BYTES,
+    maxPacketBytes: SFN_MAX_INPUT_BYTES - ENVELOPE_BYTES,
+    packetBytes: (p: Packet) => Buffer.byteLength(message(p)) + 1,
+  };
+  const input = (chunk: readonly Packet[]) => JSON.stringify(toEvent(chunk));
+
+  const express = async (chunk: readonly Packet[]): Promise<BatchResult> => {
+    const res = await client.send(new StartSyncExecutionCommand({ stateMachineArn: o.stateMachineArn, input: input(chunk) }));
+    if (res.status !== 'SUCCEEDED') {
+      return { outcomes: allOutcomes(chunk.length, failed(`execution ${res.status ?? 'unknown'}: ${res.error ?? ''} ${res.cause ?? ''}`.trim())) };
+    }
+    let body: unknown;
+    try { body = res.output ? JSON.parse(res.output) : undefined; } catch { body = undefined; }
+    const { replies, rejected } = parseReplies(body, formatterIndex(chunk));
+    if (rejected.length) ctx.logger.warn({ destination: name, rejected }, 'state machine replies rejected');
+    return { outcomes: allOutcomes(chunk.length, delivered), replies };
+  };
+
+  const standard = async (chunk: readonly Packet[]): Promise<BatchResult> => {
+    await client.send(new StartExecutionCommand({ stateMachineArn: o.stateMachineArn, input: input(chunk) }));
+    return { outcomes: allOutcomes(chunk.length, delivered) };
+  };
+
+  let closed = false;
+  return {
+    kind: 'stepfunctions', name, limits,
+    send: (batch) => sendWithinLimits(batch, limits, async (chunk) => {
+      if (chunk.length === 0) return { outcomes: [] };
+      return o.type === 'EXPRESS' ? express(chunk) : standard(chunk);
+    }),
+    async close() { if (!closed) { closed = true; client.destroy(); } },
+  };
+}
+
+export const stepFunctionsKind = defineDestinationKind({
+  type: 'stepfunctions',
+  options: StepFunctionsOptions,
+  create: (name, options, ctx) => createStepFunctionsDestination(name, options, ctx),
+});
