@@ -38,7 +38,8 @@ export function createSnsHandler(o: SnsHandlerOptions): SnsHandler {
 
   function done(outcome: SnsOutcome, status: SnsHandling['status'], fields: Record<string, unknown>, msg: string): SnsHandling {
     o.metrics.messages.inc({ source: o.source, outcome });
-    const level = status === 200 ? 'info' : 'warn';
+    // Per-notification lines stay at debug (volume); subscription changes at info; refusals at warn.
+    const level = status !== 200 ? 'warn' : outcome === 'confirmed' || outcome === 'unsubscribed' ? 'info' : 'debug';
     o.logger[level]({ outcome, status, ...fields }, msg);
     return { status, outcome };
   }
