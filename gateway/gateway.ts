@@ -137,7 +137,7 @@ async function start(gw: Gateway, transport: TransportFactory, now?: () => numbe
   for (const pc of config.packetSources) {
     const kind = packetSourceKind(pc.type)!;
     const listener = pc.listener ?? config.listeners[0]!.name;
-    const source = kind.create(pc.name, pc.options, { logger: logger.child({ packetSource: pc.name }), egress, listener, baseDir: config.baseDir, metrics } as Parameters<typeof kind.create>[2]);
+    const source = kind.create(pc.name, pc.options, { logger: logger.child({ packetSource: pc.name }), egress, listener, baseDir: config.baseDir, metrics });
     gw.sources.push({ name: pc.name, source });
     await source.start();
   }
