@@ -35,6 +35,8 @@ export function describeAwsError(err: unknown): string {
 
 export function isRetryableAwsError(err: unknown): boolean {
   const e = (err ?? {}) as SdkErrorShape;
+  // Configuration problems that no retry fixes: no region anywhere in the chain, a bad endpoint URL.
+  if (/Region is missing|Invalid URL|Invalid region/i.test(e.message ?? '')) return false;
   if (e.$retryable) return true;
   if (e.name && RETRYABLE_NAMES.has(e.name)) return true;
   if (e.code && NETWORK_CODES.has(e.code)) return true;

@@ -90,5 +90,7 @@ export function createLambdaDestination(name: string, o: LambdaOptions, ctx: Pic
 export const lambdaKind = defineDestinationKind({
   type: 'lambda',
   options: LambdaOptions,
+  // Request/response: a client waits for the reply, so do not hold packets back to fill a batch.
+  batchDefaults: { lingerMs: 0 },
   create: (name, options, ctx) => createLambdaDestination(name, options, ctx),
 });

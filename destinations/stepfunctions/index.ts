@@ -71,5 +71,7 @@ export function createStepFunctionsDestination(name: string, o: StepFunctionsOpt
 export const stepFunctionsKind = defineDestinationKind({
   type: 'stepfunctions',
   options: StepFunctionsOptions,
+  // Request/response: a client waits for the reply, so do not hold packets back to fill a batch.
+  batchDefaults: { lingerMs: 0 },
   create: (name, options, ctx) => createStepFunctionsDestination(name, options, ctx),
 });

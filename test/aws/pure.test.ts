@@ -95,3 +95,18 @@ describe('limits and ordering', () => {
     expect(parser.rejected).toBe(1);
   });
 });
+
+describe('error classification', () => {
+  it('treats throttling, 5xx and network errors as retryable, configuration and 4xx as failed', async () => {
+    const { outcomeForAwsError } = await import('../../destinations/aws/errors.js');
+    const err = (name: string, status?: number, extra: object = {}) =>
+      Object.assign(new Error(`${name} happened`), { name, ...(status ? { $metadata: { httpStatusCode: status } } : {}), ...extra });
+    expect(outcomeForAwsError(err('ProvisionedThroughputExceededException', 400)).status).toBe('retryable');
+    expect(outcomeForAwsError(err('InternalFailure', 500)).status).toBe('retryable');
+    expect(outcomeForAwsError(err('Whatever', 503)).status).toBe('retryable');
+    expect(outcomeForAwsError(err('Error', undefined, { code: 'ECONNREFUSED' })).status).toBe('retryable');
+    expect(outcomeForAwsError(err('ValidationException', 400)).status).toBe('failed');
+    expect(outcomeForAwsError(err('ResourceNotFoundException', 400)).status).toBe('failed');
+    expect(outcomeForAwsError(new Error('Region is missing')).status).toBe('failed');
+  });
+});
