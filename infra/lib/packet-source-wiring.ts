@@ -3,7 +3,7 @@
  * applications publish packets to, delivered to the gateway either through an SQS queue the
  * gateway polls (with a dead-letter queue) or straight to the gateway's HTTPS endpoint.
  */
-import { CfnOutput, Duration, Stack } from 'aws-cdk-lib';
+import { Aws, CfnOutput, Duration } from 'aws-cdk-lib';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subs from 'aws-cdk-lib/aws-sns-subscriptions';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
@@ -46,7 +46,8 @@ export class PacketSourceWiring extends Construct {
     }
     new CfnOutput(this, 'TopicArn', {
       value: this.topic.topicArn,
-      exportName: `${Stack.of(this).stackName}-PacketTopicArn`,
+      // Named after the deployed stack (a token), so the plain template can be deployed more than once.
+      exportName: `${Aws.STACK_NAME}-PacketTopicArn`,
       description: 'Publish {"Messages":[{"Data","Remote":{"Address","Port"}}]} here to send UDP packets to clients',
     });
   }
