@@ -1,0 +1,79 @@
+/**
+ * Prototype multi-worker gateway (gateway/cluster.ts): two node:cluster workers bind the same
+ * listener port with SO_REUSEPORT; clients are spread over them and every reply leaves from the
+ * shared port. Needs the native transport (see native.test.ts for the policy).
+ */
+import { createSocket } from 'node:dgram';
+import { fileURLToPath } from 'node:url';
+import { afterEach, describe, expect, it } from 'vitest';
+import { pino } from 'pino';
+import { resolveConfig } from '../../gateway/config/load.js';
+import { runClusterWorker, startClusterPrimary, withReusePort, type ClusterPrimary } from '../../gateway/cluster.js';
+import { dgramTransport } from '../../gateway/transport/dgram.js';
+import { UdpClient } from '../support/udp-client.js';
+
+const required = process.platform === 'linux' && process.env.UDPGW_TRANSPORT !== 'dgram';
+const fixture = (name: string) => fileURLToPath(new URL(`./fixtures/${name}`, import.meta.url));
+const silent = pino({ level: 'silent' });
+const closers: (() => Promise<void> | void)[] = [];
+afterEach(async () => { for (const c of closers.splice(0).reverse()) await c(); });
+
+async function freePort(): Promise<number> {
+  const s = createSocket('udp4');
+  await new Promise<void>((r) => s.bind(0, '127.0.0.1', r));
+  const port = s.address().port;
+  await new Promise<void>((r) => s.close(() => r()));
+  return port;
+}
+
+function config(port: number) {
+  return {
+    admin: { enabled: false },
+    listeners: [{ name: 'edge', host: '127.0.0.1', port, destinations: [{ name: 'pid', type: 'handler', module: fixture('pid-handler.mjs'), workers: 1 }] }],
+  };
+}
+
+describe('cluster prototype', () => {
+  it('withReusePort sets reusePort on every bind and keeps the kind', async () => {
+    const seen: boolean[] = [];
+    const wrapped = withReusePort({ kind: 'probe', bind: async (opts) => { seen.push(opts.reusePort === true); throw new Error('probe'); } });
+    await expect(wrapped.bind({ host: '127.0.0.1', port: 1, maxDatagramBytes: 10 }, () => {}, () => {})).rejects.toThrow('probe');
+    expect(seen).toEqual([true]);
+    expect(wrapped.kind).toBe('probe');
+  });
+
+  it('a worker refuses port 0 listeners and a transport without SO_REUSEPORT', async () => {
+    await expect(runClusterWorker(resolveConfig(config(0), process.cwd()), { logger: silent, transport: dgramTransport, signals: false }))
+      .rejects.toThrow(/fixed listener ports/);
+    await expect(runClusterWorker(resolveConfig(config(await freePort()), process.cwd()), { logger: silent, transport: dgramTransport, signals: false }))
+      .rejects.toThrow(/SO_REUSEPORT/);
+  });
+
+  if (!required) return;
+
+  it('two workers share the listener port, clients are spread over both, replies leave from it', async () => {
+    const port = await freePort();
+    const primary: ClusterPrimary = startClusterPrimary({
+      workers: 2, logger: silent, exec: fixture('cluster-worker.ts'), execArgv: ['--import', 'tsx'], restartDelayMs: 60_000,
+      env: { UGW_TEST_CLUSTER_CONFIG: JSON.stringify(config(port)) },
+    });
+    closers.push(() => primary.stop());
+    await primary.ready;
+    const pids = new Set(primary.workers().map((w) => String(w.process.pid)));
+    expect(pids.size).toBe(2);
+
+    const replies: string[] = [];
+    for (let i = 0; i < 32; i++) {
+      const c = await UdpClient.open();
+      closers.push(() => c.close());
+      await c.send(`hello-${i}`, port);
+      const [r] = await c.waitFor(1, 10_000);
+      expect(r?.port).toBe(port);
+      replies.push(r!.data.toString());
+    }
+    // Each client's 4-tuple hashes to one worker: with 32 clients both answer (one-sided: p = 2^-31).
+    expect(new Set(replies)).toEqual(pids);
+    await primary.stop();
+    expect(primary.workers()).toEqual([]);
+  }, 60_000);
+});
