@@ -103,6 +103,11 @@ export class UdpGateway extends Construct {
     });
     this.observability = new GatewayObservability(this, 'Observability', { ...props.observability, taskDefinition: this.taskDefinition, adminPort: admin });
     const container = this.addGatewayContainer(props.image, cfg, admin, drainS);
+    const executionPolicy = this.taskDefinition.executionRole?.node.tryFindChild('DefaultPolicy');
+    if (executionPolicy) {
+      acknowledge(executionPolicy, 'AwsSolutions-IAM5[Resource::*]', 'Only with an image built from an asset: the execution role '
+        + 'needs ecr:GetAuthorizationToken, which supports no resource-level permissions (ECR docs); image pulls are scoped to the repository.');
+    }
     this.grantDestinations(cfg);
     this.packetSource?.queue?.grantConsumeMessages(this.taskDefinition.taskRole);
 

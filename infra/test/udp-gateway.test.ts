@@ -1,4 +1,7 @@
 /** UdpGateway construct variants: several listeners, HTTPS SNS delivery, config checks, nag enforcement. */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { App, Stack, Validations } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
@@ -90,6 +93,17 @@ describe('cdk-nag enforcement', () => {
     const { app, stack } = buildApp({ config: { listeners: [twoListeners.listeners[0]!] } });
     new sqs.Queue(stack, 'UnencryptedNoDlq', { encryption: sqs.QueueEncryption.UNENCRYPTED });
     expect(() => app.synth()).toThrow(/AwsSolutions-SQS2/);
+  });
+
+  it('passes with an image built from a Dockerfile asset (ECR auth is the only wildcard)', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'udpgw-image-'));
+    writeFileSync(join(dir, 'Dockerfile'), 'FROM scratch\n');
+    try {
+      const { app, stack } = buildApp({ config: { listeners: [twoListeners.listeners[0]!] }, image: { directory: dir } });
+      expect(() => app.synth()).not.toThrow();
+      const exec = JSON.stringify(Template.fromStack(stack).findResources('AWS::IAM::Policy', { Properties: { PolicyName: Match.stringLikeRegexp('ExecutionRole') } }));
+      expect(exec).toContain('ecr:GetAuthorizationToken');
+    } finally { rmSync(dir, { recursive: true, force: true }); }
   });
 
   it('passes a bare construct in a stack with the AwsSolutions pack', () => {
