@@ -63,7 +63,7 @@ class Tool {
   }
 }
 
-interface Forwarder { readonly port: number; forwarded(): number; cpuSeconds(): number; close(): Promise<void> }
+interface Forwarder { readonly port: number; forwarded(): number; batches(): number; cpuSeconds(): number; close(): Promise<void> }
 
 /** utime + stime of a child from /proc/<pid>/stat (fields 14 and 15, clock ticks of 1/100 s). */
 function childCpuSeconds(pid: number): number {
@@ -74,24 +74,25 @@ function childCpuSeconds(pid: number): number {
 }
 
 async function nodeForwarder(factory: TransportFactory, sinkPort: number): Promise<Forwarder> {
-  let forwarded = 0;
+  let forwarded = 0, batches = 0;
   const onBatch = (batch: { data: Buffer }[]) => {
     forwarded += batch.length;
+    batches++;
     t.send(batch.map((d) => ({ data: d.data, address: HOST, port: sinkPort })));
   };
   const t: UdpTransport = await factory.bind({ host: HOST, port: 0, maxDatagramBytes: 2048, receiveBufferBytes: 4 << 20, sendBufferBytes: 4 << 20 }, onBatch, () => {});
   const cpuSeconds = () => { const u = process.cpuUsage(); return (u.user + u.system) / 1e6; };
-  return { port: t.local.port, forwarded: () => forwarded, cpuSeconds, close: () => t.close() };
+  return { port: t.local.port, forwarded: () => forwarded, batches: () => batches, cpuSeconds, close: () => t.close() };
 }
 
 async function cForwarder(bin: string, sinkPort: number): Promise<Forwarder> {
   const tool = new Tool(bin, ['fwd', String(sinkPort), String(seconds + WARMUP_S + 1)], 1);
-  return { port: await tool.port, forwarded: () => tool.count, cpuSeconds: () => childCpuSeconds(tool.pid), close: () => tool.done };
+  return { port: await tool.port, forwarded: () => tool.count, batches: () => Number.NaN, cpuSeconds: () => childCpuSeconds(tool.pid), close: () => tool.done };
 }
 
 const sleep = (s: number) => new Promise((r) => setTimeout(r, s * 1000));
 
-interface Result { fwd: number; perCpu: number; sink: number; offered: number }
+interface Result { fwd: number; perCpu: number; sink: number; offered: number; batch: number }
 
 async function measure(bin: string, kind: string, size: number): Promise<Result> {
   const sink = new Tool(bin, ['sink', String(seconds + WARMUP_S + 1.5)], 0);
@@ -99,13 +100,13 @@ async function measure(bin: string, kind: string, size: number): Promise<Result>
   const fwd = kind === 'c' ? await cForwarder(bin, sinkPort) : await nodeForwarder(factories[kind]!, sinkPort);
   const gen = new Tool(bin, ['gen', String(fwd.port), String(size), String(seconds + WARMUP_S)], 0);
   await sleep(WARMUP_S);
-  const [f0, s0, c0] = [fwd.forwarded(), sink.count, fwd.cpuSeconds()];
+  const [f0, s0, c0, b0] = [fwd.forwarded(), sink.count, fwd.cpuSeconds(), fwd.batches()];
   await sleep(seconds);
-  const [f1, s1, c1] = [fwd.forwarded(), sink.count, fwd.cpuSeconds()];
+  const [f1, s1, c1, b1] = [fwd.forwarded(), sink.count, fwd.cpuSeconds(), fwd.batches()];
   await gen.done;
   await fwd.close();
   await sink.done;
-  return { fwd: (f1 - f0) / seconds, perCpu: (f1 - f0) / (c1 - c0), sink: (s1 - s0) / seconds, offered: gen.sent / (seconds + WARMUP_S) };
+  return { fwd: (f1 - f0) / seconds, perCpu: (f1 - f0) / (c1 - c0), sink: (s1 - s0) / seconds, offered: gen.sent / (seconds + WARMUP_S), batch: (f1 - f0) / (b1 - b0) };
 }
 
 async function main(): Promise<void> {
@@ -113,11 +114,11 @@ async function main(): Promise<void> {
   const bin = build();
   const k = (n: number) => `${Math.round(n / 1000)}k`;
   console.log(`forwarder pps over ${seconds}s after ${WARMUP_S}s warm-up; cpu pinning: ${pin ? 'gen+sink cpu0, forwarder cpu1' : 'none'}`);
-  console.log('kind    size  forwarded/s  per cpu-s  sink/s  offered/s');
+  console.log('kind    size  forwarded/s  per cpu-s  sink/s  offered/s  avg batch');
   for (const size of sizes) {
     for (const kind of kinds) {
       const r = await measure(bin, kind, size);
-      console.log(`${kind.padEnd(7)} ${String(size).padStart(4)}  ${k(r.fwd).padStart(11)}  ${k(r.perCpu).padStart(9)}  ${k(r.sink).padStart(6)}  ${k(r.offered).padStart(9)}`);
+      console.log(`${kind.padEnd(7)} ${String(size).padStart(4)}  ${k(r.fwd).padStart(11)}  ${k(r.perCpu).padStart(9)}  ${k(r.sink).padStart(6)}  ${k(r.offered).padStart(9)}  ${Number.isNaN(r.batch) ? '-' : r.batch.toFixed(1)}`.trimEnd());
     }
   }
 }
