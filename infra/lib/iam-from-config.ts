@@ -2,8 +2,10 @@
  * Least-privilege IAM statements derived from a gateway config (pure: no CDK, no I/O).
  * Every statement names the exact resource ARN the config points at; no destination action gets "*".
  *
- * Option names follow the gateway's destination kinds (destinations/<kind>/): functionName, queueUrl,
- * streamName, deliveryStreamName, bucket, tableName, logGroupName, eventBusName, stateMachineArn, topicArn.
+ * Option names and the API calls made follow the gateway's destination kinds (destinations/<kind>/index.ts):
+ * lambda functionName (+ qualifier), sqs queueUrl, sns topicArn, kinesis streamName | streamArn, firehose
+ * deliveryStreamName, s3 bucket + prefix (default "udp-gateway/"), dynamodb tableName, cloudwatch-logs
+ * logGroupName + logStreamName (+ createIfMissing), eventbridge eventBusName, stepfunctions stateMachineArn.
  * A config type this file does not know is an error, so a new AWS destination can never deploy without IAM.
  */
 import type { GatewayConfigInput, DestinationInput } from './gateway-config.js';
@@ -48,6 +50,9 @@ export function lambdaArn(fn: string, ctx: ArnContext, region: string): string {
   return arn(ctx, 'lambda', region, `function:${fn}`);
 }
 
+/** EXPRESS runs synchronously (StartSyncExecution, replies), STANDARD asynchronously (StartExecution).
+ *  The destination's own option is named `type`, which the config cannot carry (it holds the destination
+ *  type); until it is renamed, `executionType` is read here and both actions are granted without it. */
 function stepFunctionsActions(o: Options): string[] {
   const t = o.executionType;
   if (t === 'EXPRESS') return ['states:StartSyncExecution'];
@@ -56,32 +61,35 @@ function stepFunctionsActions(o: Options): string[] {
 }
 
 const destinationRules: Record<string, Rule> = {
-  lambda: (o, c) => [{ actions: ['lambda:InvokeFunction'], resources: [lambdaArn(str(o, 'functionName', 'lambda'), c, regionOf(o, c))] }],
+  // Invoke and InvokeWithResponseStream are both authorised by lambda:InvokeFunction.
+  lambda: (o, c) => {
+    const fn = lambdaArn(str(o, 'functionName', 'lambda'), c, regionOf(o, c));
+    return [{ actions: ['lambda:InvokeFunction'], resources: [typeof o.qualifier === 'string' && o.qualifier ? `${fn}:${o.qualifier}` : fn] }];
+  },
   sqs: (o, c) => [{ actions: ['sqs:SendMessage'], resources: [queueArnFromUrl(str(o, 'queueUrl', 'sqs'), c, regionOf(o, c))] }],
   sns: (o, c) => [{ actions: ['sns:Publish'], resources: [str(o, 'topicArn', 'sns')] }],
   kinesis: (o, c) => {
     const resource = typeof o.streamArn === 'string' && o.streamArn
       ? o.streamArn : arn(c, 'kinesis', regionOf(o, c), `stream/${str(o, 'streamName', 'kinesis')}`);
-    return [{ actions: ['kinesis:PutRecords', 'kinesis:PutRecord'], resources: [resource] }];
+    return [{ actions: ['kinesis:PutRecords'], resources: [resource] }];
   },
   firehose: (o, c) => [{
-    actions: ['firehose:PutRecordBatch', 'firehose:PutRecord'],
+    actions: ['firehose:PutRecordBatch'],
     resources: [arn(c, 'firehose', regionOf(o, c), `deliverystream/${str(o, 'deliveryStreamName', 'firehose')}`)],
   }],
   s3: (o, c) => {
-    const prefix = typeof o.prefix === 'string' ? o.prefix : '';
+    const prefix = typeof o.prefix === 'string' ? o.prefix : 'udp-gateway/'; // the s3 destination's default
     return [{ actions: ['s3:PutObject'], resources: [`arn:${c.partition}:s3:::${str(o, 'bucket', 's3')}/${prefix}*`] }];
   },
   dynamodb: (o, c) => [{
-    actions: ['dynamodb:BatchWriteItem', 'dynamodb:PutItem'],
+    actions: ['dynamodb:BatchWriteItem'],
     resources: [arn(c, 'dynamodb', regionOf(o, c), `table/${str(o, 'tableName', 'dynamodb')}`)],
   }],
   'cloudwatch-logs': (o, c) => {
     const group = arn(c, 'logs', regionOf(o, c), `log-group:${str(o, 'logGroupName', 'cloudwatch-logs')}`);
-    return [
-      { actions: ['logs:CreateLogStream', 'logs:DescribeLogStreams'], resources: [`${group}:*`] },
-      { actions: ['logs:PutLogEvents'], resources: [`${group}:log-stream:*`] },
-    ];
+    const out = [{ actions: ['logs:PutLogEvents'], resources: [`${group}:log-stream:${str(o, 'logStreamName', 'cloudwatch-logs')}`] }];
+    if (o.createIfMissing === true) out.push({ actions: ['logs:CreateLogStream'], resources: [`${group}:*`] });
+    return out;
   },
   eventbridge: (o, c) => {
     const bus = typeof o.eventBusName === 'string' && o.eventBusName ? o.eventBusName : 'default';
@@ -92,7 +100,7 @@ const destinationRules: Record<string, Rule> = {
 
 const packetSourceRules: Record<string, Rule> = {
   sqs: (o, c) => [{
-    actions: ['sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:ChangeMessageVisibility', 'sqs:GetQueueAttributes'],
+    actions: ['sqs:ReceiveMessage', 'sqs:DeleteMessage'], // the sqs packet source: ReceiveMessage + DeleteMessageBatch
     resources: [queueArnFromUrl(str(o, 'queueUrl', 'sqs packet source'), c, regionOf(o, c))],
   }],
 };

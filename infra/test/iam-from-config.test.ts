@@ -11,11 +11,14 @@ describe('iamStatementsFromConfig', () => {
     [{ type: 'lambda', functionName: 'counter' }, ['lambda:InvokeFunction'], 'arn:aws:lambda:eu-west-1:111122223333:function:counter'],
     [{ type: 'sqs', queueUrl: 'https://sqs.us-east-2.amazonaws.com/444455556666/in' }, ['sqs:SendMessage'], 'arn:aws:sqs:us-east-2:444455556666:in'],
     [{ type: 'sns', topicArn: 'arn:aws:sns:eu-west-1:111122223333:t' }, ['sns:Publish'], 'arn:aws:sns:eu-west-1:111122223333:t'],
-    [{ type: 'kinesis', streamName: 's1' }, ['kinesis:PutRecords', 'kinesis:PutRecord'], 'arn:aws:kinesis:eu-west-1:111122223333:stream/s1'],
-    [{ type: 'kinesis', streamArn: 'arn:aws:kinesis:us-west-2:1:stream/x' }, ['kinesis:PutRecords', 'kinesis:PutRecord'], 'arn:aws:kinesis:us-west-2:1:stream/x'],
-    [{ type: 'firehose', deliveryStreamName: 'f1' }, ['firehose:PutRecordBatch', 'firehose:PutRecord'], 'arn:aws:firehose:eu-west-1:111122223333:deliverystream/f1'],
+    [{ type: 'kinesis', streamName: 's1' }, ['kinesis:PutRecords'], 'arn:aws:kinesis:eu-west-1:111122223333:stream/s1'],
+    [{ type: 'kinesis', streamArn: 'arn:aws:kinesis:us-west-2:1:stream/x' }, ['kinesis:PutRecords'], 'arn:aws:kinesis:us-west-2:1:stream/x'],
+    [{ type: 'firehose', deliveryStreamName: 'f1' }, ['firehose:PutRecordBatch'], 'arn:aws:firehose:eu-west-1:111122223333:deliverystream/f1'],
     [{ type: 's3', bucket: 'b1', prefix: 'raw/' }, ['s3:PutObject'], 'arn:aws:s3:::b1/raw/*'],
-    [{ type: 'dynamodb', tableName: 't1', region: 'ap-south-1' }, ['dynamodb:BatchWriteItem', 'dynamodb:PutItem'], 'arn:aws:dynamodb:ap-south-1:111122223333:table/t1'],
+    [{ type: 'dynamodb', tableName: 't1', region: 'ap-south-1' }, ['dynamodb:BatchWriteItem'], 'arn:aws:dynamodb:ap-south-1:111122223333:table/t1'],
+    [{ type: 's3', bucket: 'b2' }, ['s3:PutObject'], 'arn:aws:s3:::b2/udp-gateway/*'],
+    [{ type: 'lambda', functionName: 'f', qualifier: 'live' }, ['lambda:InvokeFunction'], 'arn:aws:lambda:eu-west-1:111122223333:function:f:live'],
+    [{ type: 'stepfunctions', stateMachineArn: 'arn:aws:states:eu-west-1:1:stateMachine:s' }, ['states:StartExecution', 'states:StartSyncExecution'], 'arn:aws:states:eu-west-1:1:stateMachine:s'],
     [{ type: 'eventbridge' }, ['events:PutEvents'], 'arn:aws:events:eu-west-1:111122223333:event-bus/default'],
     [{ type: 'stepfunctions', stateMachineArn: 'arn:aws:states:eu-west-1:111122223333:stateMachine:m', executionType: 'EXPRESS' },
       ['states:StartSyncExecution'], 'arn:aws:states:eu-west-1:111122223333:stateMachine:m'],
@@ -23,12 +26,13 @@ describe('iamStatementsFromConfig', () => {
     expect(iamStatementsFromConfig(one(dest), ctx)).toEqual([{ actions, resources: [resource] }]);
   });
 
-  it('gives CloudWatch Logs stream actions on the named group only', () => {
-    const s = iamStatementsFromConfig(one({ type: 'cloudwatch-logs', logGroupName: '/udp/in' }), ctx);
-    expect(s).toEqual([
-      { actions: ['logs:CreateLogStream', 'logs:DescribeLogStreams'], resources: ['arn:aws:logs:eu-west-1:111122223333:log-group:/udp/in:*'] },
-      { actions: ['logs:PutLogEvents'], resources: ['arn:aws:logs:eu-west-1:111122223333:log-group:/udp/in:log-stream:*'] },
+  it('gives CloudWatch Logs PutLogEvents on the named stream, CreateLogStream only with createIfMissing', () => {
+    const dest = { type: 'cloudwatch-logs', logGroupName: '/udp/in', logStreamName: 'gw' };
+    expect(iamStatementsFromConfig(one(dest), ctx)).toEqual([
+      { actions: ['logs:PutLogEvents'], resources: ['arn:aws:logs:eu-west-1:111122223333:log-group:/udp/in:log-stream:gw'] },
     ]);
+    expect(iamStatementsFromConfig(one({ ...dest, createIfMissing: true }), ctx)[1]).toEqual(
+      { actions: ['logs:CreateLogStream'], resources: ['arn:aws:logs:eu-west-1:111122223333:log-group:/udp/in:*'] });
   });
 
   it('grants nothing for destinations that call no AWS API', () => {
@@ -42,7 +46,7 @@ describe('iamStatementsFromConfig', () => {
     };
     expect(iamStatementsFromConfig(cfg, ctx)).toEqual([
       { actions: ['sqs:SendMessage'], resources: ['arn:aws:sqs:eu-west-1:111122223333:dlq'] },
-      { actions: ['sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:ChangeMessageVisibility', 'sqs:GetQueueAttributes'], resources: ['arn:aws:sqs:eu-west-1:111122223333:egress'] },
+      { actions: ['sqs:ReceiveMessage', 'sqs:DeleteMessage'], resources: ['arn:aws:sqs:eu-west-1:111122223333:egress'] },
     ]);
   });
 
