@@ -7,12 +7,17 @@ import { loadConfig } from './config/load.js';
 import { ConfigError, GatewayError } from './errors.js';
 import { runGateway, handleSignals, banner } from './run.js';
 import { createLogger } from './logger.js';
+import cluster from 'node:cluster';
+import { randomBytes } from 'node:crypto';
+import { startClusterPrimary, runClusterWorker } from './cluster.js';
 import '../destinations/builtin.js';
 import '../packet-source/builtin.js';
 
 const USAGE = `usage:
-  udp-gateway start [--config <file>] [--port <udp port>] [--admin-port <port>]
-      no --config: built-in local default (echo handler + NDJSON archive on 127.0.0.1:5555)
+  udp-gateway start [--config <file>] [--port <udp port>] [--admin-port <port>] [--workers <n>]
+      no --config: UDPGW_CONFIG_JSON if set, else the built-in local default
+      (echo handler + NDJSON archive on 127.0.0.1:5555)
+      --workers n: n processes sharing each listener port with SO_REUSEPORT (native transport)
   udp-gateway validate <file>
   udp-gateway send --to <host:port> [--wait <ms>] [--hex] <message>`;
 
@@ -29,16 +34,38 @@ async function main(argv: string[]): Promise<number> {
 }
 
 async function start(args: string[]): Promise<number> {
-  const { values } = parseArgs({ args, options: { config: { type: 'string', short: 'c' }, port: { type: 'string' }, 'admin-port': { type: 'string' } } });
+  const { values } = parseArgs({ args, options: {
+    config: { type: 'string', short: 'c' }, port: { type: 'string' }, 'admin-port': { type: 'string' }, workers: { type: 'string' },
+  } });
   const env = { ...process.env };
   if (values.port) env.UDPGW_PORT = values.port;
   if (values['admin-port']) env.UDPGW_ADMIN_PORT = values['admin-port'];
   const config = loadConfig({ ...(values.config ? { file: values.config } : {}), env });
   const logger = createLogger(config.log.level);
-  const running = await runGateway(config, { logger });
+  const workers = Number(values.workers ?? 1);
+  if (!Number.isInteger(workers) || workers < 1) throw new Error('--workers must be a whole number >= 1');
+  if (workers > 1 && cluster.isPrimary) return startPrimary(workers, logger);
+  const running = cluster.isWorker ? await runClusterWorker(config, { logger, preference: config.transport }) : await runGateway(config, { logger });
+  if (cluster.isWorker) return new Promise<number>(() => {});
   handleSignals(running, logger);
   process.stderr.write(banner(running) + '\n');
   return new Promise<number>(() => {}); // runs until a signal
+}
+
+/** The primary of --workers n: forks the workers (each runs this same command), stops them on a signal. */
+async function startPrimary(workers: number, logger: ReturnType<typeof createLogger>): Promise<number> {
+  // One admin token for all workers (the admin port is shared by node:cluster), generated if absent.
+  const env = { ...process.env };
+  if (!env.UDPGW_ADMIN_TOKEN) {
+    env.UDPGW_ADMIN_TOKEN = randomBytes(18).toString('base64url');
+    logger.warn({ adminToken: env.UDPGW_ADMIN_TOKEN }, 'no UDPGW_ADMIN_TOKEN: generated one shared by all workers (a token in the config file wins)');
+  }
+  const primary = startClusterPrimary({ workers, logger, env });
+  const stop = (signal: string) => { logger.info({ signal }, 'stopping workers'); void primary.stop().then(() => process.exit(0)); };
+  for (const s of ['SIGTERM', 'SIGINT', 'SIGQUIT'] as const) process.once(s, () => stop(s));
+  await primary.ready;
+  process.stderr.write(`udp-gateway is running with ${workers} workers sharing each listener port (SO_REUSEPORT)\n`);
+  return new Promise<number>(() => {});
 }
 
 function validateCmd(args: string[]): number {

@@ -20,7 +20,7 @@ import { Metrics } from './metrics.js';
 import { Listener } from './listener.js';
 import { DestinationRunner } from './fanout/runner.js';
 import { createDeadLetter } from './fanout/create-dead-letter.js';
-import { dgramTransport } from './transport/dgram.js';
+import { selectTransport, transportPreferenceFromEnv } from './transport/select.js';
 import { createLogger } from './logger.js';
 import { GatewayError } from './errors.js';
 
@@ -109,7 +109,8 @@ export async function createGateway(config: ResolvedConfig, opts: GatewayOptions
   const egress = new Egress({ codec, metrics, logger: logger.child({ component: 'egress' }), allow: config.egress.allow, ...(opts.now ? { now: opts.now } : {}) });
   const gw = new Gateway(config, logger, metrics, codec, egress);
   try {
-    await start(gw, opts.transport ?? dgramTransport, opts.now);
+    const transport = opts.transport ?? selectTransport(transportPreferenceFromEnv() ?? config.transport, logger);
+    await start(gw, transport, opts.now);
   } catch (err) {
     await gw.shutdown(0);
     throw err;

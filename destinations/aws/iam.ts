@@ -47,7 +47,7 @@ function lambdaArns(o: Options): string[] {
 const byType: Record<string, (o: Options) => IamStatement[]> = {
   lambda: (o) => [{ actions: ['lambda:InvokeFunction'], resources: lambdaArns(o) }],
   stepfunctions: (o) => [{
-    actions: [o.type === 'STANDARD' ? 'states:StartExecution' : 'states:StartSyncExecution'],
+    actions: [o.executionType === 'STANDARD' ? 'states:StartExecution' : 'states:StartSyncExecution'],
     resources: [str(o, 'stateMachineArn') ?? '*'],
   }],
   sqs: (o) => [{ actions: ['sqs:SendMessage'], resources: [sqsQueueArn(str(o, 'queueUrl') ?? '', str(o, 'region'))] }],

@@ -23,7 +23,7 @@ const ENVELOPE_BYTES = 15; // {"Messages":[ ... ]}
 
 export const StepFunctionsOptions = Type.Object({
   stateMachineArn: Type.String({ minLength: 1, pattern: '^arn:' }),
-  type: Type.Union([Type.Literal('EXPRESS'), Type.Literal('STANDARD')], { description: 'EXPRESS: synchronous, replies; STANDARD: asynchronous, no replies' }),
+  executionType: Type.Union([Type.Literal('EXPRESS'), Type.Literal('STANDARD')], { default: 'EXPRESS', description: 'EXPRESS: synchronous, replies; STANDARD: asynchronous, no replies' }),
   ...AwsConnectionSchema,
 }, { additionalProperties: false });
 export type StepFunctionsOptions = Static<typeof StepFunctionsOptions>;
@@ -62,7 +62,7 @@ export function createStepFunctionsDestination(name: string, o: StepFunctionsOpt
     kind: 'stepfunctions', name, limits,
     send: (batch) => sendWithinLimits(batch, limits, async (chunk) => {
       if (chunk.length === 0) return { outcomes: [] };
-      return o.type === 'EXPRESS' ? express(chunk) : standard(chunk);
+      return o.executionType === 'EXPRESS' ? express(chunk) : standard(chunk);
     }),
     async close() { if (!closed) { closed = true; client.destroy(); } },
   };

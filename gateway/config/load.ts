@@ -138,7 +138,7 @@ function resolvePacketSource(raw: Record<string, unknown>, at: string, problems:
 
 export interface LoadOptions {
   /** Config file (YAML or JSON); absent: the built-in local default. */
-  readonly file?: string;
+  readonly file?: string;  // absent: UDPGW_CONFIG_JSON if set, else the built-in local default
   readonly env?: NodeJS.ProcessEnv;
   /** Directory for the built-in default's relative paths. */
   readonly defaultBaseDir?: string;
@@ -159,9 +159,16 @@ export function defaultConfig(): Record<string, unknown> {
 
 export function loadConfig(opts: LoadOptions = {}): ResolvedConfig {
   const env = { ...readDotEnv(), ...(opts.env ?? process.env) };
-  const raw = opts.file ? readConfigFile(opts.file) : defaultConfig();
+  const raw = opts.file ? readConfigFile(opts.file) : env[ENV_PREFIX + 'CONFIG_JSON'] ? configFromEnv(env[ENV_PREFIX + 'CONFIG_JSON']!) : defaultConfig();
   const baseDir = opts.file ? dirname(resolve(opts.file)) : (opts.defaultBaseDir ?? process.cwd());
   return resolveConfig(applyEnv(raw, env), baseDir);
+}
+
+/** UDPGW_CONFIG_JSON: the whole config as JSON (containers fed from a parameter store), when no file is given. */
+function configFromEnv(text: string): unknown {
+  try { return JSON.parse(text); } catch (err) {
+    throw new ConfigError([{ path: '', message: `UDPGW_CONFIG_JSON is not valid JSON: ${(err as Error).message}` }], 'UGW_ERR_CONFIG_READ');
+  }
 }
 
 function readDotEnv(): Record<string, string> {

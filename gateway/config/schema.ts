@@ -66,6 +66,9 @@ export const ConfigSchema = Type.Object({
   replyWindowSeconds: Type.Integer({ minimum: 1, default: 60 }),
   formatter: Type.Optional(FormatterSchema),
   shutdownDeadlineMs: Type.Integer({ minimum: 0, default: 10_000 }),
+  transport: Type.Union([Type.Literal('auto'), Type.Literal('native'), Type.Literal('dgram')], {
+    default: 'auto', description: 'auto: the recvmmsg/sendmmsg addon where it is built (Linux), else node:dgram',
+  }),
   log: Type.Object({
     level: Type.Union(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)), { default: 'info' }),
   }, { additionalProperties: false, default: {} }),

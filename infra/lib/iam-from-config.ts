@@ -50,14 +50,13 @@ export function lambdaArn(fn: string, ctx: ArnContext, region: string): string {
   return arn(ctx, 'lambda', region, `function:${fn}`);
 }
 
-/** EXPRESS runs synchronously (StartSyncExecution, replies), STANDARD asynchronously (StartExecution).
- *  The destination's own option is named `type`, which the config cannot carry (it holds the destination
- *  type); until it is renamed, `executionType` is read here and both actions are granted without it. */
+/** `executionType` (default EXPRESS, as the destination's schema): EXPRESS runs synchronously
+ *  (StartSyncExecution, replies), STANDARD asynchronously (StartExecution). */
 function stepFunctionsActions(o: Options): string[] {
-  const t = o.executionType;
+  const t = o.executionType ?? 'EXPRESS';
   if (t === 'EXPRESS') return ['states:StartSyncExecution'];
   if (t === 'STANDARD') return ['states:StartExecution'];
-  return ['states:StartExecution', 'states:StartSyncExecution'];
+  throw new Error(`stepfunctions executionType must be EXPRESS or STANDARD, got ${JSON.stringify(t)}`);
 }
 
 const destinationRules: Record<string, Rule> = {

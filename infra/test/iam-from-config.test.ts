@@ -18,7 +18,7 @@ describe('iamStatementsFromConfig', () => {
     [{ type: 'dynamodb', tableName: 't1', region: 'ap-south-1' }, ['dynamodb:BatchWriteItem'], 'arn:aws:dynamodb:ap-south-1:111122223333:table/t1'],
     [{ type: 's3', bucket: 'b2' }, ['s3:PutObject'], 'arn:aws:s3:::b2/udp-gateway/*'],
     [{ type: 'lambda', functionName: 'f', qualifier: 'live' }, ['lambda:InvokeFunction'], 'arn:aws:lambda:eu-west-1:111122223333:function:f:live'],
-    [{ type: 'stepfunctions', stateMachineArn: 'arn:aws:states:eu-west-1:1:stateMachine:s' }, ['states:StartExecution', 'states:StartSyncExecution'], 'arn:aws:states:eu-west-1:1:stateMachine:s'],
+    [{ type: 'stepfunctions', stateMachineArn: 'arn:aws:states:eu-west-1:1:stateMachine:s' }, ['states:StartSyncExecution'], 'arn:aws:states:eu-west-1:1:stateMachine:s'],
     [{ type: 'eventbridge' }, ['events:PutEvents'], 'arn:aws:events:eu-west-1:111122223333:event-bus/default'],
     [{ type: 'stepfunctions', stateMachineArn: 'arn:aws:states:eu-west-1:111122223333:stateMachine:m', executionType: 'EXPRESS' },
       ['states:StartSyncExecution'], 'arn:aws:states:eu-west-1:111122223333:stateMachine:m'],

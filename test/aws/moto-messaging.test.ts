@@ -91,7 +91,7 @@ destinationContract('stepfunctions (STANDARD)', async () => {
     name: unique('sm'), roleArn, definition: JSON.stringify({ StartAt: 'P', States: { P: { Type: 'Pass', End: true } } }),
   }));
   return {
-    destination: createStepFunctionsDestination('sfn', { ...ep(), stateMachineArn: stateMachineArn!, type: 'STANDARD' }, { logger }),
+    destination: createStepFunctionsDestination('sfn', { ...ep(), stateMachineArn: stateMachineArn!, executionType: 'STANDARD' }, { logger }),
     readBack: async () => {
       const list = await sfn.send(new ListExecutionsCommand({ stateMachineArn }));
       const out: Buffer[] = [];
@@ -101,7 +101,7 @@ destinationContract('stepfunctions (STANDARD)', async () => {
       }
       return out;
     },
-    broken: () => createStepFunctionsDestination('sfn', { ...ep(), stateMachineArn: 'arn:aws:states:us-east-1:123456789012:stateMachine:missing', type: 'STANDARD' }, { logger }),
+    broken: () => createStepFunctionsDestination('sfn', { ...ep(), stateMachineArn: 'arn:aws:states:us-east-1:123456789012:stateMachine:missing', executionType: 'STANDARD' }, { logger }),
     teardown: async () => sfn.destroy(),
   };
 });

@@ -149,7 +149,7 @@ describe('lambda and step functions outcomes', () => {
     mock(mockClient(SFNClient)).on(StartSyncExecutionCommand)
       .resolvesOnce({ status: 'SUCCEEDED', output: JSON.stringify({ Replies: [{ Tag: batch[0]!.tag, Data: 'aGk=' }] }), executionArn: 'e', startDate: new Date(), stopDate: new Date() })
       .resolvesOnce({ status: 'FAILED', error: 'States.TaskFailed', cause: 'boom', executionArn: 'e', startDate: new Date(), stopDate: new Date() });
-    const d = open(createStepFunctionsDestination('s', { stateMachineArn: 'arn:aws:states:us-east-1:1:stateMachine:m', type: 'EXPRESS' }, { logger }));
+    const d = open(createStepFunctionsDestination('s', { stateMachineArn: 'arn:aws:states:us-east-1:1:stateMachine:m', executionType: 'EXPRESS' }, { logger }));
     const ok = await d.send(batch, signal);
     expect(ok.replies?.map((x) => [x.tag, x.data.toString()])).toEqual([[batch[0]!.tag, 'hi']]);
     const bad = await d.send(batch, signal);

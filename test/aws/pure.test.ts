@@ -52,7 +52,7 @@ describe('iamStatementsFor', () => {
       .toEqual(['arn:aws:lambda:us-east-1:1:function:f:live']);
     expect(iamStatementsFor('cloudwatch-logs', { logGroupName: 'g', logStreamName: 's', createIfMissing: true, region: 'us-east-1' }).map((s) => s.actions))
       .toEqual([['logs:PutLogEvents'], ['logs:CreateLogStream']]);
-    expect(iamStatementsFor('stepfunctions', { stateMachineArn: 'arn:aws:states:us-east-1:1:stateMachine:m', type: 'EXPRESS' })[0]!.actions)
+    expect(iamStatementsFor('stepfunctions', { stateMachineArn: 'arn:aws:states:us-east-1:1:stateMachine:m', executionType: 'EXPRESS' })[0]!.actions)
       .toEqual(['states:StartSyncExecution']);
     expect(iamStatementsFor('s3', { bucket: 'b', prefix: 'p/' })[0]!.resources).toEqual(['arn:aws:s3:::b/p/*']);
     expect(iamStatementsFor('kinesis', { streamName: 's', deadLetter: { sqsQueueUrl: 'https://sqs.us-east-1.amazonaws.com/1/dlq' } }).map((s) => s.actions[0]))

@@ -6,6 +6,7 @@ import { UdpClient, sleep } from '../support/udp-client.js';
 import { resolveConfig } from '../../gateway/config/load.js';
 import { createGateway, type Gateway } from '../../gateway/gateway.js';
 import { buildAdminApi } from '../../gateway/admin.js';
+import { dgramTransport } from '../../gateway/transport/dgram.js';
 
 const log = pino({ level: 'silent' });
 let open: { close(): Promise<unknown> }[] = [];
@@ -13,7 +14,7 @@ afterEach(async () => { await Promise.all(open.map((o) => o.close())); open = []
 
 async function setup(host = '127.0.0.1', extra: Record<string, unknown> = {}) {
   const cfg = resolveConfig({ secret: 'admin-test-secret-0123456789', ...extra, listeners: [{ name: 'edge', host, port: 0, destinations: [{ type: 'memory', mode: 'echo', prefix: `adm-${Math.random()}` }] }] }, '/tmp');
-  const gw = await createGateway(cfg, { logger: log });
+  const gw = await createGateway(cfg, { logger: log, transport: dgramTransport });
   const admin = buildAdminApi(gw, { token: 'sekrit-token' });
   open.push(admin, gw);
   return { gw, admin };

@@ -117,6 +117,6 @@ listeners:
     writeFileSync(cfg, `admin: { enabled: false }\nlisteners:\n  - name: edge\n    port: ${c.port}\n    destinations: [{ type: file, path: x.ndjson }]\n`);
     const r = spawnSync(process.execPath, [...CLI, 'start', '--config', cfg], { cwd: ROOT, encoding: 'utf8', timeout: 20_000 });
     expect(r.status).toBe(1);
-    expect(r.stderr).toMatch(/UGW_ERR_LISTENER_BIND: listener "edge" cannot bind udp 127.0.0.1:\d+: .*EADDRINUSE/);
+    expect(r.stderr).toMatch(/UGW_ERR_LISTENER_BIND: listener "edge" cannot bind udp 127.0.0.1:\d+: .*(EADDRINUSE|address already in use)/);
   });
 });

@@ -70,6 +70,27 @@ describe('config schema', () => {
     expect((raw as { secret: unknown }).secret).toBe('12345');
   });
 
+  it('every built-in destination kind can be configured from a file (no option collides with a common key)', async () => {
+    await import('../../destinations/builtin.js');
+    const c = resolveConfig({ listeners: [{ name: 'e', port: 1, destinations: [
+      { type: 'stepfunctions', stateMachineArn: 'arn:aws:states:us-east-1:1:stateMachine:m', executionType: 'STANDARD' },
+      { type: 'udp', backends: ['127.0.0.1:9'] },
+    ] }] }, '/tmp');
+    expect(c.listeners[0]!.destinations.map((d) => [d.type, d.options.executionType ?? d.options.balance])).toEqual([['stepfunctions', 'STANDARD'], ['udp', 'hash']]);
+    const { COMMON_DESTINATION_KEYS } = await import('../../gateway/config/schema.js');
+    const { destinationTypes, destinationKind } = await import('../../destinations/index.js');
+    for (const t of destinationTypes()) {
+      const keys = Object.keys((destinationKind(t)!.options as { properties?: object }).properties ?? {});
+      expect(keys.filter((k) => COMMON_DESTINATION_KEYS.includes(k)), `${t} options`).toEqual([]);
+    }
+  });
+
+  it('takes the whole config from UDPGW_CONFIG_JSON when no file is given', () => {
+    const c = loadConfig({ env: { UDPGW_CONFIG_JSON: JSON.stringify(base()), UDPGW_PORT: '7001' } });
+    expect([c.listeners[0]!.name, c.listeners[0]!.port]).toEqual(['edge', 7001]);
+    expect(() => loadConfig({ env: { UDPGW_CONFIG_JSON: '{nope' } })).toThrow(/UDPGW_CONFIG_JSON is not valid JSON/);
+  });
+
   it('reads YAML and JSON files and reports unreadable ones', () => {
     const dir = mkdtempSync(join(tmpdir(), 'udpgw-cfg-'));
     writeFileSync(join(dir, 'a.yaml'), 'listeners:\n  - name: edge\n    port: 0\n    destinations:\n      - type: memory\n');

@@ -1,5 +1,5 @@
 /** The pipeline end to end on real sockets on 127.0.0.1, with in-memory destinations. */
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { pino } from 'pino';
 import { recorded, release } from '../support/memory-destination.js';
 import { UdpClient, eventually, sleep } from '../support/udp-client.js';
@@ -7,6 +7,15 @@ import { resolveConfig } from '../../gateway/config/load.js';
 import { createGateway, type Gateway } from '../../gateway/gateway.js';
 import { buildAdminApi } from '../../gateway/admin.js';
 import { createTagCodec } from '../../gateway/tag.js';
+import { dgramTransport } from '../../gateway/transport/dgram.js';
+import { nativeTransport } from '../../gateway/transport/native.js';
+import { loadNativeAddon } from '../../gateway/transport/native-addon.js';
+import type { TransportFactory } from '../../gateway/transport/types.js';
+
+// The core integration tests run on both receive paths; the native one is part of the product on
+// Linux (test/transport/native.test.ts fails loudly when it is not built).
+const transports: [string, TransportFactory][] = [['dgram', dgramTransport]];
+if (loadNativeAddon().addon) transports.push(['native', nativeTransport]);
 
 const SECRET = 'test-secret-0123456789abcdef';
 const log = pino({ level: 'silent' });
@@ -14,13 +23,14 @@ let open: { close(): Promise<void> }[] = [];
 afterEach(async () => { await Promise.all(open.map((o) => o.close())); open = []; });
 
 let seq = 0;
+let transport: TransportFactory = dgramTransport;
 async function gateway(destinations: Record<string, unknown>[], extra: Record<string, unknown> = {}): Promise<{ gw: Gateway; prefix: string }> {
   const prefix = `t${++seq}-`;
   const cfg = resolveConfig({
     secret: SECRET, shutdownDeadlineMs: 2000, ...extra,
     listeners: [{ name: 'edge', host: '127.0.0.1', port: 0, destinations: destinations.map((d) => ({ type: 'memory', prefix, ...d })) }],
   }, '/tmp');
-  const gw = await createGateway(cfg, { logger: log });
+  const gw = await createGateway(cfg, { logger: log, transport });
   open.push(gw);
   return { gw, prefix };
 }
@@ -36,7 +46,8 @@ const metric = async (gw: Gateway, name: string, labels: Record<string, string>)
   return m.filter((v) => Object.entries(labels).every(([k, x]) => v.labels[k] === x)).reduce((a, v) => a + v.value, 0);
 };
 
-describe('pipeline', () => {
+describe.each(transports)('pipeline on the %s transport', (_name, factory) => {
+  beforeEach(() => { transport = factory; });
   it('a reply reaches the client that sent, from the listener port', async () => {
     const { gw } = await gateway([{ name: 'echo', mode: 'echo' }]);
     const a = await client(), b = await client();
@@ -129,7 +140,7 @@ describe('pipeline', () => {
   it('drops denied clients by CIDR and counts them', async () => {
     const prefix = `t${++seq}-`;
     const cfg = resolveConfig({ secret: SECRET, listeners: [{ name: 'edge', port: 0, deny: ['127.0.0.0/8'], destinations: [{ type: 'memory', name: 'r', prefix }] }] }, '/tmp');
-    const gw = await createGateway(cfg, { logger: log });
+    const gw = await createGateway(cfg, { logger: log, transport });
     open.push(gw);
     const a = await client();
     await a.send('x', gw.address().port);
