@@ -1,5 +1,6 @@
 /**
  * npm run bench [-- --scenario proxy|handler|fanout] [--size 64|1200] [--seconds N] [--workers N]
+ * npm run bench -- --side-by-side [options of bench/side-by-side.ts]: gateway vs nginx udp proxy
  *
  * Drives the gateway (a separate process, as users run it) over loopback and prints, per scenario
  * and payload size: throughput (packets/s), loss, and latency p50/p99 at half of the measured peak.
@@ -15,6 +16,10 @@ import { parseArgs } from 'node:util';
 import { blast, closedLoop, echoBackend, openLoop, percentile, sink } from './load.js';
 
 const ROOT = resolve(import.meta.dirname, '..');
+if (process.argv.includes('--side-by-side')) {
+  const { runSideBySide } = await import('./side-by-side.js');
+  process.exit(await runSideBySide(process.argv.slice(2).filter((a) => a !== '--side-by-side')));
+}
 const { values } = parseArgs({ options: {
   scenario: { type: 'string', multiple: true }, size: { type: 'string', multiple: true },
   seconds: { type: 'string', default: '4' }, window: { type: 'string', default: '256' },

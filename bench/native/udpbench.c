@@ -1,8 +1,15 @@
 /*
- * Batched UDP load tools for bench/transport.ts, loopback only (127.0.0.1), bounded in time.
- *   udpbench gen  <port> <size> <seconds> [max_packets]  send with sendmmsg(64) as fast as possible
+ * Batched UDP load tools for bench/transport.ts and bench/side-by-side.ts, loopback only
+ * (127.0.0.1), bounded in time and count.
+ *   udpbench gen  <port> <size> <seconds> [max_packets] [rate] [flows]
+ *                 send with sendmmsg(64) as fast as possible (rate 0), or open loop at `rate`
+ *                 datagrams/s with a timestamp in every datagram; from `flows` sockets (source
+ *                 ports, so SO_REUSEPORT groups spread them), round robin per batch
  *   udpbench sink <seconds>                                bind 127.0.0.1:0, print "port N", then the
- *                                                          running received count every 100 ms
+ *                                                          running received count every 100 ms; at the
+ *                                                          end "lat <n> <p50_us> <p99_us> <max_us>" for
+ *                                                          timestamped datagrams (one-way latency);
+ *                                                          SIGTERM ends it early, still printing both
  *   udpbench fwd  <sink_port> <seconds>                    recvmmsg/sendmmsg forwarder (reference):
  *                                                          prints "port N", then counts like sink
  * Built at bench time with `cc -O2`.
@@ -11,6 +18,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,11 +28,49 @@
 
 #define BATCH 64
 #define SLOT 2048
+#define MAX_FLOWS 64
+/* Timestamped datagrams start with this 8-byte marker, then CLOCK_MONOTONIC ns (host order). */
+#define MAGIC 0x55475742454e4348ULL /* "UGWBENCH" */
+#define HIST_US 200000 /* one-way latency histogram: 1 us buckets up to 200 ms, then overflow */
+
+static volatile sig_atomic_t stop_now;
+static void on_term(int sig) { (void)sig; stop_now = 1; }
+static unsigned long long hist[HIST_US + 1];
+static long hist_n;
 
 static double now(void) {
   struct timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);
   return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static unsigned long long now_ns(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (unsigned long long)ts.tv_sec * 1000000000ULL + (unsigned long long)ts.tv_nsec;
+}
+
+static void record_latency(const char *buf, unsigned len) {
+  unsigned long long magic, ts;
+  if (len < 16) return;
+  memcpy(&magic, buf, 8);
+  if (magic != MAGIC) return;
+  memcpy(&ts, buf + 8, 8);
+  unsigned long long us = (now_ns() - ts) / 1000ULL;
+  hist[us > HIST_US ? HIST_US : us]++;
+  hist_n++;
+}
+
+static long hist_percentile(double p) {
+  unsigned long long want = (unsigned long long)(p * (double)hist_n), seen = 0;
+  for (long i = 0; i <= HIST_US; i++) { seen += hist[i]; if (seen > want) return i; }
+  return HIST_US;
+}
+
+static void print_latency(void) {
+  long max = 0;
+  for (long i = 0; i <= HIST_US; i++) if (hist[i]) max = i;
+  printf("lat %ld %ld %ld %ld\n", hist_n, hist_n ? hist_percentile(0.5) : -1, hist_n ? hist_percentile(0.99) : -1, hist_n ? max : -1);
 }
 
 static struct sockaddr_in loopback(int port) {
@@ -49,13 +95,15 @@ static int bound_socket(int port) {
   return fd;
 }
 
-static int gen(int port, int size, double seconds, long max) {
+/* rate 0: as fast as sendmmsg takes them; rate > 0: open loop, timestamped, checked every ~20 us. */
+static int gen(int port, int size, double seconds, long max, double rate, int flows) {
   static char payload[SLOT];
   struct mmsghdr msgs[BATCH];
   struct iovec iov[BATCH];
   struct sockaddr_in dst = loopback(port);
-  int fd = socket(AF_INET, SOCK_DGRAM, 0);
-  if (size < 1 || size > SLOT) return 2;
+  int fds[MAX_FLOWS];
+  if (size < (rate > 0 ? 16 : 1) || size > SLOT || flows < 1 || flows > MAX_FLOWS) return 2;
+  for (int i = 0; i < flows; i++) fds[i] = socket(AF_INET, SOCK_DGRAM, 0);
   memset(payload, 'x', sizeof payload);
   memset(msgs, 0, sizeof msgs);
   for (int i = 0; i < BATCH; i++) {
@@ -63,10 +111,21 @@ static int gen(int port, int size, double seconds, long max) {
     msgs[i].msg_hdr.msg_iov = &iov[i]; msgs[i].msg_hdr.msg_iovlen = 1;
     msgs[i].msg_hdr.msg_name = &dst; msgs[i].msg_hdr.msg_namelen = sizeof dst;
   }
-  long sent = 0;
-  double end = now() + seconds;
-  while (sent < max && now() < end) {
-    int n = sendmmsg(fd, msgs, BATCH, 0);
+  long sent = 0, round = 0;
+  double start = now(), end = start + seconds;
+  unsigned long long magic = MAGIC;
+  if (rate > 0) memcpy(payload, &magic, 8);
+  for (double t = start; sent < max && t < end; t = now()) {
+    int want = BATCH;
+    if (rate > 0) {
+      long due = (long)((t - start) * rate);
+      if (due > max) due = max;
+      if (due <= sent) { struct timespec w = { 0, 20000 }; nanosleep(&w, NULL); continue; }
+      want = due - sent < BATCH ? (int)(due - sent) : BATCH;
+      unsigned long long ts = now_ns();
+      memcpy(payload + 8, &ts, 8); /* every datagram of this batch shares the buffer and the time */
+    }
+    int n = sendmmsg(fds[round++ % flows], msgs, (unsigned)want, 0);
     if (n > 0) sent += n;
   }
   printf("sent %ld\n", sent);
@@ -83,7 +142,8 @@ static int recv_loop(int fwd_port, double seconds) {
   long count = 0;
   double end = now() + seconds, next_print = now() + 0.1;
   struct pollfd p = { fd, POLLIN, 0 };
-  while (now() < end) {
+  signal(SIGTERM, on_term); /* SIGTERM ends the loop early; the final count and latency still print */
+  while (now() < end && !stop_now) {
     memset(msgs, 0, sizeof msgs);
     for (int i = 0; i < BATCH; i++) {
       iov[i].iov_base = buf[i]; iov[i].iov_len = SLOT;
@@ -93,6 +153,7 @@ static int recv_loop(int fwd_port, double seconds) {
       int n = recvmmsg(fd, msgs, BATCH, MSG_DONTWAIT, NULL);
       if (n > 0) {
         count += n;
+        if (fwd_port == 0) for (int i = 0; i < n; i++) record_latency(buf[i], msgs[i].msg_len);
         if (fwd_port > 0) {
           for (int i = 0; i < n; i++) {
             iov[i].iov_len = msgs[i].msg_len;
@@ -105,14 +166,16 @@ static int recv_loop(int fwd_port, double seconds) {
     if (now() >= next_print) { printf("count %ld\n", count); fflush(stdout); next_print += 0.1; }
   }
   printf("count %ld\n", count);
+  if (fwd_port == 0) print_latency();
   return 0;
 }
 
 int main(int argc, char **argv) {
   if (argc >= 5 && strcmp(argv[1], "gen") == 0)
-    return gen(atoi(argv[2]), atoi(argv[3]), atof(argv[4]), argc > 5 ? atol(argv[5]) : 100000000L);
+    return gen(atoi(argv[2]), atoi(argv[3]), atof(argv[4]), argc > 5 ? atol(argv[5]) : 100000000L,
+               argc > 6 ? atof(argv[6]) : 0, argc > 7 ? atoi(argv[7]) : 1);
   if (argc >= 3 && strcmp(argv[1], "sink") == 0) return recv_loop(0, atof(argv[2]));
   if (argc >= 4 && strcmp(argv[1], "fwd") == 0) return recv_loop(atoi(argv[2]), atof(argv[3]));
-  fprintf(stderr, "usage: udpbench gen <port> <size> <seconds> [max] | sink <seconds> | fwd <sink_port> <seconds>\n");
+  fprintf(stderr, "usage: udpbench gen <port> <size> <seconds> [max] [rate] [flows] | sink <seconds> | fwd <sink_port> <seconds>\n");
   return 2;
 }

@@ -1,0 +1,118 @@
+/**
+ * Per-packet cost of the gateway's hot path, in ns of this process's CPU (user + system), for the
+ * udp proxy path: tag (HMAC), Listener.onBatch (stages, tag, recent clients, fan-out), the
+ * DestinationRunner (queue, batcher, in-flight, retry wrapper, metrics) with a no-op destination,
+ * the udp destination's send (per-session upstream socket) to a C sink, and the whole pipeline from
+ * a received batch to the upstream socket. No receive system calls: batches are handed in directly.
+ *   node --import tsx bench/hot-path.ts [--packets=200000] [--batch=1024] [--size=64]
+ * Loopback only (the sink is 127.0.0.1), bounded in count.
+ */
+import { execFileSync, spawn } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { pino } from 'pino';
+import { createTagCodec } from '../gateway/tag.js';
+import { Metrics } from '../gateway/metrics.js';
+import { Listener } from '../gateway/listener.js';
+import { DestinationRunner } from '../gateway/fanout/runner.js';
+import { resolveConfig } from '../gateway/config/load.js';
+import { createGateway } from '../gateway/gateway.js';
+import { delivered, type Destination } from '../gateway/destination.js';
+import { createUdpDestination } from '../destinations/udp/index.js';
+import type { Datagram, Packet } from '../gateway/packet.js';
+import type { BatchHandler, TransportFactory } from '../gateway/transport/types.js';
+
+const arg = (name: string, dflt: string) => process.argv.find((a) => a.startsWith(`--${name}=`))?.split('=')[1] ?? dflt;
+const PACKETS = Number(arg('packets', '200000'));
+const BATCH = Number(arg('batch', '1024'));
+const SIZE = Number(arg('size', '64'));
+const FLOWS = 16;
+const logger = pino({ level: 'silent' });
+const secret = Buffer.from('bench-secret-0123456789abcdef');
+
+const cpuNs = () => { const u = process.cpuUsage(); return (u.user + u.system) * 1000; };
+const turn = () => new Promise<void>((r) => setImmediate(r));
+
+/** CPU ns per packet of `work(batchIndex)` run over PACKETS packets in batches (awaited between). */
+async function perPacket(work: (i: number) => unknown): Promise<number> {
+  for (let i = 0; i < 20; i++) await work(i); // warm-up (JIT)
+  const batches = Math.ceil(PACKETS / BATCH);
+  const c0 = cpuNs();
+  for (let i = 0; i < batches; i++) await work(i);
+  return (cpuNs() - c0) / (batches * BATCH);
+}
+
+function datagrams(): Datagram[] {
+  const data = Buffer.alloc(SIZE, 120);
+  return Array.from({ length: BATCH }, (_, i) => ({ data, address: '127.0.0.1', port: 40_000 + (i % FLOWS) }));
+}
+
+function config(destinations: unknown[]) {
+  return resolveConfig({ secret: secret.toString(), admin: { enabled: false }, log: { level: 'silent' },
+    listeners: [{ name: 'bench', host: '127.0.0.1', port: 0, destinations }] }, process.cwd());
+}
+
+/** A transport that binds nothing: the bench calls the captured onBatch itself. */
+function fakeTransport(): { factory: TransportFactory; onBatch: () => BatchHandler } {
+  let handler: BatchHandler | undefined;
+  const factory: TransportFactory = { kind: 'fake', bind: async (_o, onBatch) => {
+    handler = onBatch;
+    return { kind: 'fake', local: { address: '127.0.0.1', port: 5555 }, send: () => {}, pause: () => {}, close: async () => {} };
+  } };
+  return { factory, onBatch: () => handler! };
+}
+
+async function cSink(): Promise<{ port: number; stop: () => void }> {
+  const bin = join(mkdtempSync(join(tmpdir(), 'udpbench-')), 'udpbench');
+  execFileSync('cc', ['-O2', '-o', bin, fileURLToPath(new URL('./native/udpbench.c', import.meta.url))], { stdio: 'inherit' });
+  const child = spawn(bin, ['sink', '120'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const port = await new Promise<number>((r) => child.stdout.on('data', (d: Buffer) => { const m = /port (\d+)/.exec(d.toString()); if (m) r(Number(m[1])); }));
+  return { port, stop: () => child.kill('SIGTERM') };
+}
+
+async function idle(runners: readonly DestinationRunner[]): Promise<void> {
+  for (let i = 0; i < 10_000 && runners.some((r) => r.queued > 0 || r.inFlight > 0); i++) await turn();
+}
+
+const noop: Destination = { kind: 'noop', name: 'noop', send: async (b) => ({ outcomes: b.map(() => delivered) }) };
+
+async function main(): Promise<void> {
+  const batch = datagrams();
+  const rows: [string, number][] = [];
+  const codec = createTagCodec({ secret, replyWindowMs: 60_000 });
+  const now = Date.now();
+  rows.push(['tag: createTagCodec().encode (HMAC-SHA256)', await perPacket(() => { for (const d of batch) codec.encode('bench', d, now); })]);
+
+  const cfg = config([{ type: 'udp', backends: ['127.0.0.1:9'] }]);
+  const counting = { enqueue: () => true } as unknown as DestinationRunner;
+  const fake = fakeTransport();
+  const listener = new Listener(cfg.listeners[0]!, { codec, metrics: new Metrics(), logger, transport: fake.factory, formatter: 'base64', recentClientMs: 3_600_000, maxRecentClients: 100_000 });
+  await listener.start([counting]);
+  rows.push(['Listener onBatch, no-op runner (includes the tag)', await perPacket(() => fake.onBatch()(batch))]);
+
+  const packets: Packet[] = batch.map((d) => ({ tag: 't', listener: 'bench', remote: d, local: d, receivedAt: now, data: d.data, formatter: 'base64' }));
+  const runner = new DestinationRunner('bench', noop, cfg.listeners[0]!.destinations[0]!, { metrics: new Metrics(), logger, onReplies: () => {} });
+  rows.push(['DestinationRunner enqueue only (no-op destination)', await perPacket(async () => { for (const p of packets) runner.enqueue(p); await idle([runner]); }) - await perPacket(() => idle([runner]))]);
+  rows.push(['DestinationRunner enqueue → batch → send → outcomes (no-op destination)', await perPacket(async () => { for (const p of packets) runner.enqueue(p); await idle([runner]); })]);
+
+  const sink = await cSink();
+  try {
+    const udp = await createUdpDestination('u', { backends: [`127.0.0.1:${sink.port}`] }, { logger, clients: { replyByTag: () => true, sendToClient: () => {} }, baseDir: '/' });
+    const signal = new AbortController().signal;
+    rows.push([`udp destination send (batches of 100, ${FLOWS} sessions, to a C sink)`, await perPacket(async () => { for (let i = 0; i < BATCH; i += 100) await udp.send(packets.slice(i, i + 100), signal); })]);
+    await udp.close?.();
+
+    const gwFake = fakeTransport();
+    const gw = await createGateway(config([{ type: 'udp', backends: [`127.0.0.1:${sink.port}`] }]), { logger, transport: gwFake.factory });
+    rows.push(['whole path: onBatch → udp destination → upstream socket', await perPacket(async () => { gwFake.onBatch()(batch); await idle(gw.runners); })]);
+    await gw.close();
+  } finally { sink.stop(); }
+
+  console.log(`per-packet CPU (user+system) of one process, ${PACKETS} packets of ${SIZE} B in batches of ${BATCH}, ${FLOWS} clients`);
+  console.log('| stage | ns/packet |\n| --- | ---: |');
+  for (const [name, ns] of rows) console.log(`| ${name} | ${Math.round(ns)} |`);
+}
+
+await main();

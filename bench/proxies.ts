@@ -1,0 +1,212 @@
+/**
+ * Processes for bench/side-by-side.ts: the C load tools (bench/native/udpbench.c), the gateway
+ * (its CLI, as users run it) and nginx's stream UDP proxy in a temporary prefix. Everything binds
+ * 127.0.0.1; every process started here is stopped by the caller through `stop()`.
+ */
+import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { createSocket } from 'node:dgram';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+
+export const ROOT = resolve(import.meta.dirname, '..');
+const HOST = '127.0.0.1';
+
+export function hasTaskset(): boolean {
+  return spawnSync('taskset', ['-p', String(process.pid)], { stdio: 'ignore' }).status === 0;
+}
+
+/** Runs `argv` on `cpus` (e.g. "0") when taskset exists and cpus is set; at nice 19 when `nice`. */
+function pinned(cpus: string | undefined, argv: string[], nice = false): [string, string[]] {
+  const all = [...(nice ? ['nice', '-n', '19'] : []), ...(cpus && hasTaskset() ? ['taskset', '-c', cpus] : []), ...argv];
+  return [all[0]!, all.slice(1)];
+}
+
+export function buildUdpbench(): string {
+  const out = join(mkdtempSync(join(tmpdir(), 'udpbench-')), 'udpbench');
+  execFileSync('cc', ['-O2', '-o', out, join(ROOT, 'bench/native/udpbench.c')], { stdio: 'inherit' });
+  return out;
+}
+
+/** A udpbench child: "port N", "count N", "sent N" and "lat n p50 p99 max" lines are tracked. */
+export class Tool {
+  count = 0;
+  sent = 0;
+  lat = { n: 0, p50: Number.NaN, p99: Number.NaN, max: Number.NaN };
+  readonly port: Promise<number>;
+  readonly done: Promise<void>;
+  private readonly child: ChildProcess;
+
+  /** nice: the sender runs at nice 19, so the sink (and the proxy) get the CPU they need first. */
+  constructor(bin: string, args: string[], cpus?: string, nice = false) {
+    const [cmd, argv] = pinned(cpus, [bin, ...args], nice);
+    this.child = spawn(cmd, argv, { stdio: ['ignore', 'pipe', 'inherit'] });
+    let resolvePort!: (p: number) => void;
+    this.port = new Promise((r) => { resolvePort = r; });
+    this.done = new Promise((r) => this.child.once('close', () => r())); // 'close': stdout read to the end
+    let buf = '';
+    this.child.stdout!.on('data', (chunk: Buffer) => {
+      buf += chunk.toString();
+      const lines = buf.split('\n');
+      buf = lines.pop()!;
+      for (const l of lines) {
+        const [k, ...v] = l.split(' ').map((x, i) => (i ? Number(x) : x)) as [string, ...number[]];
+        if (k === 'port') resolvePort(v[0]!);
+        else if (k === 'count') this.count = v[0]!;
+        else if (k === 'sent') this.sent = v[0]!;
+        else if (k === 'lat') this.lat = { n: v[0]!, p50: v[1]!, p99: v[2]!, max: v[3]! };
+      }
+    });
+  }
+
+  /** SIGTERM (the sink then prints its final count and latency) and wait for the exit. */
+  async stop(): Promise<void> {
+    if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill('SIGTERM');
+    await this.done;
+  }
+}
+
+/** A free UDP port on 127.0.0.1 (bound and released; the proxies bind it right after). */
+export async function freePort(): Promise<number> {
+  const s = createSocket('udp4');
+  await new Promise<void>((r) => s.bind(0, HOST, () => r()));
+  const { port } = s.address();
+  await new Promise<void>((r) => s.close(() => r()));
+  return port;
+}
+
+/** utime + stime (s) of a process and all its descendants, from /proc (clock ticks of 1/100 s). */
+export function treeCpuSeconds(root: number): number {
+  const parent = new Map<number, number>(), ticks = new Map<number, number>();
+  for (const d of readdirSync('/proc')) {
+    if (!/^\d+$/.test(d)) continue;
+    try {
+      const f = readFileSync(`/proc/${d}/stat`, 'utf8').split(') ')[1]!.split(' ');
+      parent.set(Number(d), Number(f[1]));
+      ticks.set(Number(d), Number(f[11]) + Number(f[12]));
+    } catch { /* exited meanwhile */ }
+  }
+  const inTree = (pid: number): boolean => {
+    for (let p = pid, i = 0; p > 1 && i < 64; p = parent.get(p) ?? 0, i++) if (p === root) return true;
+    return false;
+  };
+  let sum = 0;
+  for (const [pid, t] of ticks) if (inTree(pid)) sum += t;
+  return sum / 100;
+}
+
+export interface Proxy {
+  readonly pid: number;
+  readonly command: string;
+  stop(): Promise<void>;
+}
+
+function stopChild(child: ChildProcess, signal: NodeJS.Signals): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  const done = new Promise<void>((r) => child.once('exit', () => r()));
+  child.kill(signal);
+  const force = setTimeout(() => child.kill('SIGKILL'), 15_000);
+  return done.finally(() => clearTimeout(force));
+}
+
+/**
+ * The gateway's udp proxy path, through its CLI: listener → `udp` destination → sink.
+ * workers > 1 runs `--workers N` (SO_REUSEPORT workers); the native transport is required.
+ */
+export async function startGateway(port: number, sinkPort: number, workers: number, cpus?: string): Promise<Proxy> {
+  const dir = mkdtempSync(join(tmpdir(), 'udpgw-sbs-'));
+  const cfg = join(dir, 'gateway.json');
+  writeFileSync(cfg, JSON.stringify({
+    secret: 'bench-secret-0123456789abcdef', log: { level: 'info' }, admin: { enabled: false },
+    listeners: [{ name: 'bench', host: HOST, port, receiveBufferBytes: 4 << 20, sendBufferBytes: 4 << 20,
+      destinations: [{ name: 'sink', type: 'udp', backends: [`${HOST}:${sinkPort}`] }] }],
+  }));
+  const args = [process.execPath, '--import', 'tsx', join(ROOT, 'gateway/cli.ts'), 'start', '--config', cfg, ...(workers > 1 ? ['--workers', String(workers)] : [])];
+  const [cmd, argv] = pinned(cpus, args);
+  const child = spawn(cmd, argv, { cwd: ROOT, env: { ...process.env, UDPGW_TRANSPORT: 'native', UDPGW_LOG_LEVEL: 'info' }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let log = '';
+  const ready = new Promise<void>((res, rej) => {
+    const onData = (d: Buffer) => {
+      log += d.toString();
+      if ((log.match(/"msg":"listening"/g) ?? []).length >= workers) res();
+    };
+    child.stdout!.on('data', onData);
+    child.stderr!.on('data', (d: Buffer) => { log += d.toString(); });
+    child.once('exit', (c) => rej(new Error(`gateway exited (${c}) before listening:\n${log.slice(-2000)}`)));
+    setTimeout(() => rej(new Error(`gateway not listening after 30 s:\n${log.slice(-2000)}`)), 30_000).unref();
+  });
+  try { await ready; } catch (err) { await stopChild(child, 'SIGKILL'); throw err; }
+  if (!/"transport":"native"/.test(log)) { await stopChild(child, 'SIGTERM'); throw new Error(`gateway did not use the native transport:\n${log.slice(-2000)}`); }
+  return { pid: child.pid!, command: `UDPGW_TRANSPORT=native udp-gateway start --config <cfg>${workers > 1 ? ` --workers ${workers}` : ''}`, stop: () => stopChild(child, 'SIGTERM') };
+}
+
+export interface NginxInstall { readonly bin?: string; readonly module?: string; readonly reason?: string }
+
+const NGINX_BINS = ['/usr/sbin/nginx', '/usr/local/sbin/nginx', '/usr/local/nginx/sbin/nginx'];
+const STREAM_MODULES = ['/usr/lib/nginx/modules/ngx_stream_module.so', '/usr/share/nginx/modules/ngx_stream_module.so'];
+
+/** nginx with the stream module: built in (--with-stream) or Debian's dynamic libnginx-mod-stream. */
+function findNginx(): NginxInstall {
+  const bin = NGINX_BINS.find((b) => existsSync(b));
+  if (!bin) return { reason: 'nginx is not installed' };
+  const v = spawnSync(bin, ['-V'], { encoding: 'utf8' }).stderr ?? '';
+  if (/--with-stream(\s|$)/.test(v)) return { bin };
+  const module = STREAM_MODULES.find((m) => existsSync(m));
+  return module ? { bin, module } : { bin, reason: 'nginx has no stream module (Debian: libnginx-mod-stream)' };
+}
+
+/**
+ * Finds nginx, or installs Debian's `nginx` and `libnginx-mod-stream` with apt-get (as root, with
+ * network); `apt-get update` once if the first install fails. The packages' start-up of a system
+ * service is not wanted: where /usr/sbin/policy-rc.d refuses (containers) none starts.
+ */
+export function ensureNginx(log: (s: string) => void): NginxInstall {
+  const found = findNginx();
+  if (!found.reason) return found;
+  if (process.getuid?.() !== 0) return { reason: `${found.reason}, and installing it needs root (apt-get install -y nginx libnginx-mod-stream)` };
+  if (!existsSync('/usr/bin/apt-get')) return { reason: `${found.reason}, and there is no apt-get here` };
+  const install = () => spawnSync('apt-get', ['install', '-y', '--no-install-recommends', 'nginx', 'libnginx-mod-stream'],
+    { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' }, encoding: 'utf8', timeout: 300_000 });
+  log(`${found.reason}: apt-get install -y nginx libnginx-mod-stream\n`);
+  let r = install();
+  if (r.status !== 0) {
+    log('install failed; apt-get update, then again\n');
+    spawnSync('apt-get', ['update'], { stdio: 'ignore', timeout: 300_000 });
+    r = install();
+  }
+  const after = findNginx();
+  return after.reason ? { reason: `${after.reason} (apt-get: ${(r.stderr ?? '').trim().split('\n').pop() ?? r.status})` } : after;
+}
+
+/** nginx in a temporary prefix with bench/nginx/nginx.conf.template; the system config is not read. */
+export async function startNginx(nginx: NginxInstall, port: number, sinkPort: number, workers: number, responses: string, cpus?: string): Promise<Proxy> {
+  const prefix = mkdtempSync(join(tmpdir(), 'nginx-sbs-'));
+  const conf = readFileSync(join(ROOT, 'bench/nginx/nginx.conf.template'), 'utf8')
+    .replaceAll('{{LOAD_MODULE}}', nginx.module ? `load_module ${nginx.module};` : '')
+    .replaceAll('{{WORKERS}}', String(workers)).replaceAll('{{PREFIX}}', prefix)
+    .replaceAll('{{PORT}}', String(port)).replaceAll('{{SINK}}', String(sinkPort))
+    .replaceAll('{{RESPONSES}}', responses === '' ? '' : `proxy_responses ${Number(responses)};`);
+  writeFileSync(join(prefix, 'nginx.conf'), conf);
+  const argv = [nginx.bin!, '-p', prefix, '-c', join(prefix, 'nginx.conf'), '-e', join(prefix, 'error.log'), '-g', 'daemon off;'];
+  const [cmd, args] = pinned(cpus, argv);
+  const child = spawn(cmd, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+  let err = '';
+  child.stderr!.on('data', (d: Buffer) => { err += d.toString(); });
+  const exited = new Promise<never>((_, rej) => child.once('exit', (c) => rej(new Error(`nginx exited (${c}): ${err}${readOr(join(prefix, 'error.log'))}`))));
+  exited.catch(() => {});
+  // Ready when the workers run: nginx binds in the master before forking them.
+  for (let i = 0; i < 200 && childCount(child.pid!) < workers; i++) await Promise.race([exited, new Promise((r) => setTimeout(r, 25))]);
+  return { pid: child.pid!, command: `nginx -p <tmp> -c <tmp>/nginx.conf -g 'daemon off;' (worker_processes ${workers})`, stop: () => stopChild(child, 'SIGTERM') };
+}
+
+function readOr(file: string): string { try { return readFileSync(file, 'utf8'); } catch { return ''; } }
+
+/** Processes whose parent is pid (the nginx master's workers; taskset execs nginx in place). */
+function childCount(pid: number): number {
+  let n = 0;
+  for (const d of readdirSync('/proc')) {
+    if (!/^\d+$/.test(d)) continue;
+    try { if (Number(readFileSync(`/proc/${d}/stat`, 'utf8').split(') ')[1]!.split(' ')[1]) === pid) n++; } catch { /* gone */ }
+  }
+  return n;
+}

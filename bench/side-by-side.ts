@@ -1,0 +1,144 @@
+/**
+ * Side by side: the same load against the gateway's udp proxy path (listener → `udp` destination →
+ * sink) and nginx's stream UDP proxy (listen udp reuseport → proxy_pass sink), in one run.
+ *
+ *   npm run bench:side-by-side [-- --sizes=64,1200 --workers=1,2 --proxies=gateway,nginx --seconds=4]
+ *   npm run bench -- --side-by-side [same options]
+ *
+ * Load: the batched C sender (bench/native/udpbench.c, sendmmsg 64 at a time) from 16 source ports
+ * (so SO_REUSEPORT spreads flows over workers), as fast as it can for the peak; then open loop at
+ * half of that proxy's own peak with a CLOCK_MONOTONIC timestamp in every datagram, for the
+ * latency. Forwarded packets are counted at the C sink (recvmmsg), never from the sender's count;
+ * latency is one-way, sender → proxy → sink, measured by the sink. 127.0.0.1 only; every loop is
+ * bounded in time and count; every process started here is stopped. nginx is installed from the
+ * distribution's packages when missing (root with network), else its rows are skipped.
+ * With one worker, the proxy is pinned to CPU 1 and sender + sink to CPU 0 (taskset). The peak
+ * sender runs at nice 19 so that it takes only CPU left over by the sink and the proxy (on a small
+ * machine a sender at full speed would otherwise starve the sink and understate the proxy).
+ */
+import { createSocket } from 'node:dgram';
+import { cpus } from 'node:os';
+import { pathToFileURL } from 'node:url';
+import { parseArgs } from 'node:util';
+import { Tool, buildUdpbench, ensureNginx, freePort, startGateway, startNginx, treeCpuSeconds, type NginxInstall, type Proxy } from './proxies.js';
+
+const WARMUP_S = 1;
+const MAX_PACKETS = 50_000_000;
+const sleep = (s: number) => new Promise((r) => setTimeout(r, s * 1000));
+const log = (s: string) => process.stderr.write(s);
+
+interface Options { sizes: number[]; workers: number[]; proxies: string[]; seconds: number; latSeconds: number; flows: number; responses: string }
+
+interface Row {
+  proxy: string; workers: number; size: number; forwarded: number; perCpu: number; offered: number;
+  p50: number; p99: number; halfRate: number; halfLoss: number; command: string;
+}
+
+function options(args: string[]): Options {
+  const { values } = parseArgs({ args, options: {
+    sizes: { type: 'string', default: '64,1200' }, workers: { type: 'string', default: '1,2' },
+    proxies: { type: 'string', default: 'gateway,nginx' }, seconds: { type: 'string', default: '4' },
+    'lat-seconds': { type: 'string', default: '3' }, flows: { type: 'string', default: '16' },
+    'nginx-responses': { type: 'string', default: '' },
+  } });
+  const list = (s: string) => s.split(',').filter(Boolean);
+  return {
+    sizes: list(values.sizes).map(Number), workers: list(values.workers).map(Number), proxies: list(values.proxies),
+    seconds: Math.min(Number(values.seconds), 60), latSeconds: Math.min(Number(values['lat-seconds']), 60),
+    flows: Number(values.flows), responses: values['nginx-responses'],
+  };
+}
+
+/** Sends a small datagram every 50 ms until the sink counts one (the proxy forwards), at most 10 s. */
+async function waitForwarding(port: number, sink: Tool): Promise<void> {
+  const s = createSocket('udp4');
+  const before = sink.count;
+  try {
+    for (let i = 0; i < 200 && sink.count === before; i++) {
+      s.send(Buffer.alloc(32), port, '127.0.0.1');
+      await sleep(0.05);
+    }
+  } finally { s.close(); }
+  if (sink.count === before) throw new Error('the proxy forwards nothing to the sink');
+}
+
+function command(o: Options, proxy: string, size: number, workers: number): string {
+  return `npm run bench:side-by-side -- --proxies=${proxy} --sizes=${size} --workers=${workers} --seconds=${o.seconds}`;
+}
+
+async function measure(o: Options, bin: string, nginx: NginxInstall, proxy: string, size: number, workers: number): Promise<Row> {
+  const pin = workers === 1 && cpus().length >= 2;
+  const [toolCpu, proxyCpu] = pin ? ['0', '1'] : [undefined, undefined];
+  const sink = new Tool(bin, ['sink', String(WARMUP_S + o.seconds + o.latSeconds + 40)], toolCpu);
+  let p: Proxy | undefined;
+  try {
+    const sinkPort = await sink.port, port = await freePort();
+    p = proxy === 'nginx' ? await startNginx(nginx, port, sinkPort, workers, o.responses, proxyCpu) : await startGateway(port, sinkPort, workers, proxyCpu);
+    await waitForwarding(port, sink);
+    const gen = new Tool(bin, ['gen', String(port), String(size), String(WARMUP_S + o.seconds), String(MAX_PACKETS), '0', String(o.flows)], toolCpu, true);
+    await sleep(WARMUP_S);
+    const [n0, c0] = [sink.count, treeCpuSeconds(p.pid)];
+    await sleep(o.seconds);
+    const [n1, c1] = [sink.count, treeCpuSeconds(p.pid)];
+    await gen.done;
+    const forwarded = (n1 - n0) / o.seconds;
+    await sleep(1); // let queues drain before the latency run
+    const halfRate = Math.max(1, Math.floor(forwarded / 2));
+    const before = sink.count;
+    const lat = new Tool(bin, ['gen', String(port), String(size), String(o.latSeconds), String(Math.ceil(halfRate * o.latSeconds)), String(halfRate), String(o.flows)], toolCpu);
+    await lat.done;
+    await sleep(0.5);
+    const halfLoss = 1 - (sink.count - before) / Math.max(1, lat.sent);
+    await p.stop();
+    p = undefined;
+    await sink.stop();
+    return {
+      proxy, workers, size, forwarded, perCpu: (n1 - n0) / (c1 - c0), offered: gen.sent / (WARMUP_S + o.seconds),
+      p50: sink.lat.p50, p99: sink.lat.p99, halfRate, halfLoss, command: command(o, proxy, size, workers),
+    };
+  } finally {
+    await p?.stop();
+    await sink.stop();
+  }
+}
+
+const k = (n: number) => (Number.isFinite(n) ? `${Math.round(n / 1000).toLocaleString('en-US')}k` : 'n/a');
+const int = (n: number) => (Number.isFinite(n) && n >= 0 ? String(Math.round(n)) : 'n/a');
+
+function table(rows: Row[], skipped: string | undefined): string {
+  const out = [
+    '| proxy | workers | payload | forwarded/s (at sink) | per proxy CPU-second | offered/s | one-way p50 µs @ half | p99 µs @ half | loss @ half | command |',
+    '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |',
+    ...rows.map((r) => `| ${r.proxy} | ${r.workers} | ${r.size} B | ${k(r.forwarded)} | ${k(r.perCpu)} | ${k(r.offered)} | ${int(r.p50)} | ${int(r.p99)} | ${(r.halfLoss * 100).toFixed(2)}% | \`${r.command}\` |`),
+    '', '| payload | workers | gateway / nginx, forwarded/s | gateway / nginx, per CPU-second |', '| ---: | ---: | ---: | ---: |',
+  ];
+  for (const g of rows.filter((r) => r.proxy === 'gateway')) {
+    const n = rows.find((r) => r.proxy === 'nginx' && r.size === g.size && r.workers === g.workers);
+    if (n) out.push(`| ${g.size} B | ${g.workers} | ${(g.forwarded / n.forwarded).toFixed(2)}x | ${(g.perCpu / n.perCpu).toFixed(2)}x |`);
+  }
+  if (skipped) out.push('', `nginx rows skipped: ${skipped}`);
+  return out.join('\n');
+}
+
+export async function runSideBySide(args: string[]): Promise<number> {
+  const o = options(args);
+  const bin = buildUdpbench();
+  let nginx: NginxInstall = { reason: 'not requested' };
+  if (o.proxies.includes('nginx')) nginx = ensureNginx(log);
+  if (nginx.reason && o.proxies.includes('nginx')) log(`nginx rows skipped: ${nginx.reason}\n`);
+  const rows: Row[] = [];
+  for (const size of o.sizes) for (const workers of o.workers) for (const proxy of o.proxies) {
+    if (proxy === 'nginx' && nginx.reason) continue;
+    log(`${proxy}, ${workers} worker(s), ${size} B ... `);
+    const r = await measure(o, bin, nginx, proxy, size, workers);
+    rows.push(r);
+    log(`${k(r.forwarded)}/s forwarded, ${k(r.perCpu)} per CPU-s, p50/p99 ${int(r.p50)}/${int(r.p99)} µs at ${k(r.halfRate)}/s\n`);
+  }
+  console.log(`udp proxy side by side: ${o.seconds} s peak after ${WARMUP_S} s warm-up, ${o.flows} client flows, latency ${o.latSeconds} s open loop at half of each peak`);
+  console.log(table(rows, o.proxies.includes('nginx') ? nginx.reason : undefined));
+  return 0;
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  runSideBySide(process.argv.slice(2)).then((c) => process.exit(c), (e) => { console.error(e); process.exit(1); });
+}
