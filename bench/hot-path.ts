@@ -91,10 +91,23 @@ async function main(): Promise<void> {
   const listener = new Listener(cfg.listeners[0]!, { codec, metrics: new Metrics(), logger, transport: fake.factory, formatter: 'base64', recentClientMs: 3_600_000, maxRecentClients: 100_000 });
   await listener.start([counting]);
   rows.push(['Listener onBatch, no-op runner (includes the tag)', await perPacket(() => fake.onBatch()(batch))]);
+  const untagged = fakeTransport();
+  const stubCodec = { encode: () => 't', decode: codec.decode };
+  const plain = new Listener(cfg.listeners[0]!, { codec: stubCodec, metrics: new Metrics(), logger, transport: untagged.factory, formatter: 'base64', recentClientMs: 3_600_000, maxRecentClients: 100_000 });
+  await plain.start([counting]);
+  rows.push(['Listener onBatch, no-op runner, constant tag (what is left without the HMAC)', await perPacket(() => untagged.onBatch()(batch))]);
 
   const packets: Packet[] = batch.map((d) => ({ tag: 't', listener: 'bench', remote: d, local: d, receivedAt: now, data: d.data, formatter: 'base64' }));
   const runner = new DestinationRunner('bench', noop, cfg.listeners[0]!.destinations[0]!, { metrics: new Metrics(), logger, onReplies: () => {} });
-  rows.push(['DestinationRunner enqueue only (no-op destination)', await perPacket(async () => { for (const p of packets) runner.enqueue(p); await idle([runner]); }) - await perPacket(() => idle([runner]))]);
+  let enqueueNs = 0, enqueued = 0;
+  await perPacket(async () => {
+    const t0 = process.hrtime.bigint();
+    for (const p of packets) runner.enqueue(p);
+    enqueueNs += Number(process.hrtime.bigint() - t0);
+    enqueued += packets.length;
+    await idle([runner]);
+  });
+  rows.push(['DestinationRunner.enqueue alone (synchronous part, wall time)', enqueueNs / enqueued]);
   rows.push(['DestinationRunner enqueue → batch → send → outcomes (no-op destination)', await perPacket(async () => { for (const p of packets) runner.enqueue(p); await idle([runner]); })]);
 
   const sink = await cSink();
