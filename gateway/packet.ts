@@ -10,7 +10,8 @@ export interface Endpoint {
 }
 
 export interface Packet {
-  /** Authenticated, opaque, URL-safe tag (see gateway/tag.ts). */
+  /** Authenticated, opaque, URL-safe tag (see gateway/tag.ts). May be computed on first read
+   *  (a getter), so copy it explicitly rather than with object spread. */
   readonly tag: string;
   /** Name of the listener that received the packet (the event's Local.Domain). */
   readonly listener: string;

@@ -24,7 +24,7 @@ export interface SqsDeadLetter {
 export function deadLetterBody(p: Packet, reason: string): string {
   const body = JSON.stringify({ ...toEventMessage(p), Reason: reason });
   if (Buffer.byteLength(body) <= MAX_BYTES) return body;
-  return JSON.stringify({ ...toEventMessage({ ...p, data: Buffer.alloc(0) }), DataOmitted: true, DataBytes: p.data.length, Reason: reason.slice(0, 1_000) });
+  return JSON.stringify({ ...toEventMessage({ ...p, tag: p.tag, data: Buffer.alloc(0) }), DataOmitted: true, DataBytes: p.data.length, Reason: reason.slice(0, 1_000) });
 }
 
 export function createSqsDeadLetter(o: SqsDeadLetterOptions): SqsDeadLetter {
