@@ -12,7 +12,7 @@ import {
 import type { Endpoint, Packet } from '../../gateway/packet.js';
 import { GatewayError } from '../../gateway/errors.js';
 import { resolveBackends } from './backends.js';
-import { SessionTable, type Balance } from './sessions.js';
+import { SessionTable, sendOnSession, type Balance } from './sessions.js';
 
 export const UdpOptionsSchema = Type.Object({
   backends: Type.Array(Type.String({ minLength: 3, description: 'host:port or [ipv6]:port' }), { minItems: 1 }),
@@ -61,8 +61,7 @@ export async function createUdpDestination(name: string, options: UdpOptions, ct
       for (let i = 0; i < batch.length; i++) {
         const p = batch[i]!;
         try {
-          const s = table.sessionFor(p, now);
-          s.socket.send(p.data, s.backend.port, s.backend.address, (err) => done(i, err));
+          sendOnSession(table.sessionFor(p, now), p.data, (err) => done(i, err));
         } catch (err) {
           done(i, err as Error);
         }

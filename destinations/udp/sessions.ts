@@ -23,6 +23,8 @@ export interface SessionTableOptions {
   readonly now?: () => number;
 }
 
+export type SendCallback = (err: Error | null | undefined) => void;
+
 export interface Session {
   readonly key: string;
   readonly socket: Socket;
@@ -32,6 +34,21 @@ export interface Session {
   lastSeen: number;
   /** When the session last moved to the end of the table (recency order, refreshed at most once a second). */
   reordered: number;
+  /** Datagrams held while the upstream socket connects; undefined once connected (or failed). */
+  held: { data: Buffer; done: SendCallback }[] | undefined;
+  /** Set when connect() failed: every send reports it. */
+  failure: Error | undefined;
+}
+
+/**
+ * Send on a session's upstream socket. The socket is connected to its backend (no address lookup
+ * per datagram, and the kernel filters out datagrams from anyone else); until connect completes,
+ * datagrams are held in order and sent when it does.
+ */
+export function sendOnSession(s: Session, data: Buffer, done: SendCallback): void {
+  if (s.held) s.held.push({ data, done });
+  else if (s.failure) done(s.failure);
+  else s.socket.send(data, done);
 }
 
 export interface SessionStats {
@@ -104,13 +121,19 @@ export class SessionTable {
     if (this.sessions.size >= this.opts.maxSessions) this.evictOldest();
     const backend = this.pick(p.remote.address);
     const socket = createSocket(backend.family === 6 ? 'udp6' : 'udp4');
-    const s: Session = { key, socket, backend, listener: p.listener, remote: p.remote, lastSeen: now, reordered: now };
+    const s: Session = { key, socket, backend, listener: p.listener, remote: p.remote, lastSeen: now, reordered: now, held: [], failure: undefined };
     socket.on('error', (err) => {
       this.stats.socketErrors++;
       this.opts.logger.debug({ err, backend: backend.label }, 'upstream socket error');
     });
     if (this.opts.replies) socket.on('message', (data, rinfo) => this.relay(s, data, rinfo));
-    socket.bind(0); // ephemeral port; sends issued before it completes are queued by node:dgram
+    // connect() binds an ephemeral port first; held datagrams go out, in order, once it completes.
+    socket.connect(backend.port, backend.address, (err?: Error) => {
+      const held = s.held ?? [];
+      s.held = undefined;
+      if (err) s.failure = err;
+      for (const h of held) sendOnSession(s, h.data, h.done);
+    });
     this.sessions.set(key, s);
     this.stats.created++;
     return s;
@@ -134,6 +157,10 @@ export class SessionTable {
 
   private drop(s: Session): void {
     this.sessions.delete(s.key);
+    const held = s.held ?? [];
+    s.held = undefined;
+    s.failure = new Error('udp session closed');
+    for (const h of held) h.done(s.failure);
     try { s.socket.close(); } catch { /* already closed */ }
   }
 }
