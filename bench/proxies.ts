@@ -36,6 +36,7 @@ export class Tool {
   readonly port: Promise<number>;
   readonly done: Promise<void>;
   private readonly child: ChildProcess;
+  get pid(): number { return this.child.pid ?? 0; }
 
   /** nice: the sender runs at nice 19, so the sink (and the proxy) get the CPU they need first. */
   constructor(bin: string, args: string[], cpus?: string, nice = false) {

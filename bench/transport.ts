@@ -5,11 +5,9 @@
  *   node --import tsx bench/transport.ts [--seconds=3] [--sizes=64,1200] [--kinds=dgram,native,c]
  * With taskset, the generator and sink share CPU 0 and the forwarder gets CPU 1.
  */
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { Tool, buildUdpbench, hasTaskset } from './proxies.js';
 import { dgramTransport } from '../gateway/transport/dgram.js';
 import { nativeTransport } from '../gateway/transport/native.js';
 import type { TransportFactory, UdpTransport } from '../gateway/transport/types.js';
@@ -22,46 +20,7 @@ const sizes = arg('sizes', '64,1200').split(',').map(Number);
 const kinds = arg('kinds', 'dgram,native,c').split(',');
 const factories: Record<string, TransportFactory> = { dgram: dgramTransport, native: nativeTransport };
 
-function hasTaskset(): boolean {
-  try { execFileSync('taskset', ['-p', String(process.pid)], { stdio: 'ignore' }); return true; } catch { return false; }
-}
 const pin = hasTaskset();
-
-function build(): string {
-  const out = join(mkdtempSync(join(tmpdir(), 'udpbench-')), 'udpbench');
-  const src = fileURLToPath(new URL('./native/udpbench.c', import.meta.url));
-  execFileSync('cc', ['-O2', '-o', out, src], { stdio: 'inherit' });
-  return out;
-}
-
-/** A child printing "port N" once and "count N" lines; tracks the latest count. */
-class Tool {
-  count = 0;
-  sent = 0;
-  readonly port: Promise<number>;
-  readonly done: Promise<void>;
-  private readonly child: ChildProcess;
-  get pid(): number { return this.child.pid ?? 0; }
-
-  constructor(bin: string, args: string[], cpu: number) {
-    this.child = pin ? spawn('taskset', ['-c', String(cpu), bin, ...args]) : spawn(bin, args);
-    let resolvePort!: (p: number) => void;
-    this.port = new Promise((r) => { resolvePort = r; });
-    this.done = new Promise((r) => this.child.once('exit', () => r()));
-    let buf = '';
-    this.child.stdout!.on('data', (chunk: Buffer) => {
-      buf += chunk.toString();
-      const lines = buf.split('\n');
-      buf = lines.pop()!;
-      for (const l of lines) {
-        const [k, v] = l.split(' ');
-        if (k === 'port') resolvePort(Number(v));
-        else if (k === 'count') this.count = Number(v);
-        else if (k === 'sent') this.sent = Number(v);
-      }
-    });
-  }
-}
 
 interface Forwarder { readonly port: number; forwarded(): number; batches(): number; cpuSeconds(): number; close(): Promise<void> }
 
@@ -86,7 +45,7 @@ async function nodeForwarder(factory: TransportFactory, sinkPort: number): Promi
 }
 
 async function cForwarder(bin: string, sinkPort: number): Promise<Forwarder> {
-  const tool = new Tool(bin, ['fwd', String(sinkPort), String(seconds + WARMUP_S + 1)], 1);
+  const tool = new Tool(bin, ['fwd', String(sinkPort), String(seconds + WARMUP_S + 1)], '1');
   return { port: await tool.port, forwarded: () => tool.count, batches: () => Number.NaN, cpuSeconds: () => childCpuSeconds(tool.pid), close: () => tool.done };
 }
 
@@ -95,10 +54,10 @@ const sleep = (s: number) => new Promise((r) => setTimeout(r, s * 1000));
 interface Result { fwd: number; perCpu: number; sink: number; offered: number; batch: number }
 
 async function measure(bin: string, kind: string, size: number): Promise<Result> {
-  const sink = new Tool(bin, ['sink', String(seconds + WARMUP_S + 1.5)], 0);
+  const sink = new Tool(bin, ['sink', String(seconds + WARMUP_S + 1.5)], '0');
   const sinkPort = await sink.port;
   const fwd = kind === 'c' ? await cForwarder(bin, sinkPort) : await nodeForwarder(factories[kind]!, sinkPort);
-  const gen = new Tool(bin, ['gen', String(fwd.port), String(size), String(seconds + WARMUP_S)], 0);
+  const gen = new Tool(bin, ['gen', String(fwd.port), String(size), String(seconds + WARMUP_S)], '0');
   await sleep(WARMUP_S);
   const [f0, s0, c0, b0] = [fwd.forwarded(), sink.count, fwd.cpuSeconds(), fwd.batches()];
   await sleep(seconds);
@@ -111,7 +70,7 @@ async function measure(bin: string, kind: string, size: number): Promise<Result>
 
 async function main(): Promise<void> {
   if (pin) execFileSync('taskset', ['-a', '-pc', '1', String(process.pid)], { stdio: 'ignore' });
-  const bin = build();
+  const bin = buildUdpbench();
   const k = (n: number) => `${Math.round(n / 1000)}k`;
   console.log(`forwarder pps over ${seconds}s after ${WARMUP_S}s warm-up; cpu pinning: ${pin ? 'gen+sink cpu0, forwarder cpu1' : 'none'}`);
   console.log('kind    size  forwarded/s  per cpu-s  sink/s  offered/s  avg batch');
