@@ -21,6 +21,11 @@ import type { TransportFactory } from './transport/types.js';
 /** Environment variable carrying the tag secret the primary shares with its workers. */
 export const CLUSTER_SECRET_ENV = 'UDPGW_CLUSTER_SECRET';
 const READY = 'udpgw:ready';
+/** A worker saw a client: siblings add it to their recent clients, so the egress policy agrees across workers. */
+const SEEN = 'udpgw:seen';
+
+interface SeenMessage { type: typeof SEEN; listener: string; address: string }
+const isSeen = (m: unknown): m is SeenMessage => (m as { type?: unknown })?.type === SEEN;
 
 /** Wraps a transport so that every bind sets SO_REUSEPORT. */
 export function withReusePort(factory: TransportFactory): TransportFactory {
@@ -72,6 +77,7 @@ export function startClusterPrimary(opts: ClusterPrimaryOptions): ClusterPrimary
     live.add(w);
     let isReady = false;
     w.on('message', (m: { type?: string }) => {
+      if (isSeen(m)) { for (const other of live) if (other !== w && other.isConnected()) other.send(m); return; }
       if (m?.type !== READY || isReady) return;
       isReady = true;
       opts.logger.info({ worker: w.id, pid: w.process.pid }, 'cluster worker ready');
@@ -119,10 +125,23 @@ export async function runClusterWorker(config: ResolvedConfig, opts: ClusterWork
   }
   const secret = config.secret ?? process.env[CLUSTER_SECRET_ENV];
   const running = await runGateway({ ...config, ...(secret ? { secret } : {}) }, { logger: opts.logger, transport: withReusePort(transport) });
+  shareRecentClients(running);
   if (opts.signals ?? true) {
     handleSignals(running, opts.logger);
     process.once('disconnect', () => { void running.stop().finally(() => process.exit(0)); });
   }
   process.send?.({ type: READY, listeners: [...running.gateway.listeners.values()].map((l) => l.local) });
   return running;
+}
+
+/** Each worker tells its siblings (through the primary) which clients it has seen, and learns theirs. */
+function shareRecentClients(running: RunningGateway): void {
+  if (!process.send) return;
+  const listeners = running.gateway.listeners;
+  for (const [name, l] of listeners) {
+    l.recentClients.onShare = (address) => { process.send?.({ type: SEEN, listener: name, address } satisfies SeenMessage); };
+  }
+  process.on('message', (m: unknown) => {
+    if (isSeen(m)) listeners.get(m.listener)?.recentClients.remember(m.address, Date.now());
+  });
 }

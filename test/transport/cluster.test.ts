@@ -10,7 +10,8 @@ import { pino } from 'pino';
 import { resolveConfig } from '../../gateway/config/load.js';
 import { runClusterWorker, startClusterPrimary, withReusePort, type ClusterPrimary } from '../../gateway/cluster.js';
 import { dgramTransport } from '../../gateway/transport/dgram.js';
-import { UdpClient } from '../support/udp-client.js';
+import { UdpClient, eventually } from '../support/udp-client.js';
+import { createServer } from 'node:net';
 
 const required = process.platform === 'linux' && process.env.UDPGW_TRANSPORT !== 'dgram';
 const fixture = (name: string) => fileURLToPath(new URL(`./fixtures/${name}`, import.meta.url));
@@ -75,5 +76,29 @@ describe('cluster prototype', () => {
     expect(new Set(replies)).toEqual(pids);
     await primary.stop();
     expect(primary.workers()).toEqual([]);
+  }, 60_000);
+
+  it('a client seen by one worker may receive out-of-band packets sent through any worker', async () => {
+    const port = await freePort();
+    const adminPort = await new Promise<number>((r) => { const srv = createServer().listen(0, '127.0.0.1', () => { const p = (srv.address() as { port: number }).port; srv.close(() => r(p)); }); });
+    const cfg = { ...config(port), admin: { enabled: true, host: '127.0.0.1', port: adminPort, token: 'cluster-token' } };
+    const primary = startClusterPrimary({
+      workers: 2, logger: silent, exec: fixture('cluster-worker.ts'), execArgv: ['--import', 'tsx'], restartDelayMs: 60_000,
+      env: { UGW_TEST_CLUSTER_CONFIG: JSON.stringify(cfg) },
+    });
+    closers.push(() => primary.stop());
+    await primary.ready;
+    const c = await UdpClient.open();
+    closers.push(() => c.close());
+    await c.send('hello', port);
+    await c.waitFor(1, 10_000); // seen by the one worker its flow hashes to
+    const push = async () => (await (await fetch(`http://127.0.0.1:${adminPort}/v1/send`, {
+      method: 'POST', headers: { authorization: 'Bearer cluster-token', 'content-type': 'application/json' },
+      body: JSON.stringify({ Messages: [{ Data: 'cHVzaA==', Remote: { Address: '127.0.0.1', Port: c.port } }] }),
+    })).json()).messages[0].status as string;
+    // node:cluster hands admin connections to the workers in turn: eight pushes reach both.
+    await eventually(async () => (await Promise.all(Array.from({ length: 8 }, push))).every((s) => s === 'sent'), 5000, 'every worker to accept the push');
+    await c.waitFor(9, 5000);
+    expect(c.received.slice(1).every((r) => r.data.toString() === 'push' && r.port === port)).toBe(true);
   }, 60_000);
 });
