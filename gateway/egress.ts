@@ -85,13 +85,15 @@ export class Egress implements ClientSender {
     if (!port) return this.refuse('out_of_band', 'unknown-listener');
     const now = this.now();
     if (p.expiresAt !== undefined && p.expiresAt < now) return this.refuse('out_of_band', 'expired');
-    if (!port.recentClients.has(p.remote.address, now) && !this.allowed(p.remote.address)) {
+    const v6 = p.remote.address.includes(':');
+    if (v6 && port.family === 4 && !p.remote.address.startsWith('::ffff:')) return this.refuse('out_of_band', 'family-mismatch');
+    // A dual-stack (IPv6) socket sees IPv4 clients as ::ffff:a.b.c.d; an IPv4 socket as a.b.c.d.
+    const address = !v6 && port.family === 6 ? `::ffff:${p.remote.address}` : v6 && port.family === 4 ? p.remote.address.slice(7) : p.remote.address;
+    if (!port.recentClients.has(address, now) && !this.allowed(address)) {
       this.opts.logger.warn({ listener: port.name, reason: 'address-refused' }, 'out-of-band send refused by the egress policy');
       return this.refuse('out_of_band', 'address-refused');
     }
-    const v6 = p.remote.address.includes(':');
-    if (v6 && port.family === 4) return this.refuse('out_of_band', 'family-mismatch');
-    this.emit(port, p.remote, p.data, 'out_of_band');
+    this.emit(port, { address, port: p.remote.port }, p.data, 'out_of_band');
     return OK;
   }
 

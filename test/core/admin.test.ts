@@ -91,3 +91,18 @@ describe('IPv6 listener', () => {
     expect([r!.data.toString(), r!.address, r!.port]).toEqual(['echo:six', '::1', gw.address().port]);
   });
 });
+
+describe('dual-stack listener', () => {
+  it('IPv4 clients seen as ::ffff:a.b.c.d can be addressed out of band by their IPv4 address', async () => {
+    const { gw, admin } = await setup('::');
+    const c = await UdpClient.open(); open.push(c);
+    await c.send('hi', gw.address().port);
+    const [echo] = await c.waitFor(1);
+    expect(echo!.data.toString()).toBe('echo:hi');
+    const r = await admin.inject({ method: 'POST', url: '/v1/send', headers: auth, payload: { Data: 'cHVzaA==', Remote: { IP: '127.0.0.1', Port: c.port } } });
+    expect(r.json().messages).toEqual([{ status: 'sent' }]);
+    const [, pushed] = await c.waitFor(2);
+    expect([pushed!.data.toString(), pushed!.port]).toEqual(['push', gw.address().port]);
+  });
+});
+
