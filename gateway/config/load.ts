@@ -80,7 +80,7 @@ function setPath(root: Record<string, unknown>, path: (string | number)[], value
 /** Validate a raw config object: every problem listed by path. Throws ConfigError. */
 export function resolveConfig(raw: unknown, baseDir: string): ResolvedConfig {
   const top = validate(ConfigSchema, raw);
-  if ('problems' in top) throw new ConfigError(top.problems);
+  if ('problems' in top) throw new ConfigError([...top.problems, ...destinationProblems(raw)]);
   const cfg = top.value;
   const problems: ConfigProblem[] = [];
   const names = new Set<string>();
@@ -99,6 +99,21 @@ export function resolveConfig(raw: unknown, baseDir: string): ResolvedConfig {
   const packetSources = cfg.packetSources.map((p, pi) => resolvePacketSource(p, `/packetSources/${pi}`, problems, names));
   if (problems.length) throw new ConfigError(problems);
   return deepFreeze({ ...cfg, listeners, packetSources: packetSources.filter((p): p is PacketSourceConfig => !!p), baseDir });
+}
+
+/** Problems of every destination entry of a config whose outer shape is wrong: list them all at once. */
+function destinationProblems(raw: unknown): ConfigProblem[] {
+  const problems: ConfigProblem[] = [];
+  const listeners = (raw as { listeners?: unknown })?.listeners;
+  if (!Array.isArray(listeners)) return problems;
+  listeners.forEach((l: { destinations?: unknown }, li) => {
+    if (!Array.isArray(l?.destinations)) return;
+    const names = new Set<string>();
+    l.destinations.forEach((d: unknown, di) => {
+      if (d && typeof d === 'object' && !Array.isArray(d)) resolveDestination(d as Record<string, unknown>, `/listeners/${li}/destinations/${di}`, problems, names);
+    });
+  });
+  return problems;
 }
 
 function resolveDestination(raw: Record<string, unknown>, at: string, problems: ConfigProblem[], names: Set<string>): DestinationConfig | undefined {

@@ -93,6 +93,9 @@ listeners:
     expect(r.stderr).toContain('UGW_ERR_CONFIG_INVALID');
     expect(r.stderr).toContain('/listeners/0/port');
     expect(r.stderr).toContain('/listeners/0/colour: unknown key');
+    // Destination problems are listed in the same run as the outer ones.
+    expect(r.stderr).toContain('/listeners/0/destinations/0/path: is required');
+    expect(r.stderr).toMatch(/\/listeners\/0\/destinations\/1\/type: unknown destination type "nonsense"/);
   });
 
   it('validate checks destination options once the shape is right', () => {
