@@ -105,7 +105,38 @@ int udpn_open(udpn_io *io, const udpn_open_opts *opts) {
 void udpn_close(udpn_io *io) {
   if (io->fd >= 0) close(io->fd);
   io->fd = -1;
-  free_slabs(io);
+  if (!io->borrowed) free_slabs(io);
+}
+
+int udpn_open_group(udpn_io *group, unsigned slots, unsigned slot_bytes) {
+  memset(group, 0, sizeof *group);
+  group->fd = -1;
+  if (slots == 0 || slots > UDPN_MAX_SLOTS || slot_bytes == 0) return -EINVAL;
+  group->slots = slots;
+  group->slot_bytes = slot_bytes;
+  int rc = alloc_slabs(group);
+  if (rc != 0) free_slabs(group);
+  return rc;
+}
+
+int udpn_open_connected(udpn_io *io, const udpn_io *group, const char *host, int port) {
+  struct sockaddr_storage ss;
+  socklen_t ss_len;
+  *io = *group; /* borrow the slab pointers */
+  io->fd = -1;
+  io->borrowed = 1;
+  io->connected = 1;
+  if (port <= 0 || port > 65535) return -EINVAL;
+  int rc = resolve_numeric(host, port, &ss, &ss_len);
+  if (rc != 0) return rc;
+  int fd = socket(ss.ss_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  if (fd < 0) return -errno;
+  /* connect(2) on UDP binds an ephemeral port and sets the default peer: sends need no address,
+   * and the kernel only queues datagrams from that peer (udp(7)). */
+  if (connect(fd, (struct sockaddr *)&ss, ss_len) != 0) { rc = -errno; close(fd); return rc; }
+  io->fd = fd;
+  io->family = ss.ss_family;
+  return 0;
 }
 
 int udpn_local(const udpn_io *io, char *addr, unsigned addr_len, int *port) {
@@ -185,7 +216,8 @@ static unsigned prepare(udpn_io *io, const uint8_t *payload, size_t payload_len,
     uint64_t off = w[UDPN_SEND_OFFSET], len = w[UDPN_SEND_LEN];
     struct msghdr *h = &io->send_msgs[k].msg_hdr;
     socklen_t alen = 0;
-    int rc = off + len > payload_len ? -EINVAL : build_dest(io, w, &io->send_addr[k], &alen);
+    int rc = off + len > payload_len ? -EINVAL
+           : io->connected ? 0 : build_dest(io, w, &io->send_addr[k], &alen);
     if (rc != 0) { *invalid_err = -rc; break; }
     io->send_iov[k].iov_base = (void *)(payload + off);
     io->send_iov[k].iov_len = len;
@@ -194,8 +226,14 @@ static unsigned prepare(udpn_io *io, const uint8_t *payload, size_t payload_len,
   return k;
 }
 
+static void note_refused(udpn_io *io, uint32_t *meta, unsigned i, int err, udpn_send_result *r) {
+  r->refused++;
+  r->last_errno = err;
+  if (io->connected) meta[(size_t)i * UDPN_META_WORDS + UDPN_SEND_ERRNO] = (uint32_t)err;
+}
+
 udpn_send_result udpn_send(udpn_io *io, const uint8_t *payload, size_t payload_len,
-                           const uint32_t *meta, unsigned count) {
+                           uint32_t *meta, unsigned count) {
   udpn_send_result r = {0, 0, 0};
   if (count > UDPN_MAX_SLOTS) count = UDPN_MAX_SLOTS;
   while (r.consumed < count) {
@@ -211,12 +249,11 @@ udpn_send_result udpn_send(udpn_io *io, const uint8_t *payload, size_t payload_l
         return r; /* the rest waits for writable */
       }
       /* sendmmsg(2) stops at the first failing message: skip it and count it refused. */
-      r.refused++;
-      r.last_errno = n < 0 ? errno : EIO;
+      note_refused(io, meta, r.consumed + done, n < 0 ? errno : EIO, &r);
       done++;
     }
     r.consumed += done;
-    if (invalid) { r.refused++; r.last_errno = invalid; r.consumed++; }
+    if (invalid) { note_refused(io, meta, r.consumed, invalid, &r); r.consumed++; }
   }
   return r;
 }

@@ -22,6 +22,8 @@
 #define UDPN_SEND_FAMILY 3
 #define UDPN_ADDR 4
 #define UDPN_FLAG_TRUNCATED 1u
+/* Connected sockets: the port word of a refused datagram is overwritten with its errno. */
+#define UDPN_SEND_ERRNO 2
 
 /* sendmmsg/recvmmsg take at most UIO_MAXIOV (1024) messages per call (Linux). */
 #define UDPN_MAX_SLOTS 1024
@@ -29,6 +31,8 @@
 typedef struct udpn_io {
   int fd;
   int family; /* AF_INET or AF_INET6 */
+  int connected;     /* connect()ed: sends carry no address (the meta port/addr words are unused) */
+  int borrowed;      /* the slabs belong to a group (udpn_open_group) and are not freed here */
   unsigned slots;
   unsigned slot_bytes;
   uint8_t *recv_payload;           /* slots * slot_bytes */
@@ -59,6 +63,11 @@ typedef struct udpn_send_result {
 /* Returns 0 or -errno. On success io is ready and owns an open socket. */
 int udpn_open(udpn_io *io, const udpn_open_opts *opts);
 void udpn_close(udpn_io *io);
+/* A group: slabs only (fd -1), shared by connected sockets opened with udpn_open_connected. */
+int udpn_open_group(udpn_io *group, unsigned slots, unsigned slot_bytes);
+/* A socket connected to host:port (numeric), on an ephemeral port of the host's family, that
+ * borrows the group's slabs (the group must outlive it). 0 or -errno. */
+int udpn_open_connected(udpn_io *io, const udpn_io *group, const char *host, int port);
 /* Textual local address and port; 0 or -errno. */
 int udpn_local(const udpn_io *io, char *addr, unsigned addr_len, int *port);
 /* Receives up to io->slots datagrams and fills meta (slots * UDPN_META_WORDS).
@@ -66,7 +75,7 @@ int udpn_local(const udpn_io *io, char *addr, unsigned addr_len, int *port);
 int udpn_recv(udpn_io *io, uint32_t *meta);
 /* Sends count datagrams described by meta from payload; never blocks. */
 udpn_send_result udpn_send(udpn_io *io, const uint8_t *payload, size_t payload_len,
-                           const uint32_t *meta, unsigned count);
+                           uint32_t *meta, unsigned count);
 /* inet_pton into 4 words; returns 4, 6 or 0 for not an address. */
 int udpn_pton(const char *text, uint32_t words[4]);
 /* inet_ntop of 4 words; 0 or -errno. */

@@ -5,6 +5,7 @@
  *   .local() -> [address, port]   .startReading()   .stopReading()
  *   .send(count) -> consumed (status[0] = refused, status[1] = errno of last refusal)
  *   .watchWritable()   .close()
+ * UdpGroup / UdpSession (connected session sockets sharing slabs): see udp_group.c.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -87,7 +88,7 @@ bad:
   return NULL;
 }
 
-static napi_value attach(napi_env env, sock *s, napi_value self) {
+napi_value attach_poll(napi_env env, sock *s, napi_value self) {
   napi_value name;
   uv_loop_t *loop;
   s->env = env;
@@ -117,7 +118,7 @@ static napi_value construct(napi_env env, napi_callback_info info) {
   if (rc != 0) { free(s); return throw_errno(env, "bind", -rc); }
   if (napi_wrap(env, self, s, finalize, NULL, NULL) != napi_ok) { udpn_close(&s->io); free(s); return NULL; }
   /* From here the finalizer owns s. */
-  if (!take_arrays(env, s, argv) || !attach(env, s, self)) { close_native(s); return NULL; }
+  if (!take_arrays(env, s, argv) || !attach_poll(env, s, self)) { close_native(s); return NULL; }
   return self;
 }
 
@@ -198,6 +199,7 @@ static napi_value m_close(napi_env env, napi_callback_info info) {
   s->async = NULL;
   release(env, &s->on_read); release(env, &s->on_writable); release(env, &s->recv_meta_ref);
   release(env, &s->send_payload_ref); release(env, &s->send_meta_ref); release(env, &s->status_ref);
+  release(env, &s->group_ref);
   release(env, &s->self);
   return NULL;
 }
@@ -248,6 +250,7 @@ NAPI_MODULE_INIT() {
   CHECK(napi_define_class(env, "UdpSocket", NAPI_AUTO_LENGTH, construct, NULL,
                           sizeof methods / sizeof methods[0], methods, &cls));
   CHECK(napi_set_named_property(env, exports, "UdpSocket", cls));
+  if (!define_group_classes(env, exports, sizeof methods / sizeof methods[0], methods)) return NULL;
   CHECK(napi_create_function(env, "pton", NAPI_AUTO_LENGTH, f_pton, NULL, &fn));
   CHECK(napi_set_named_property(env, exports, "pton", fn));
   CHECK(napi_create_function(env, "ntop", NAPI_AUTO_LENGTH, f_ntop, NULL, &fn));

@@ -17,6 +17,7 @@ typedef struct sock {
   udpn_io io;
   uv_poll_t poll;
   napi_ref self, on_read, on_writable, recv_meta_ref, send_payload_ref, send_meta_ref, status_ref;
+  napi_ref group_ref; /* a session socket: the UdpGroup whose slabs it borrows */
   napi_async_context async;
   uint32_t *recv_meta;
   uint8_t *send_payload;
@@ -27,11 +28,29 @@ typedef struct sock {
   int reading, want_write, closed, handle_open, finalized;
 } sock;
 
+/* Slabs (receive buffers, send headers) and the JS arrays shared by the session sockets of one
+ * group. All their calls run on the one JS thread and finish before returning, so one set serves
+ * any number of sockets; a session socket keeps its group alive until it is closed. */
+typedef struct group {
+  udpn_io io; /* fd -1: slabs only */
+  napi_ref refs[4];
+  uint32_t *recv_meta;
+  uint8_t *send_payload;
+  size_t send_payload_len;
+  uint32_t *send_meta;
+  size_t send_meta_words;
+  int32_t *status;
+} group;
+
 napi_value throw_errno(napi_env env, const char *what, int err);
 /* Stops polling and closes the fd; safe from cleanup hooks (no JS calls). */
 void close_native(sock *s);
 void cleanup_hook(void *arg);
 void finalize(napi_env env, void *data, void *hint);
 int update_poll(sock *s);
+/* Polls s->io.fd on the env's loop and keeps the JS object alive while open (udp_native.c). */
+napi_value attach_poll(napi_env env, sock *s, napi_value self);
+/* Registers UdpGroup and UdpSession (udp_group.c); sessions get the given socket methods. */
+napi_value define_group_classes(napi_env env, napi_value exports, size_t n, const napi_property_descriptor *methods);
 
 #endif

@@ -42,10 +42,23 @@ void close_native(sock *s) {
 
 void cleanup_hook(void *arg) { close_native(arg); }
 
+/* References a socket still holds when it is finalized without close() (at environment teardown). */
+static void drop_refs(napi_env env, sock *s) {
+  napi_ref *refs[] = {&s->on_read, &s->on_writable, &s->recv_meta_ref, &s->send_payload_ref,
+                      &s->send_meta_ref, &s->status_ref, &s->group_ref, &s->self};
+  for (size_t i = 0; i < sizeof refs / sizeof refs[0]; i++) {
+    if (*refs[i]) napi_delete_reference(env, *refs[i]);
+    *refs[i] = NULL;
+  }
+  if (s->async) napi_async_destroy(env, s->async);
+  s->async = NULL;
+}
+
 void finalize(napi_env env, void *data, void *hint) {
-  (void)env; (void)hint;
+  (void)hint;
   sock *s = data;
   close_native(s);
+  drop_refs(env, s);
   s->finalized = 1;
   maybe_free(s);
 }

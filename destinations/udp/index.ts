@@ -2,17 +2,22 @@
  * `udp` destination: a classic sticky UDP proxy. Each client gets its own upstream socket to one
  * backend (picked by client-address hash or round robin when the session starts); the backend's
  * replies go back to the client from the listener's socket. Fire and forget: a datagram handed to
- * the kernel is 'delivered'; a socket send error is 'retryable'.
+ * the kernel is 'delivered'; a socket send error is 'retryable'. Upstream sockets are the native
+ * addon's (one sendmmsg per session per batch) where it loads, else node:dgram (upstream.ts).
  */
 import { Type } from '@sinclair/typebox';
 import {
-  defineDestinationKind, allOutcomes, delivered, retryable,
-  type BatchResult, type Destination, type DestinationContext, type DeliveryOutcome,
+  defineDestinationKind, allOutcomes, retryable, type BatchResult, type Destination, type DestinationContext,
 } from '../../gateway/destination.js';
 import type { Endpoint, Packet } from '../../gateway/packet.js';
 import { GatewayError } from '../../gateway/errors.js';
 import { resolveBackends } from './backends.js';
-import { SessionTable, sendOnSession, type Balance } from './sessions.js';
+import { loadNativeAddon } from '../../gateway/transport/native-addon.js';
+import { transportPreferenceFromEnv } from '../../gateway/transport/select.js';
+import { SessionTable, type Balance } from './sessions.js';
+import { createDgramUpstreams } from './dgram-upstream.js';
+import { createNativeUpstreams } from './native-upstream.js';
+import type { UpstreamKindName, Upstreams } from './upstream.js';
 
 export const UdpOptionsSchema = Type.Object({
   backends: Type.Array(Type.String({ minLength: 3, description: 'host:port or [ipv6]:port' }), { minItems: 1 }),
@@ -35,38 +40,39 @@ export interface UdpDestination extends Destination {
   backendOf(listener: string, remote: Endpoint): string | undefined;
 }
 
-export async function createUdpDestination(name: string, options: UdpOptions, ctx: DestinationContext): Promise<UdpDestination> {
+export type UpstreamPreference = 'auto' | UpstreamKindName;
+
+/** native where the addon loads (unless UDPGW_TRANSPORT=dgram or `dgram` is asked for), else dgram. */
+export function createUpstreams(preference: UpstreamPreference = 'auto'): Upstreams<unknown> {
+  const wanted = preference === 'auto' ? (transportPreferenceFromEnv() ?? 'auto') : preference;
+  if (wanted === 'dgram') return createDgramUpstreams();
+  const load = loadNativeAddon();
+  if (load.addon) return createNativeUpstreams(load.addon);
+  if (wanted === 'native') throw new Error(`native udp sessions unavailable: ${load.reason}`);
+  return createDgramUpstreams();
+}
+
+
+/** `upstream` picks the session sockets (tests run both); by default native where it loads. */
+export async function createUdpDestination(
+  name: string, options: UdpOptions, ctx: DestinationContext, upstream: UpstreamPreference = 'auto',
+): Promise<UdpDestination> {
   const backends = await resolveBackends(options.backends).catch((err: Error) => {
     throw new GatewayError('UGW_ERR_DESTINATION_CREATE', `destination "${name}": ${err.message}`, { cause: err });
   });
   const logger = ctx.logger.child({ destination: name, kind: 'udp' });
-  const table = new SessionTable({
+  const upstreams = createUpstreams(upstream);
+  const table = new SessionTable({ upstreams,
     backends, balance: options.balance ?? 'hash', idleTimeoutMs: options.idleTimeoutMs ?? 60_000,
     maxSessions: options.maxSessions ?? 10_000, replies: options.replies ?? true, clients: ctx.clients, logger,
   });
-  let sendErrors = 0;
   let closed = false;
 
-  function send(batch: readonly Packet[]): Promise<BatchResult> {
-    if (batch.length === 0) return Promise.resolve({ outcomes: [] });
-    if (closed) return Promise.resolve({ outcomes: allOutcomes(batch.length, retryable('udp destination is closed')) });
+  async function send(batch: readonly Packet[]): Promise<BatchResult> {
+    if (batch.length === 0) return { outcomes: [] };
+    if (closed) return { outcomes: allOutcomes(batch.length, retryable('udp destination is closed')) };
     const now = Date.now();
-    const outcomes: DeliveryOutcome[] = new Array(batch.length);
-    let pending = batch.length;
-    return new Promise((resolve) => {
-      const done = (i: number, err: Error | null | undefined): void => {
-        if (err) { sendErrors++; outcomes[i] = retryable(`udp send failed: ${err.message}`); } else outcomes[i] = delivered;
-        if (--pending === 0) resolve({ outcomes });
-      };
-      for (let i = 0; i < batch.length; i++) {
-        const p = batch[i]!;
-        try {
-          sendOnSession(table.sessionFor(p, now), p.data, (err) => done(i, err));
-        } catch (err) {
-          done(i, err as Error);
-        }
-      }
-    });
+    return upstreams.send(batch, (p) => table.sessionFor(p, now));
   }
 
   return {
@@ -74,7 +80,10 @@ export async function createUdpDestination(name: string, options: UdpOptions, ct
     name,
     send,
     close: () => { closed = true; return table.close(); },
-    status: () => ({ sessions: table.size, backends: backends.map((b) => b.label), sendErrors, ...table.stats }),
+    status: () => ({
+      sessions: table.size, backends: backends.map((b) => b.label), upstream: upstreams.kind,
+      sendErrors: upstreams.stats.sendErrors, ...table.stats,
+    }),
     backendOf: (listener, remote) => table.backendOf(listener, remote)?.label,
   };
 }

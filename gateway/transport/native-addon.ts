@@ -10,6 +10,8 @@ import { fileURLToPath } from 'node:url';
 export const META_WORDS = 8;
 export const RECV = { len: 0, port: 1, family: 2, flags: 3, addr: 4 } as const;
 export const SEND = { offset: 0, len: 1, port: 2, family: 3, addr: 4 } as const;
+/** Session sockets (connected): the port word of a refused datagram comes back holding its errno. */
+export const SEND_ERRNO = 2;
 export const FLAG_TRUNCATED = 1;
 
 export interface NativeSocketOptions {
@@ -27,7 +29,19 @@ export interface NativeSocket {
   close(): void;
 }
 
+/** Shared slabs of many UdpSession sockets (native/udp_group.c); opaque to JS. */
+export interface NativeGroup { readonly __group?: never }
+
 export interface NativeAddon {
+  UdpGroup: new (
+    opts: { slots: number; slotBytes: number }, recvMeta: Uint32Array, sendPayload: Uint8Array,
+    sendMeta: Uint32Array, status: Int32Array,
+  ) => NativeGroup;
+  /** A socket connected to host:port (numeric) on an ephemeral port, using the group's slabs. */
+  UdpSession: new (
+    group: NativeGroup, host: string, port: number,
+    onRead: (count: number, batch: Buffer | undefined, errno: number) => void, onWritable: () => void,
+  ) => NativeSocket;
   UdpSocket: new (
     opts: NativeSocketOptions, recvMeta: Uint32Array, sendPayload: Uint8Array, sendMeta: Uint32Array,
     status: Int32Array, onRead: (count: number, batch: Buffer | undefined, errno: number) => void,

@@ -1,9 +1,19 @@
-import { afterEach, describe, expect, it } from 'vitest';
+/**
+ * The udp destination on real sockets, for both upstream implementations: native session sockets
+ * (Linux, the addon; required there unless UDPGW_TRANSPORT=dgram) and node:dgram ones. The
+ * destination contract runs for dgram sessions here (contract.test.ts runs the default, native).
+ */
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createSocket, type Socket } from 'node:dgram';
 import { once } from 'node:events';
 import { createUdpDestination, udpDestination, type UdpDestination, type UdpOptions } from '../../destinations/udp/index.js';
 import { GatewayError } from '../../gateway/errors.js';
+import { destinationContract, pollUntil } from '../contract/destination-contract.js';
+import type { UpstreamKindName } from '../../destinations/udp/upstream.js';
 import { context, never, packet, RecordingClients, until } from './helpers.js';
+
+const nativeRequired = process.platform === 'linux' && process.env.UDPGW_TRANSPORT !== 'dgram';
+const kinds: UpstreamKindName[] = nativeRequired ? ['native', 'dgram'] : ['dgram'];
 
 interface Seen { data: string; port: number }
 interface EchoBackend { socket: Socket; label: string; port: number; seen: Seen[] }
@@ -31,8 +41,10 @@ async function echoBackend(id: string, host = '127.0.0.1'): Promise<EchoBackend>
   return { socket, seen, port, label: host.includes(':') ? `[${host}]:${port}` : `${host}:${port}` };
 }
 
+let kind: UpstreamKindName = 'dgram';
+
 async function proxy(options: UdpOptions, clients = new RecordingClients()): Promise<UdpDestination> {
-  const d = await createUdpDestination('udp1', options, context('/', clients));
+  const d = await createUdpDestination('udp1', options, context('/', clients), kind);
   open.push(d);
   return d;
 }
@@ -40,7 +52,15 @@ async function proxy(options: UdpOptions, clients = new RecordingClients()): Pro
 const alice = { address: '127.0.0.1', port: 50_001 };
 const bob = { address: '127.0.0.2', port: 50_002 };
 
-describe('udp destination', () => {
+describe.each(kinds)('udp destination, %s sessions', (upstream) => {
+  beforeEach(() => { kind = upstream; });
+
+  it('uses the session sockets it was asked for', async () => {
+    const b = await echoBackend('b1');
+    const d = await proxy({ backends: [b.label] });
+    expect(d.status?.()).toMatchObject({ upstream });
+  });
+
   it('gives two clients their own upstream sessions and relays each its own replies', async () => {
     const b = await echoBackend('b1');
     const clients = new RecordingClients();
@@ -159,4 +179,23 @@ describe('udp destination', () => {
     const p = udpDestination.options.properties;
     expect([p.balance.default, p.idleTimeoutMs.default, p.maxSessions.default, p.replies.default]).toEqual(['hash', 60_000, 10_000, true]);
   });
+});
+
+destinationContract('udp (proxy to a local backend), dgram sessions', async () => {
+  const backend: Socket = createSocket('udp4');
+  const got: Buffer[] = [];
+  backend.on('message', (m) => got.push(m));
+  backend.bind(0, '127.0.0.1');
+  await once(backend, 'listening');
+  const label = `127.0.0.1:${backend.address().port}`;
+  return {
+    destination: await createUdpDestination('proxy', { backends: [label] }, context('/'), 'dgram'),
+    readBack: (n) => pollUntil(async () => got.splice(0), n, 40, 10),
+    broken: async () => { // UDP is fire and forget: the one local failure is a closed destination
+      const d = await createUdpDestination('proxy', { backends: [label] }, context('/'), 'dgram');
+      await d.close?.();
+      return d;
+    },
+    teardown: async () => { backend.close(); },
+  };
 });

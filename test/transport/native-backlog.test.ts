@@ -36,6 +36,8 @@ class FakeSocket {
 
 const fakeAddon: NativeAddon = {
   UdpSocket: FakeSocket,
+  UdpGroup: class { },
+  UdpSession: class { constructor() { throw new Error('not used here'); } } as unknown as NativeAddon['UdpSession'],
   pton: (text, words) => { if (text !== '127.0.0.1') return 0; words[0] = 0x0100007f; return 4; },
   ntop: () => '127.0.0.1',
   META_WORDS, MAX_SLOTS: 1024,

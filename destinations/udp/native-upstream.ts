@@ -1,0 +1,180 @@
+/**
+ * Upstream sockets on the udp_native addon: each session gets a socket connected to its backend,
+ * and all sessions of a destination share one receive slab and one send slab (a UdpGroup), so
+ * maxSessions sockets cost file descriptors, not slabs. A batch is grouped by session and each
+ * session's datagrams leave with one sendmmsg(2). Every call into the addon completes before it
+ * returns, on the one JS thread, so sharing the slabs is safe. When a socket would block (EAGAIN),
+ * its remaining datagrams wait (in order, bounded) until libuv reports it writable.
+ */
+import { getSystemErrorName } from 'node:util';
+import { delivered, retryable, type BatchResult, type DeliveryOutcome } from '../../gateway/destination.js';
+import type { Packet } from '../../gateway/packet.js';
+import { META_WORDS, RECV, SEND, SEND_ERRNO, type NativeAddon, type NativeSocket } from '../../gateway/transport/native-addon.js';
+import type { Backend } from './backends.js';
+import { sendFailed, type UpstreamHooks, type Upstreams } from './upstream.js';
+
+/** sendmmsg/recvmmsg take at most UIO_MAXIOV = 1024 messages per call (Linux). */
+const MAX_SLOTS = 1024;
+/** Payloads of one sendmmsg are packed here (shared by every session of the destination). */
+const SEND_SLAB_BYTES = 1024 * 1024;
+/** Replies: 32 slots of 64 KiB (the largest UDP payload, RFC 768), 2 MiB per destination. */
+const RECV_SLOTS = 32;
+const RECV_SLOT_BYTES = 65_536;
+/** Datagrams a session keeps while its socket would block; beyond, packets are retryable. */
+const MAX_BACKLOG = 1024;
+const EMSGSIZE = 90;
+
+export interface NativeLink {
+  socket: NativeSocket | undefined;
+  /** Indexes (into the batch being sent) of this session's packets. */
+  readonly pending: number[];
+  /** Datagrams waiting for the socket to become writable, in order. */
+  backlog: Buffer[];
+  closed: boolean;
+}
+
+function errnoName(errno: number): string {
+  try { return getSystemErrorName(-errno); } catch { return `errno ${errno}`; }
+}
+
+export function createNativeUpstreams(addon: NativeAddon): Upstreams<NativeLink> {
+  const stats = { sendErrors: 0 };
+  const recvMeta = new Uint32Array(RECV_SLOTS * META_WORDS);
+  const payload = new Uint8Array(SEND_SLAB_BYTES);
+  const meta = new Uint32Array(MAX_SLOTS * META_WORDS);
+  const status = new Int32Array(2);
+  const group = new addon.UdpGroup({ slots: RECV_SLOTS, slotBytes: RECV_SLOT_BYTES }, recvMeta, payload, meta, status);
+  /** Batch index of the packet in each send slot, for refused datagrams' outcomes. */
+  const slotPacket = new Int32Array(MAX_SLOTS);
+  const touched: NativeLink[] = [];
+
+  function open(backend: Backend, hooks: UpstreamHooks): NativeLink {
+    const link: NativeLink = { socket: undefined, pending: [], backlog: [], closed: false };
+    const onRead = (count: number, batch: Buffer | undefined, errno: number): void => {
+      if (errno !== 0 || !batch) {
+        hooks.error(Object.assign(new Error(`recvmmsg: ${errnoName(errno)}`), { code: errnoName(errno), errno }));
+        return;
+      }
+      for (let i = 0, b = 0, pos = 0; i < count; i++, b += META_WORDS) {
+        const len = recvMeta[b + RECV.len]!;
+        hooks.reply(batch.subarray(pos, pos + len));
+        pos += len;
+      }
+    };
+    link.socket = new addon.UdpSession(group, backend.address, backend.port, onRead, () => drainBacklog(link));
+    link.socket.startReading(); // also consumes errors queued on the socket (ICMP unreachable), as dgram does
+    return link;
+  }
+
+  /** Writes one datagram into send slot `slot`. */
+  function pack(slot: number, offset: number, data: Buffer): void {
+    const b = slot * META_WORDS;
+    meta[b + SEND.offset] = offset; meta[b + SEND.len] = data.length; meta[b + SEND_ERRNO] = 0;
+    payload.set(data, offset);
+  }
+
+  /** Sends slots 0..count-1 on the socket; refused datagrams get 'retryable'. Returns how many left the slab. */
+  function flush(link: NativeLink, count: number, batch: readonly Packet[] | undefined, outcomes: DeliveryOutcome[] | undefined): number {
+    if (count === 0) return 0;
+    const consumed = link.socket!.send(count);
+    if (status[0]! > 0) {
+      for (let k = 0; k < consumed; k++) {
+        const errno = meta[k * META_WORDS + SEND_ERRNO]!;
+        if (errno === 0) continue;
+        const reason = `send ${errnoName(errno)}`;
+        if (outcomes && batch) outcomes[slotPacket[k]!] = sendFailed(stats, reason); else stats.sendErrors++;
+      }
+    }
+    return consumed;
+  }
+
+  /** The socket would block: keep the rest (in order) and send it when writable. */
+  function park(link: NativeLink, rest: readonly Buffer[], outcomes: DeliveryOutcome[] | undefined, indexes: readonly number[] | undefined): void {
+    for (let k = 0; k < rest.length; k++) {
+      if (link.backlog.length < MAX_BACKLOG) link.backlog.push(rest[k]!);
+      else if (outcomes && indexes) outcomes[indexes[k]!] = sendFailed(stats, 'upstream socket backlog full');
+      else stats.sendErrors++;
+    }
+    link.socket!.watchWritable();
+  }
+
+  /** One session's packets of this batch: packed and sent, one sendmmsg per full slab. */
+  function sendPending(link: NativeLink, batch: readonly Packet[], outcomes: DeliveryOutcome[]): void {
+    const pend = link.pending;
+    if (link.closed) { // evicted by a newer session of this same batch
+      for (const i of pend) outcomes[i] = retryable('udp send failed: udp session closed');
+      return;
+    }
+    if (link.backlog.length > 0) return park(link, pend.map((i) => batch[i]!.data), outcomes, pend);
+    let count = 0, offset = 0;
+    for (let j = 0; j < pend.length; j++) {
+      const i = pend[j]!;
+      const data = batch[i]!.data;
+      if (data.length > SEND_SLAB_BYTES) { outcomes[i] = sendFailed(stats, `send ${errnoName(EMSGSIZE)}`); continue; }
+      if (count === MAX_SLOTS || offset + data.length > SEND_SLAB_BYTES) {
+        const done = flush(link, count, batch, outcomes);
+        if (done < count) return parkFrom(link, batch, outcomes, done, count, j);
+        count = 0; offset = 0;
+      }
+      pack(count, offset, data);
+      slotPacket[count++] = i;
+      offset += data.length;
+    }
+    const done = flush(link, count, batch, outcomes);
+    if (done < count) parkFrom(link, batch, outcomes, done, count, pend.length);
+  }
+
+  function parkFrom(link: NativeLink, batch: readonly Packet[], outcomes: DeliveryOutcome[], done: number, count: number, next: number): void {
+    const indexes: number[] = [];
+    for (let k = done; k < count; k++) indexes.push(slotPacket[k]!);
+    for (let j = next; j < link.pending.length; j++) indexes.push(link.pending[j]!);
+    park(link, indexes.map((i) => batch[i]!.data), outcomes, indexes);
+  }
+
+  /** Writable again: send what waited, in order; what still does not fit waits again. */
+  function drainBacklog(link: NativeLink): void {
+    const waiting = link.backlog;
+    link.backlog = [];
+    if (link.closed) return;
+    let count = 0, offset = 0, from = 0;
+    for (let j = 0; j <= waiting.length; j++) {
+      const data = waiting[j];
+      if (data === undefined || count === MAX_SLOTS || offset + data.length > SEND_SLAB_BYTES) {
+        const done = flush(link, count, undefined, undefined);
+        if (done < count) return park(link, waiting.slice(from + done), undefined, undefined);
+        from = j; count = 0; offset = 0;
+      }
+      if (data === undefined) break;
+      pack(count++, offset, data);
+      offset += data.length;
+    }
+  }
+
+  function send(batch: readonly Packet[], sessionOf: (p: Packet) => { readonly upstream: NativeLink }): BatchResult {
+    const outcomes: DeliveryOutcome[] = new Array(batch.length);
+    for (let i = 0; i < batch.length; i++) {
+      let link: NativeLink;
+      try { link = sessionOf(batch[i]!).upstream; } catch (err) { outcomes[i] = sendFailed(stats, (err as Error).message); continue; }
+      if (link.closed) { outcomes[i] = retryable('udp send failed: udp session closed'); continue; }
+      if (link.pending.length === 0) touched.push(link);
+      link.pending.push(i);
+    }
+    for (let t = 0; t < touched.length; t++) {
+      const link = touched[t]!;
+      sendPending(link, batch, outcomes);
+      link.pending.length = 0;
+    }
+    touched.length = 0;
+    for (let i = 0; i < outcomes.length; i++) if (outcomes[i] === undefined) outcomes[i] = delivered;
+    return { outcomes };
+  }
+
+  async function close(link: NativeLink): Promise<void> {
+    if (link.closed) return;
+    link.closed = true;
+    link.backlog = [];
+    link.socket?.close();
+  }
+
+  return { kind: 'native', stats, open, send, close };
+}

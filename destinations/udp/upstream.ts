@@ -1,0 +1,39 @@
+/**
+ * How a udp proxy session talks to its backend. Two implementations behave the same:
+ * - `native` (native-upstream.ts): connected sockets of the udp_native addon sharing one receive
+ *   and one send slab; a batch goes out with one sendmmsg per session socket.
+ * - `dgram` (dgram-upstream.ts): one connected node:dgram socket per session, one send per datagram.
+ */
+import { retryable, type BatchResult, type DeliveryOutcome } from '../../gateway/destination.js';
+import type { Packet } from '../../gateway/packet.js';
+import type { Backend } from './backends.js';
+
+/** What an upstream socket reports to its session. */
+export interface UpstreamHooks {
+  /** A datagram from the session's backend. */
+  reply(data: Buffer): void;
+  /** A datagram from anyone else (dgram only: a connected native socket never sees one). */
+  foreign(): void;
+  error(err: Error): void;
+}
+
+export type UpstreamKindName = 'native' | 'dgram';
+
+/** The sessions of one udp destination: `U` is the per-session socket state. */
+export interface Upstreams<U> {
+  readonly kind: UpstreamKindName;
+  /** Datagrams the socket refused or could not take (their packets got 'retryable'). */
+  readonly stats: { sendErrors: number };
+  /** Opens the socket of a new session to its backend. May throw (then its packets are retryable). */
+  open(backend: Backend, hooks: UpstreamHooks): U;
+  /** Sends every packet on its session's socket; one outcome per packet, in order. */
+  send(batch: readonly Packet[], sessionOf: (p: Packet) => { readonly upstream: U }): Promise<BatchResult> | BatchResult;
+  /** Closes one session's socket; datagrams still waiting for it fail with "udp session closed". */
+  close(u: U): Promise<void>;
+}
+
+/** The outcome of a datagram the socket refused. */
+export function sendFailed(stats: { sendErrors: number }, reason: string): DeliveryOutcome {
+  stats.sendErrors++;
+  return retryable(`udp send failed: ${reason}`);
+}
