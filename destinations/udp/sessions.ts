@@ -43,9 +43,41 @@ export interface SessionStats {
 /** Recency order in the Map is refreshed at most this often per session (one delete+set), not per packet. */
 const REORDER_EVERY_MS = 1_000;
 
+/**
+ * Sessions by listener, client address and port, for the per-packet lookup: the strings are the
+ * ones the listener hands over (the transport caches address strings, so their hashes are cached
+ * too) and the port is a small integer, so a lookup allocates nothing, unlike a joined key string.
+ */
+class SessionIndex<S> {
+  private readonly byListener = new Map<string, Map<string, Map<number, S>>>();
+
+  get(listener: string, address: string, port: number): S | undefined {
+    return this.byListener.get(listener)?.get(address)?.get(port);
+  }
+
+  set(listener: string, address: string, port: number, s: S): void {
+    let byAddress = this.byListener.get(listener);
+    if (!byAddress) this.byListener.set(listener, byAddress = new Map());
+    let byPort = byAddress.get(address);
+    if (!byPort) byAddress.set(address, byPort = new Map());
+    byPort.set(port, s);
+  }
+
+  delete(listener: string, address: string, port: number): void {
+    const byAddress = this.byListener.get(listener);
+    const byPort = byAddress?.get(address);
+    if (!byAddress || !byPort) return;
+    byPort.delete(port);
+    if (byPort.size === 0) byAddress.delete(address);
+    if (byAddress.size === 0) this.byListener.delete(listener);
+  }
+}
+
 export class SessionTable<U> {
   readonly stats: SessionStats = { created: 0, expired: 0, evicted: 0, repliesRelayed: 0, repliesForeign: 0, socketErrors: 0 };
+  /** Every session, least recently active first (the order eviction uses). */
   private readonly sessions = new Map<string, Session<U>>();
+  private readonly index = new SessionIndex<Session<U>>();
   private readonly closing = new Set<Promise<void>>();
   private readonly sweeper: NodeJS.Timeout;
   private readonly now: () => number;
@@ -62,21 +94,20 @@ export class SessionTable<U> {
 
   /** The session of this packet's client, created (and a backend picked) on its first packet. */
   sessionFor(p: Packet, now: number): Session<U> {
-    const key = `${p.listener} ${p.remote.address} ${p.remote.port}`;
-    const s = this.sessions.get(key);
-    if (s === undefined) return this.create(key, p, now);
+    const s = this.index.get(p.listener, p.remote.address, p.remote.port);
+    if (s === undefined) return this.create(`${p.listener} ${p.remote.address} ${p.remote.port}`, p, now);
     s.lastSeen = now;
     if (now - s.reordered > REORDER_EVERY_MS) {
       s.reordered = now;
-      this.sessions.delete(key);
-      this.sessions.set(key, s);
+      this.sessions.delete(s.key);
+      this.sessions.set(s.key, s);
     }
     return s;
   }
 
   /** Backend of a client session, if one exists (for status and tests). */
   backendOf(listener: string, remote: Endpoint): Backend | undefined {
-    return this.sessions.get(`${listener} ${remote.address} ${remote.port}`)?.backend;
+    return this.index.get(listener, remote.address, remote.port)?.backend;
   }
 
   /** Close idle sessions; called by the sweeper. */
@@ -113,6 +144,7 @@ export class SessionTable<U> {
     });
     const s: Session<U> = { key, upstream, backend, listener, remote, lastSeen: now, reordered: now };
     this.sessions.set(key, s);
+    this.index.set(listener, remote.address, remote.port, s);
     this.stats.created++;
     return s;
   }
@@ -133,6 +165,7 @@ export class SessionTable<U> {
   private drop(s: Session<U>): void {
     if (this.sessions.get(s.key) !== s) return;
     this.sessions.delete(s.key);
+    this.index.delete(s.listener, s.remote.address, s.remote.port);
     const closed = this.opts.upstreams.close(s.upstream).catch(() => {});
     this.closing.add(closed);
     void closed.then(() => this.closing.delete(closed));
