@@ -26,8 +26,10 @@ const EMSGSIZE = 90;
 
 export interface NativeLink {
   socket: NativeSocket | undefined;
-  /** Indexes (into the batch being sent) of this session's packets. */
-  readonly pending: number[];
+  /** This session's packets in the batch being sent: a chain of batch indexes through `next`
+   *  (shared by all sessions), first..last, -1 when none; no allocation per packet or batch. */
+  first: number;
+  last: number;
   /** Datagrams waiting for the socket to become writable, in order. */
   backlog: Buffer[];
   closed: boolean;
@@ -46,10 +48,13 @@ export function createNativeUpstreams(addon: NativeAddon): Upstreams<NativeLink>
   const group = new addon.UdpGroup({ slots: RECV_SLOTS, slotBytes: RECV_SLOT_BYTES }, recvMeta, payload, meta, status);
   /** Batch index of the packet in each send slot, for refused datagrams' outcomes. */
   const slotPacket = new Int32Array(MAX_SLOTS);
+  /** next[i] = the batch index of the same session's packet after packet i, or -1. Grown as needed. */
+  let next = new Int32Array(1024);
   const touched: NativeLink[] = [];
+  let touchedCount = 0;
 
   function open(backend: Backend, hooks: UpstreamHooks): NativeLink {
-    const link: NativeLink = { socket: undefined, pending: [], backlog: [], closed: false };
+    const link: NativeLink = { socket: undefined, first: -1, last: -1, backlog: [], closed: false };
     const onRead = (count: number, batch: Buffer | undefined, errno: number): void => {
       if (errno !== 0 || !batch) {
         hooks.error(Object.assign(new Error(`recvmmsg: ${errnoName(errno)}`), { code: errnoName(errno), errno }));
@@ -98,22 +103,30 @@ export function createNativeUpstreams(addon: NativeAddon): Upstreams<NativeLink>
     link.socket!.watchWritable();
   }
 
+  /** The batch indexes of a session's packets, from `from` on (for the rare would-block and closed paths). */
+  function chain(from: number): number[] {
+    const out: number[] = [];
+    for (let i = from; i !== -1; i = next[i]!) out.push(i);
+    return out;
+  }
+
   /** One session's packets of this batch: packed and sent, one sendmmsg per full slab. */
   function sendPending(link: NativeLink, batch: readonly Packet[], outcomes: DeliveryOutcome[]): void {
-    const pend = link.pending;
     if (link.closed) { // evicted by a newer session of this same batch
-      for (const i of pend) outcomes[i] = retryable('udp send failed: udp session closed');
+      for (const i of chain(link.first)) outcomes[i] = retryable('udp send failed: udp session closed');
       return;
     }
-    if (link.backlog.length > 0) return park(link, pend.map((i) => batch[i]!.data), outcomes, pend);
+    if (link.backlog.length > 0) {
+      const rest = chain(link.first);
+      return park(link, rest.map((i) => batch[i]!.data), outcomes, rest);
+    }
     let count = 0, offset = 0;
-    for (let j = 0; j < pend.length; j++) {
-      const i = pend[j]!;
+    for (let i = link.first; i !== -1; i = next[i]!) {
       const data = batch[i]!.data;
       if (data.length > SEND_SLAB_BYTES) { outcomes[i] = sendFailed(stats, `send ${errnoName(EMSGSIZE)}`); continue; }
       if (count === MAX_SLOTS || offset + data.length > SEND_SLAB_BYTES) {
         const done = flush(link, count, batch, outcomes);
-        if (done < count) return parkFrom(link, batch, outcomes, done, count, j);
+        if (done < count) return parkFrom(link, batch, outcomes, done, count, i);
         count = 0; offset = 0;
       }
       pack(count, offset, data);
@@ -121,13 +134,13 @@ export function createNativeUpstreams(addon: NativeAddon): Upstreams<NativeLink>
       offset += data.length;
     }
     const done = flush(link, count, batch, outcomes);
-    if (done < count) parkFrom(link, batch, outcomes, done, count, pend.length);
+    if (done < count) parkFrom(link, batch, outcomes, done, count, -1);
   }
 
-  function parkFrom(link: NativeLink, batch: readonly Packet[], outcomes: DeliveryOutcome[], done: number, count: number, next: number): void {
+  function parkFrom(link: NativeLink, batch: readonly Packet[], outcomes: DeliveryOutcome[], done: number, count: number, from: number): void {
     const indexes: number[] = [];
     for (let k = done; k < count; k++) indexes.push(slotPacket[k]!);
-    for (let j = next; j < link.pending.length; j++) indexes.push(link.pending[j]!);
+    indexes.push(...chain(from));
     park(link, indexes.map((i) => batch[i]!.data), outcomes, indexes);
   }
 
@@ -152,19 +165,20 @@ export function createNativeUpstreams(addon: NativeAddon): Upstreams<NativeLink>
 
   function send(batch: readonly Packet[], sessionOf: (p: Packet) => { readonly upstream: NativeLink }): BatchResult {
     const outcomes: DeliveryOutcome[] = new Array(batch.length);
+    if (next.length < batch.length) next = new Int32Array(batch.length);
     for (let i = 0; i < batch.length; i++) {
       let link: NativeLink;
       try { link = sessionOf(batch[i]!).upstream; } catch (err) { outcomes[i] = sendFailed(stats, (err as Error).message); continue; }
       if (link.closed) { outcomes[i] = retryable('udp send failed: udp session closed'); continue; }
-      if (link.pending.length === 0) touched.push(link);
-      link.pending.push(i);
+      next[i] = -1;
+      if (link.first === -1) { link.first = i; touched[touchedCount++] = link; } else next[link.last] = i;
+      link.last = i;
     }
-    for (let t = 0; t < touched.length; t++) {
+    for (let t = 0; t < touchedCount; t++) {
       const link = touched[t]!;
-      sendPending(link, batch, outcomes);
-      link.pending.length = 0;
+      try { sendPending(link, batch, outcomes); } finally { link.first = -1; link.last = -1; }
     }
-    touched.length = 0;
+    touchedCount = 0;
     for (let i = 0; i < outcomes.length; i++) if (outcomes[i] === undefined) outcomes[i] = delivered;
     return { outcomes };
   }
