@@ -52,7 +52,6 @@ export function createUpstreams(preference: UpstreamPreference = 'auto'): Upstre
   return createDgramUpstreams();
 }
 
-
 /** `upstream` picks the session sockets (tests run both); by default native where it loads. */
 export async function createUdpDestination(
   name: string, options: UdpOptions, ctx: DestinationContext, upstream: UpstreamPreference = 'auto',
@@ -61,7 +60,12 @@ export async function createUdpDestination(
     throw new GatewayError('UGW_ERR_DESTINATION_CREATE', `destination "${name}": ${err.message}`, { cause: err });
   });
   const logger = ctx.logger.child({ destination: name, kind: 'udp' });
-  const upstreams = createUpstreams(upstream);
+  let upstreams: Upstreams<unknown>;
+  try {
+    upstreams = createUpstreams(upstream);
+  } catch (err) {
+    throw new GatewayError('UGW_ERR_DESTINATION_CREATE', `destination "${name}": ${(err as Error).message}`, { cause: err });
+  }
   const table = new SessionTable({ upstreams,
     backends, balance: options.balance ?? 'hash', idleTimeoutMs: options.idleTimeoutMs ?? 60_000,
     maxSessions: options.maxSessions ?? 10_000, replies: options.replies ?? true, clients: ctx.clients, logger,
