@@ -37,6 +37,9 @@ export interface EgressOptions {
   readonly now?: () => number;
 }
 
+type CounterChild = ReturnType<Metrics['packetsOut']['labels']>;
+interface SentCounters { packets: CounterChild; bytes: CounterChild }
+
 const OK: EgressResult = Object.freeze({ ok: true });
 
 export class Egress implements ClientSender {
@@ -99,8 +102,22 @@ export class Egress implements ClientSender {
 
   private emit(port: EgressPort, remote: Endpoint, data: Buffer, path: string): void {
     port.send(remote, data);
-    this.opts.metrics.packetsOut.inc({ listener: port.name, path });
-    this.opts.metrics.bytesOut.inc({ listener: port.name }, data.length);
+    const c = this.countersFor(port, path);
+    c.packets.inc();
+    c.bytes.inc(data.length);
+  }
+
+  /** Labelled counter children, cached per listener and path (this runs once per packet sent). */
+  private readonly counters = new Map<EgressPort, Map<string, SentCounters>>();
+  private countersFor(port: EgressPort, path: string): SentCounters {
+    let byPath = this.counters.get(port);
+    if (!byPath) this.counters.set(port, (byPath = new Map()));
+    let c = byPath.get(path);
+    if (!c) {
+      c = { packets: this.opts.metrics.packetsOut.labels({ listener: port.name, path }), bytes: this.opts.metrics.bytesOut.labels({ listener: port.name }) };
+      byPath.set(path, c);
+    }
+    return c;
   }
 
   private refuse(path: string, reason: EgressRefusal): EgressResult {

@@ -123,15 +123,17 @@ export class DestinationRunner {
     const now = Date.now();
     const failedPackets: Packet[] = [];
     const reasons = new Map<string, number>();
+    let delivered = 0;
     r.outcomes.forEach((o, i) => {
       if (o.status === 'delivered') {
-        this.m.delivered.inc();
+        delivered++;
         this.m.latency.observe((now - batch[i]!.receivedAt) / 1000);
       } else {
         failedPackets.push(batch[i]!);
         reasons.set(o.reason, (reasons.get(o.reason) ?? 0) + 1);
       }
     });
+    if (delivered) this.m.delivered.inc(delivered); // counters once per batch: prom-client hashes labels per call
     if (r.replies?.length) {
       this.m.replies.inc(r.replies.length);
       this.deps.onReplies(r.replies, this.id);
