@@ -78,21 +78,24 @@ destinationContract('http (POST to a local server)', async () => {
   };
 });
 
-destinationContract('udp (proxy to a local backend)', async () => {
-  const backend: Socket = createSocket('udp4');
-  const got: Buffer[] = [];
-  backend.on('message', (m) => got.push(m));
-  backend.bind(0, '127.0.0.1');
-  await once(backend, 'listening');
-  const label = `127.0.0.1:${backend.address().port}`;
-  return {
-    destination: await createUdpDestination('proxy', { backends: [label] }, context('/')),
-    readBack: (n) => pollUntil(async () => got.splice(0), n, 40, 10),
-    broken: async () => { // UDP is fire and forget: the one local failure is a closed destination
-      const d = await createUdpDestination('proxy', { backends: [label] }, context('/'));
-      await d.close?.();
-      return d;
-    },
-    teardown: async () => { backend.close(); },
-  };
-});
+// Both upstream implementations: native session sockets (auto, where the addon loads) and node:dgram.
+for (const upstream of ['auto', 'dgram'] as const) {
+  destinationContract(`udp (proxy to a local backend), ${upstream === 'auto' ? 'default' : 'dgram'} sessions`, async () => {
+    const backend: Socket = createSocket('udp4');
+    const got: Buffer[] = [];
+    backend.on('message', (m) => got.push(m));
+    backend.bind(0, '127.0.0.1');
+    await once(backend, 'listening');
+    const label = `127.0.0.1:${backend.address().port}`;
+    return {
+      destination: await createUdpDestination('proxy', { backends: [label] }, context('/'), upstream),
+      readBack: (n) => pollUntil(async () => got.splice(0), n, 40, 10),
+      broken: async () => { // UDP is fire and forget: the one local failure is a closed destination
+        const d = await createUdpDestination('proxy', { backends: [label] }, context('/'), upstream);
+        await d.close?.();
+        return d;
+      },
+      teardown: async () => { backend.close(); },
+    };
+  });
+}
