@@ -1,7 +1,26 @@
-/** Registers every packet source kind shipped with the gateway. Import once at start-up. */
-import { registerPacketSourceKind, type PacketSourceKind } from './index.js';
+/**
+ * Registers every packet source kind shipped with the gateway. Import once at start-up.
+ * The sqs source's module (and the AWS SDK) is loaded when such a source starts.
+ */
+import { registerPacketSourceKind, type PacketSource, type PacketSourceKind } from './index.js';
 import { snsHttpKind } from './sns-http.js';
-import { sqsKind } from './sqs.js';
+import { SqsOptionsSchema } from './sqs-options.js';
+
+const sqsKind: PacketSourceKind<typeof SqsOptionsSchema> = {
+  type: 'sqs',
+  options: SqsOptionsSchema,
+  create(name, options, ctx): PacketSource {
+    let real: PacketSource | undefined;
+    return {
+      async start() {
+        real = (await import('./sqs.js')).sqsKind.create(name, options, ctx);
+        await real.start();
+      },
+      close: async () => { await real?.close(); },
+      status: () => real?.status?.() ?? { state: 'starting' },
+    };
+  },
+};
 
 const builtin: PacketSourceKind[] = [
   snsHttpKind,

@@ -5,7 +5,7 @@
  * policy moves them to its dead-letter queue after maxReceiveCount.
  */
 import { DeleteMessageBatchCommand, ReceiveMessageCommand, SQSClient, type Message } from '@aws-sdk/client-sqs';
-import { Type, type Static } from '@sinclair/typebox';
+import { SqsOptionsSchema, type SqsOptions } from './sqs-options.js';
 import type { Logger } from 'pino';
 import type { PacketSource, PacketSourceContext, PacketSourceKind } from './index.js';
 import { awsClientConfig } from '../destinations/aws/client-config.js';
@@ -14,19 +14,7 @@ import { sentTimestampOf, unwrapSqsBody } from './sqs-body.js';
 import { SeenIds } from './seen-ids.js';
 import { sourceMetrics, type SourceMetrics } from './source-metrics.js';
 
-export const SqsOptionsSchema = Type.Object({
-  queueUrl: Type.String({ minLength: 1 }),
-  region: Type.Optional(Type.String({ minLength: 1 })),
-  endpoint: Type.Optional(Type.String({ minLength: 1, pattern: '^https?://' })),
-  // SQS ReceiveMessage: WaitTimeSeconds 0..20 (long polling), MaxNumberOfMessages 1..10,
-  // VisibilityTimeout 0..43200 s (12 h). https://docs.aws.amazon.com/AWSSimpleQueueService/latest/APIReference/API_ReceiveMessage.html
-  waitTimeSeconds: Type.Integer({ minimum: 0, maximum: 20, default: 20 }),
-  maxMessages: Type.Integer({ minimum: 1, maximum: 10, default: 10 }),
-  visibilityTimeout: Type.Optional(Type.Integer({ minimum: 0, maximum: 43_200 })),
-  maxRememberedMessageIds: Type.Integer({ minimum: 1, default: 10_000 }),
-}, { additionalProperties: false });
-
-export type SqsOptions = Static<typeof SqsOptionsSchema>;
+export { SqsOptionsSchema, type SqsOptions } from './sqs-options.js';
 
 export interface SqsSourceDeps {
   readonly client?: SQSClient;

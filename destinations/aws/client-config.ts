@@ -14,18 +14,11 @@
 import { Agent as HttpAgent } from 'node:http';
 import { Agent as HttpsAgent } from 'node:https';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
-import { Type } from '@sinclair/typebox';
+import type { AwsConnectionOptions } from './connection-schema.js';
 
-export interface AwsConnectionOptions {
-  readonly region?: string;
-  readonly endpoint?: string;
-}
+export { AwsConnectionSchema, type AwsConnectionOptions } from './connection-schema.js';
 
-/** Options every AWS destination accepts, spread into its TypeBox schema. */
-export const AwsConnectionSchema = {
-  region: Type.Optional(Type.String({ minLength: 1, description: 'AWS region; default from the AWS chain (AWS_REGION, profile)' })),
-  endpoint: Type.Optional(Type.String({ minLength: 1, pattern: '^https?://', description: 'service endpoint URL (e.g. http://127.0.0.1:5000 for moto); default AWS_ENDPOINT_URL[_<SERVICE>] or AWS' })),
-};
+
 
 export interface AwsClientConfig {
   region?: string;

@@ -4,15 +4,16 @@
  * outcomes are mapped back to the batch's own order. Events the service rejects as too old, too
  * new or expired are 'failed' (resending them cannot succeed).
  */
-import { Type, type Static } from '@sinclair/typebox';
 import {
   CloudWatchLogsClient, PutLogEventsCommand, CreateLogStreamCommand, type PutLogEventsCommandOutput,
 } from '@aws-sdk/client-cloudwatch-logs';
 import { defineDestinationKind, delivered, failed, type BatchResult, type Destination, type DeliveryOutcome } from '../../gateway/destination.js';
 import type { Packet } from '../../gateway/packet.js';
-import { AwsConnectionSchema, awsClientConfig } from '../aws/client-config.js';
-import { BodySchema, textBody } from '../aws/body.js';
+import { awsClientConfig } from '../aws/client-config.js';
+import { textBody } from '../aws/body.js';
 import { memoPerPacket, sendWithinLimits } from '../aws/batch.js';
+import { CloudWatchLogsOptions } from './options.js';
+export { CloudWatchLogsOptions } from './options.js';
 
 // CloudWatch Logs PutLogEvents: at most 10,000 events and 1,048,576 bytes per call, counted as the
 // UTF-8 message bytes plus 26 bytes per event; one event at most 256 KiB (262,144 bytes);
@@ -22,15 +23,6 @@ export const CWL_MAX_CALL_BYTES = 1_048_576;
 export const CWL_EVENT_OVERHEAD = 26;
 export const CWL_MAX_EVENT_BYTES = 262_144;
 export const CWL_MAX_SPAN_MS = 24 * 3600 * 1000;
-
-export const CloudWatchLogsOptions = Type.Object({
-  logGroupName: Type.String({ minLength: 1, maxLength: 512 }),
-  logStreamName: Type.String({ minLength: 1, maxLength: 512 }),
-  createIfMissing: Type.Boolean({ default: false, description: 'create the log stream when PutLogEvents reports it missing' }),
-  body: BodySchema,
-  ...AwsConnectionSchema,
-}, { additionalProperties: false });
-export type CloudWatchLogsOptions = Static<typeof CloudWatchLogsOptions>;
 
 /** Indices of `chunk` in chronological order, split so no group spans more than 24 h (pure). */
 export function chronologicalGroups(chunk: readonly Packet[]): number[][] {

@@ -4,33 +4,20 @@
  * Keys must be unique within a batch (DynamoDB refuses duplicate keys in one BatchWriteItem):
  * the default partition key is the packet's tag, which is unique per packet.
  */
-import { Type, type Static } from '@sinclair/typebox';
 import { DynamoDBClient, BatchWriteItemCommand } from '@aws-sdk/client-dynamodb';
 import { defineDestinationKind, delivered, retryable, type Destination, type DeliveryOutcome } from '../../gateway/destination.js';
 import type { Packet } from '../../gateway/packet.js';
-import { AwsConnectionSchema, awsClientConfig } from '../aws/client-config.js';
-import { ExpressionSchema } from '../aws/fifo.js';
+import { awsClientConfig } from '../aws/client-config.js';
 import { compileExpression } from '../aws/create-error.js';
 import { memoPerPacket, sendWithinLimits } from '../aws/batch.js';
 import { itemBytes, itemKey, packetItem, type ItemLayout } from './item.js';
+import { DynamoDbOptions } from './options.js';
+export { DynamoDbOptions } from './options.js';
 
 // DynamoDB BatchWriteItem: at most 25 put requests per call, 16 MB per call; an item at most 400 KB.
 export const DYNAMODB_MAX_ITEMS = 25;
 export const DYNAMODB_MAX_ITEM_BYTES = 409_600;
 export const DYNAMODB_MAX_CALL_BYTES = 16_777_216;
-
-const attributeName = (description: string) => Type.String({ minLength: 1, maxLength: 255, description });
-
-export const DynamoDbOptions = Type.Object({
-  tableName: Type.String({ minLength: 3, maxLength: 255 }),
-  partitionKeyAttribute: Type.String({ minLength: 1, maxLength: 255, default: 'pk' }),
-  partitionKey: ExpressionSchema('partition key value (string)', '${tag}'),
-  sortKeyAttribute: Type.Optional(attributeName('number attribute holding receivedAt (ms), when the table has a sort key')),
-  ttlAttribute: Type.Optional(attributeName('number attribute holding the expiry (epoch seconds); needs ttlSeconds')),
-  ttlSeconds: Type.Optional(Type.Integer({ minimum: 1 })),
-  ...AwsConnectionSchema,
-}, { additionalProperties: false });
-export type DynamoDbOptions = Static<typeof DynamoDbOptions>;
 
 export function createDynamoDbDestination(name: string, o: DynamoDbOptions): Destination {
   const client = new DynamoDBClient(awsClientConfig(o));

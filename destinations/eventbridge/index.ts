@@ -3,14 +3,15 @@
  * Entries reported failed (FailedEntryCount, per-entry ErrorCode) come back per packet: throttling
  * and internal failures 'retryable', the rest 'failed'.
  */
-import { Type, type Static } from '@sinclair/typebox';
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { defineDestinationKind, delivered, type Destination, type DeliveryOutcome } from '../../gateway/destination.js';
 import type { Packet } from '../../gateway/packet.js';
-import { AwsConnectionSchema, awsClientConfig } from '../aws/client-config.js';
+import { awsClientConfig } from '../aws/client-config.js';
 import { eventJson } from '../aws/body.js';
 import { memoPerPacket, sendWithinLimits } from '../aws/batch.js';
 import { outcomeForEntryError } from '../aws/errors.js';
+import { EventBridgeOptions } from './options.js';
+export { EventBridgeOptions } from './options.js';
 
 // EventBridge PutEvents: at most 10 entries and 256 KiB (262,144 bytes) per call. Entry size
 // (AWS "Calculating PutEvents event entry size"): 14 bytes for Time, plus the UTF-8 bytes of
@@ -18,14 +19,6 @@ import { outcomeForEntryError } from '../aws/errors.js';
 export const EVENTBRIDGE_MAX_ENTRIES = 10;
 export const EVENTBRIDGE_MAX_CALL_BYTES = 262_144;
 const TIME_BYTES = 14;
-
-export const EventBridgeOptions = Type.Object({
-  source: Type.String({ minLength: 1, maxLength: 256, default: 'udp-gateway' }),
-  detailType: Type.String({ minLength: 1, maxLength: 128, default: 'UDP Packet' }),
-  eventBusName: Type.Optional(Type.String({ minLength: 1, description: 'bus name or ARN; default the account\'s default bus' })),
-  ...AwsConnectionSchema,
-}, { additionalProperties: false });
-export type EventBridgeOptions = Static<typeof EventBridgeOptions>;
 
 export function createEventBridgeDestination(name: string, o: EventBridgeOptions): Destination {
   const client = new EventBridgeClient(awsClientConfig(o));

@@ -2,26 +2,21 @@
  * firehose: one NDJSON line per packet (the single-message event JSON + "\n"), PutRecordBatch.
  * Only the records the service reports failed (per-record ErrorCode) come back 'retryable'.
  */
-import { Type, type Static } from '@sinclair/typebox';
 import { FirehoseClient, PutRecordBatchCommand } from '@aws-sdk/client-firehose';
 import { defineDestinationKind, delivered, type Destination, type DeliveryOutcome } from '../../gateway/destination.js';
 import type { Packet } from '../../gateway/packet.js';
-import { AwsConnectionSchema, awsClientConfig } from '../aws/client-config.js';
+import { awsClientConfig } from '../aws/client-config.js';
 import { eventJson } from '../aws/body.js';
 import { memoPerPacket, sendWithinLimits } from '../aws/batch.js';
 import { outcomeForEntryError } from '../aws/errors.js';
+import { FirehoseOptions } from './options.js';
+export { FirehoseOptions } from './options.js';
 
 // Firehose PutRecordBatch: at most 500 records per call; each record at most 1,000 KiB
 // (1,024,000 bytes) before base64; the whole call at most 4 MiB (4,194,304 bytes).
 export const FIREHOSE_MAX_RECORDS = 500;
 export const FIREHOSE_MAX_RECORD_BYTES = 1_024_000;
 export const FIREHOSE_MAX_CALL_BYTES = 4_194_304;
-
-export const FirehoseOptions = Type.Object({
-  deliveryStreamName: Type.String({ minLength: 1 }),
-  ...AwsConnectionSchema,
-}, { additionalProperties: false });
-export type FirehoseOptions = Static<typeof FirehoseOptions>;
 
 export function createFirehoseDestination(name: string, o: FirehoseOptions): Destination {
   const client = new FirehoseClient(awsClientConfig(o));

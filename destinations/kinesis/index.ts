@@ -3,16 +3,16 @@
  * client's address, so one client's packets stay in order on one shard). Only the records the
  * service reports failed (per-record ErrorCode) come back 'retryable'; the core resubmits those.
  */
-import { Type, type Static } from '@sinclair/typebox';
 import { KinesisClient, PutRecordsCommand, type PutRecordsRequestEntry } from '@aws-sdk/client-kinesis';
 import { defineDestinationKind, delivered, failed, type Destination, type DeliveryOutcome } from '../../gateway/destination.js';
 import type { Packet } from '../../gateway/packet.js';
-import { AwsConnectionSchema, awsClientConfig } from '../aws/client-config.js';
-import { BodySchema, binaryBody } from '../aws/body.js';
-import { ExpressionSchema } from '../aws/fifo.js';
+import { awsClientConfig } from '../aws/client-config.js';
+import { binaryBody } from '../aws/body.js';
 import { compileExpression, createError } from '../aws/create-error.js';
 import { memoPerPacket, sendWithinLimits } from '../aws/batch.js';
 import { outcomeForEntryError } from '../aws/errors.js';
+import { KinesisOptions } from './options.js';
+export { KinesisOptions } from './options.js';
 
 // Kinesis PutRecords: at most 500 records per call; each record at most 1 MiB (data + partition
 // key); the whole request at most 5 MiB (data + partition keys). Partition key: 1..256 characters.
@@ -20,15 +20,6 @@ export const KINESIS_MAX_RECORDS = 500;
 export const KINESIS_MAX_RECORD_BYTES = 1_048_576;
 export const KINESIS_MAX_CALL_BYTES = 5_242_880;
 const MAX_PARTITION_KEY = 256;
-
-export const KinesisOptions = Type.Object({
-  streamName: Type.Optional(Type.String({ minLength: 1 })),
-  streamArn: Type.Optional(Type.String({ minLength: 1, pattern: '^arn:' })),
-  partitionKey: ExpressionSchema('partition key', '${remote.address}'),
-  body: BodySchema,
-  ...AwsConnectionSchema,
-}, { additionalProperties: false });
-export type KinesisOptions = Static<typeof KinesisOptions>;
 
 interface Encoded { key: string; data: Buffer }
 

@@ -6,18 +6,19 @@
  * - ResponseStream: InvokeWithResponseStream; replies are parsed as they stream in and each goes to
  *   its client at once through ctx.clients.replyByTag (so they are not repeated in the result).
  */
-import { Type, type Static } from '@sinclair/typebox';
 import { LambdaClient, InvokeCommand, InvokeWithResponseStreamCommand } from '@aws-sdk/client-lambda';
 import {
   allOutcomes, defineDestinationKind, delivered, failed, type BatchResult, type Destination, type DestinationContext,
 } from '../../gateway/destination.js';
 import type { Packet } from '../../gateway/packet.js';
 import { toEvent, parseReplies } from '../../gateway/event.js';
-import { AwsConnectionSchema, awsClientConfig } from '../aws/client-config.js';
+import { awsClientConfig } from '../aws/client-config.js';
 import { eventJson } from '../aws/body.js';
 import { memoPerPacket, sendWithinLimits } from '../aws/batch.js';
 import { ReplyStreamParser } from './reply-stream.js';
 import { formatterIndex, functionErrorReason } from './payload.js';
+import { LambdaOptions } from './options.js';
+export { LambdaOptions } from './options.js';
 
 // Lambda invocation payload (request): 6 MB (6,291,456 bytes) synchronous and streaming;
 // 256 KiB (262,144 bytes) for asynchronous (Event) invokes. AWS has since raised the asynchronous
@@ -26,14 +27,6 @@ export const LAMBDA_SYNC_MAX_BYTES = 6_291_456;
 export const LAMBDA_ASYNC_MAX_BYTES = 262_144;
 /** `{"Messages":[` + `]}`: the event envelope around the messages. */
 const ENVELOPE_BYTES = 15;
-
-export const LambdaOptions = Type.Object({
-  functionName: Type.String({ minLength: 1, description: 'name, ARN or partial ARN' }),
-  invocation: Type.Union([Type.Literal('RequestResponse'), Type.Literal('Event'), Type.Literal('ResponseStream')], { default: 'RequestResponse' }),
-  qualifier: Type.Optional(Type.String({ minLength: 1, description: 'version or alias' })),
-  ...AwsConnectionSchema,
-}, { additionalProperties: false });
-export type LambdaOptions = Static<typeof LambdaOptions>;
 
 export function createLambdaDestination(name: string, o: LambdaOptions, ctx: Pick<DestinationContext, 'clients' | 'logger'>): Destination {
   const client = new LambdaClient(awsClientConfig(o));

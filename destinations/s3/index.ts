@@ -4,24 +4,17 @@
  * A failed PutObject makes the whole batch retryable (or failed, for access denied and the like).
  */
 import { randomUUID } from 'node:crypto';
-import { Type, type Static } from '@sinclair/typebox';
 import { S3Client, PutObjectCommand } from '@aws-sdk/client-s3';
 import { allOutcomes, defineDestinationKind, delivered, type Destination } from '../../gateway/destination.js';
 import type { Packet } from '../../gateway/packet.js';
-import { AwsConnectionSchema, awsClientConfig } from '../aws/client-config.js';
+import { awsClientConfig } from '../aws/client-config.js';
 import { eventJson } from '../aws/body.js';
 import { guarded, memoPerPacket } from '../aws/batch.js';
+import { S3Options } from './options.js';
+export { S3Options } from './options.js';
 
 // S3 PutObject: a single PUT carries at most 5 GiB; batches are far smaller (the batcher's maxBytes).
 export const S3_MAX_OBJECT_BYTES = 5 * 1024 ** 3;
-
-export const S3Options = Type.Object({
-  bucket: Type.String({ minLength: 1 }),
-  prefix: Type.String({ default: 'udp-gateway/', description: 'key prefix, usually ending in "/"' }),
-  forcePathStyle: Type.Optional(Type.Boolean({ description: 'path-style URLs; default true when endpoint is set (moto, MinIO)' })),
-  ...AwsConnectionSchema,
-}, { additionalProperties: false });
-export type S3Options = Static<typeof S3Options>;
 
 /** The object key for a batch (pure). */
 export function s3ObjectKey(prefix: string, listener: string, at: Date, id: string = randomUUID()): string {

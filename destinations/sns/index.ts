@@ -2,27 +2,20 @@
  * sns: one packet per message, PublishBatch to a topic. FIFO topics (ARN ending in ".fifo") get
  * message group and deduplication ids from expressions.
  */
-import { Type, type Static } from '@sinclair/typebox';
 import { SNSClient, PublishBatchCommand, type PublishBatchRequestEntry } from '@aws-sdk/client-sns';
 import { defineDestinationKind, delivered, failed, type Destination, type DeliveryOutcome } from '../../gateway/destination.js';
 import type { Packet } from '../../gateway/packet.js';
-import { AwsConnectionSchema, awsClientConfig } from '../aws/client-config.js';
-import { BodySchema, textBody } from '../aws/body.js';
-import { FifoSchema, fifoIds } from '../aws/fifo.js';
+import { awsClientConfig } from '../aws/client-config.js';
+import { textBody } from '../aws/body.js';
+import { fifoIds } from '../aws/fifo.js';
 import { memoPerPacket, sendWithinLimits } from '../aws/batch.js';
 import { outcomeForEntryError } from '../aws/errors.js';
+import { SnsOptions } from './options.js';
+export { SnsOptions } from './options.js';
 
 // SNS PublishBatch: at most 10 entries; total payload of all messages at most 256 KiB (262,144 bytes).
 export const SNS_MAX_BATCH_ENTRIES = 10;
 export const SNS_MAX_BATCH_BYTES = 262_144;
-
-export const SnsOptions = Type.Object({
-  topicArn: Type.String({ minLength: 1, pattern: '^arn:', description: 'topic ARN; ".fifo" suffix = FIFO topic' }),
-  body: BodySchema,
-  ...FifoSchema,
-  ...AwsConnectionSchema,
-}, { additionalProperties: false });
-export type SnsOptions = Static<typeof SnsOptions>;
 
 export function createSnsDestination(name: string, o: SnsOptions): Destination {
   const client = new SNSClient(awsClientConfig(o));

@@ -2,32 +2,20 @@
  * sqs: one packet per message, SendMessageBatch. Standard and FIFO queues (a queue URL ending
  * in ".fifo"); message group and deduplication ids from expressions over the packet.
  */
-import { Type, type Static } from '@sinclair/typebox';
 import { SQSClient, SendMessageBatchCommand, type SendMessageBatchRequestEntry } from '@aws-sdk/client-sqs';
 import { defineDestinationKind, delivered, failed, type Destination, type DeliveryOutcome } from '../../gateway/destination.js';
 import type { Packet } from '../../gateway/packet.js';
-import { AwsConnectionSchema, awsClientConfig } from '../aws/client-config.js';
-import { BodySchema, textBody } from '../aws/body.js';
-import { FifoSchema, fifoIds } from '../aws/fifo.js';
+import { awsClientConfig } from '../aws/client-config.js';
+import { textBody } from '../aws/body.js';
+import { fifoIds } from '../aws/fifo.js';
 import { memoPerPacket, sendWithinLimits } from '../aws/batch.js';
 import { outcomeForEntryError } from '../aws/errors.js';
+import { SqsOptions } from './options.js';
+export { SqsOptions } from './options.js';
+export { SQS_DEFAULT_MAX_BYTES, SQS_MAX_BYTES } from './options.js';
 
 // SQS SendMessageBatch: at most 10 entries per call.
 export const SQS_MAX_BATCH_ENTRIES = 10;
-// SQS message size: 256 KiB (262,144 bytes) per message and per SendMessageBatch call historically;
-// AWS documents 1 MiB (1,048,576 bytes) for both since 2025. We default to the conservative 256 KiB
-// (older regions, FIFO consumers, SNS fan-in) and let maxMessageBytes raise it up to 1 MiB.
-export const SQS_DEFAULT_MAX_BYTES = 262_144;
-export const SQS_MAX_BYTES = 1_048_576;
-
-export const SqsOptions = Type.Object({
-  queueUrl: Type.String({ minLength: 1, pattern: '^https?://', description: 'queue URL; ".fifo" suffix = FIFO queue' }),
-  body: BodySchema,
-  ...FifoSchema,
-  maxMessageBytes: Type.Integer({ minimum: 1_024, maximum: SQS_MAX_BYTES, default: SQS_DEFAULT_MAX_BYTES, description: 'largest message and batch, bytes (256 KiB default, AWS allows up to 1 MiB)' }),
-  ...AwsConnectionSchema,
-}, { additionalProperties: false });
-export type SqsOptions = Static<typeof SqsOptions>;
 
 export function createSqsDestination(name: string, o: SqsOptions): Destination {
   const client = new SQSClient(awsClientConfig(o));

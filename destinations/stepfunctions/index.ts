@@ -4,29 +4,23 @@
  *   TIMED_OUT fails the batch with the error and cause.
  * - STANDARD: StartExecution (asynchronous; no replies).
  */
-import { Type, type Static } from '@sinclair/typebox';
 import { SFNClient, StartExecutionCommand, StartSyncExecutionCommand } from '@aws-sdk/client-sfn';
 import {
   allOutcomes, defineDestinationKind, delivered, failed, type BatchResult, type Destination, type DestinationContext,
 } from '../../gateway/destination.js';
 import type { Packet } from '../../gateway/packet.js';
 import { toEvent, parseReplies } from '../../gateway/event.js';
-import { AwsConnectionSchema, awsClientConfig } from '../aws/client-config.js';
+import { awsClientConfig } from '../aws/client-config.js';
 import { eventJson } from '../aws/body.js';
 import { memoPerPacket, sendWithinLimits } from '../aws/batch.js';
 import { formatterIndex } from '../lambda/payload.js';
+import { StepFunctionsOptions } from './options.js';
+export { StepFunctionsOptions } from './options.js';
 
 // Step Functions: execution input at most 256 KiB (262,144 bytes, UTF-8) for StartExecution and
 // StartSyncExecution.
 export const SFN_MAX_INPUT_BYTES = 262_144;
 const ENVELOPE_BYTES = 15; // {"Messages":[ ... ]}
-
-export const StepFunctionsOptions = Type.Object({
-  stateMachineArn: Type.String({ minLength: 1, pattern: '^arn:' }),
-  executionType: Type.Union([Type.Literal('EXPRESS'), Type.Literal('STANDARD')], { default: 'EXPRESS', description: 'EXPRESS: synchronous, replies; STANDARD: asynchronous, no replies' }),
-  ...AwsConnectionSchema,
-}, { additionalProperties: false });
-export type StepFunctionsOptions = Static<typeof StepFunctionsOptions>;
 
 export function createStepFunctionsDestination(name: string, o: StepFunctionsOptions, ctx: Pick<DestinationContext, 'logger'>): Destination {
   // StartSyncExecution goes to the "sync-" host prefix; a custom endpoint (emulator, VPC endpoint)

@@ -102,3 +102,27 @@ describe('config schema', () => {
     expect(() => loadConfig({ file: join(dir, 'missing.yaml'), env: {} })).toThrow(/cannot read/);
   });
 });
+
+describe('built-in destination kinds', () => {
+  it('lazily loaded AWS kinds register the same schema and batch defaults as their modules', async () => {
+    await import('../../destinations/builtin.js');
+    const { destinationKind } = await import('../../destinations/index.js');
+    const modules: [string, () => Promise<import('../../gateway/destination.js').DestinationKind>][] = [
+      ['sqs', async () => (await import('../../destinations/sqs/index.js')).sqsKind],
+      ['lambda', async () => (await import('../../destinations/lambda/index.js')).lambdaKind],
+      ['stepfunctions', async () => (await import('../../destinations/stepfunctions/index.js')).stepFunctionsKind],
+      ['sns', async () => (await import('../../destinations/sns/index.js')).snsKind],
+      ['kinesis', async () => (await import('../../destinations/kinesis/index.js')).kinesisKind],
+      ['firehose', async () => (await import('../../destinations/firehose/index.js')).firehoseKind],
+      ['s3', async () => (await import('../../destinations/s3/index.js')).s3Kind],
+      ['dynamodb', async () => (await import('../../destinations/dynamodb/index.js')).dynamoDbKind],
+      ['cloudwatch-logs', async () => (await import('../../destinations/cloudwatch-logs/index.js')).cloudWatchLogsKind],
+      ['eventbridge', async () => (await import('../../destinations/eventbridge/index.js')).eventBridgeKind],
+    ];
+    for (const [type, load] of modules) {
+      const real = await load();
+      const registered = destinationKind(type)!;
+      expect([registered.type, registered.options, registered.batchDefaults], type).toEqual([real.type, real.options, real.batchDefaults]);
+    }
+  });
+});
