@@ -45,3 +45,9 @@ export function awsClientConfig(o: AwsConnectionOptions): AwsClientConfig {
   if (o.endpoint) cfg.endpoint = o.endpoint;
   return cfg;
 }
+
+/** An idempotent close() for a destination that owns one SDK client: destroys its sockets once. */
+export function closeOnce(client: { destroy(): void }): () => Promise<void> {
+  let closed = false;
+  return async () => { if (!closed) { closed = true; client.destroy(); } };
+}

@@ -1,6 +1,8 @@
 /** FIFO message group and deduplication ids (SQS FIFO queues, SNS FIFO topics) from expressions. */
 import { Type } from '@sinclair/typebox';
 import type { Packet } from '../../gateway/packet.js';
+import { delivered, failed, type DeliveryOutcome } from '../../gateway/destination.js';
+import { outcomeForEntryError } from './errors.js';
 import { EXPRESSION_FORMAT, EXPRESSION_HELP, type Expression } from './expression.js';
 import { compileExpression } from './create-error.js';
 
@@ -39,3 +41,23 @@ function checkIds(ids: FifoIds): FifoIds | Error {
 }
 
 export type { Expression };
+
+/**
+ * The entries of one SQS/SNS batch call (Id = index in the chunk) and the outcomes so far: a
+ * packet whose FIFO ids cannot be computed fails alone; the others start as delivered.
+ */
+export function fifoBatchEntries<E>(chunk: readonly Packet[], ids: FifoIdsOf, entry: (p: Packet, id: string, f: FifoIds) => E): { outcomes: DeliveryOutcome[]; entries: E[] } {
+  const outcomes: DeliveryOutcome[] = chunk.map(() => delivered);
+  const entries: E[] = [];
+  chunk.forEach((p, i) => {
+    const f = ids(p);
+    if (f instanceof Error) outcomes[i] = failed(f.message);
+    else entries.push(entry(p, String(i), f));
+  });
+  return { outcomes, entries };
+}
+
+/** Marks the entries an SQS/SNS batch response lists under Failed (Id = index in the chunk). */
+export function markFailedEntries(outcomes: DeliveryOutcome[], failedEntries: readonly { Id?: string; Code?: string; Message?: string; SenderFault?: boolean }[] | undefined): void {
+  for (const f of failedEntries ?? []) outcomes[Number(f.Id)] = outcomeForEntryError(f.Code, f.Message, f.SenderFault);
+}

@@ -9,7 +9,7 @@ import {
 } from '@aws-sdk/client-cloudwatch-logs';
 import { defineDestinationKind, delivered, failed, type BatchResult, type Destination, type DeliveryOutcome } from '../../gateway/destination.js';
 import type { Packet } from '../../gateway/packet.js';
-import { awsClientConfig } from '../aws/client-config.js';
+import { awsClientConfig, closeOnce } from '../aws/client-config.js';
 import { textBody } from '../aws/body.js';
 import { memoPerPacket, sendWithinLimits } from '../aws/batch.js';
 import { CloudWatchLogsOptions } from './options.js';
@@ -73,11 +73,10 @@ export function createCloudWatchLogsDestination(name: string, o: CloudWatchLogsO
     }
     return { outcomes };
   };
-  let closed = false;
   return {
     kind: 'cloudwatch-logs', name, limits,
     send: (batch) => sendWithinLimits(batch, limits, sendChunk),
-    async close() { if (!closed) { closed = true; client.destroy(); } },
+    close: closeOnce(client),
   };
 }
 

@@ -7,7 +7,7 @@
 import { DynamoDBClient, BatchWriteItemCommand } from '@aws-sdk/client-dynamodb';
 import { defineDestinationKind, delivered, retryable, type Destination, type DeliveryOutcome } from '../../gateway/destination.js';
 import type { Packet } from '../../gateway/packet.js';
-import { awsClientConfig } from '../aws/client-config.js';
+import { awsClientConfig, closeOnce } from '../aws/client-config.js';
 import { compileExpression } from '../aws/create-error.js';
 import { memoPerPacket, sendWithinLimits } from '../aws/batch.js';
 import { itemBytes, itemKey, packetItem, type ItemLayout } from './item.js';
@@ -29,7 +29,6 @@ export function createDynamoDbDestination(name: string, o: DynamoDbOptions): Des
     maxPacketBytes: DYNAMODB_MAX_ITEM_BYTES,
     packetBytes: (p: Packet) => itemBytes(item(p)),
   };
-  let closed = false;
   return {
     kind: 'dynamodb', name, limits,
     send: (batch) => sendWithinLimits(batch, limits, async (chunk) => {
@@ -43,7 +42,7 @@ export function createDynamoDbDestination(name: string, o: DynamoDbOptions): Des
         unprocessed.has(itemKey(item(p), layout)) ? retryable('UnprocessedItems: throughput exceeded, resubmit') : delivered);
       return { outcomes };
     }),
-    async close() { if (!closed) { closed = true; client.destroy(); } },
+    close: closeOnce(client),
   };
 }
 

@@ -6,7 +6,7 @@
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { defineDestinationKind, delivered, type Destination, type DeliveryOutcome } from '../../gateway/destination.js';
 import type { Packet } from '../../gateway/packet.js';
-import { awsClientConfig } from '../aws/client-config.js';
+import { awsClientConfig, closeOnce } from '../aws/client-config.js';
 import { eventJson } from '../aws/body.js';
 import { memoPerPacket, sendWithinLimits } from '../aws/batch.js';
 import { outcomeForEntryError } from '../aws/errors.js';
@@ -30,7 +30,6 @@ export function createEventBridgeDestination(name: string, o: EventBridgeOptions
     maxPacketBytes: EVENTBRIDGE_MAX_CALL_BYTES,
     packetBytes: (p: Packet) => fixed + Buffer.byteLength(detail(p)),
   };
-  let closed = false;
   return {
     kind: 'eventbridge', name, limits,
     send: (batch) => sendWithinLimits(batch, limits, async (chunk) => {
@@ -46,7 +45,7 @@ export function createEventBridgeDestination(name: string, o: EventBridgeOptions
       }
       return { outcomes };
     }),
-    async close() { if (!closed) { closed = true; client.destroy(); } },
+    close: closeOnce(client),
   };
 }
 

@@ -5,7 +5,7 @@
 import { FirehoseClient, PutRecordBatchCommand } from '@aws-sdk/client-firehose';
 import { defineDestinationKind, delivered, type Destination, type DeliveryOutcome } from '../../gateway/destination.js';
 import type { Packet } from '../../gateway/packet.js';
-import { awsClientConfig } from '../aws/client-config.js';
+import { awsClientConfig, closeOnce } from '../aws/client-config.js';
 import { eventJson } from '../aws/body.js';
 import { memoPerPacket, sendWithinLimits } from '../aws/batch.js';
 import { outcomeForEntryError } from '../aws/errors.js';
@@ -27,7 +27,6 @@ export function createFirehoseDestination(name: string, o: FirehoseOptions): Des
     maxPacketBytes: FIREHOSE_MAX_RECORD_BYTES,
     packetBytes: (p: Packet) => line(p).length,
   };
-  let closed = false;
   return {
     kind: 'firehose', name, limits,
     send: (batch) => sendWithinLimits(batch, limits, async (chunk) => {
@@ -42,7 +41,7 @@ export function createFirehoseDestination(name: string, o: FirehoseOptions): Des
       }
       return { outcomes };
     }),
-    async close() { if (!closed) { closed = true; client.destroy(); } },
+    close: closeOnce(client),
   };
 }
 

@@ -6,7 +6,7 @@
 import { KinesisClient, PutRecordsCommand, type PutRecordsRequestEntry } from '@aws-sdk/client-kinesis';
 import { defineDestinationKind, delivered, failed, type Destination, type DeliveryOutcome } from '../../gateway/destination.js';
 import type { Packet } from '../../gateway/packet.js';
-import { awsClientConfig } from '../aws/client-config.js';
+import { awsClientConfig, closeOnce } from '../aws/client-config.js';
 import { binaryBody } from '../aws/body.js';
 import { compileExpression, createError } from '../aws/create-error.js';
 import { memoPerPacket, sendWithinLimits } from '../aws/batch.js';
@@ -34,7 +34,6 @@ export function createKinesisDestination(name: string, o: KinesisOptions): Desti
     maxPacketBytes: KINESIS_MAX_RECORD_BYTES,
     packetBytes: (p: Packet) => { const e = encode(p); return e.data.length + Buffer.byteLength(e.key); },
   };
-  let closed = false;
   return {
     kind: 'kinesis', name, limits,
     send: (batch) => sendWithinLimits(batch, limits, async (chunk) => {
@@ -54,7 +53,7 @@ export function createKinesisDestination(name: string, o: KinesisOptions): Desti
       }
       return { outcomes };
     }),
-    async close() { if (!closed) { closed = true; client.destroy(); } },
+    close: closeOnce(client),
   };
 }
 

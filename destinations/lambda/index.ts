@@ -12,7 +12,7 @@ import {
 } from '../../gateway/destination.js';
 import type { Packet } from '../../gateway/packet.js';
 import { toEvent, parseReplies } from '../../gateway/event.js';
-import { awsClientConfig } from '../aws/client-config.js';
+import { awsClientConfig, closeOnce } from '../aws/client-config.js';
 import { eventJson } from '../aws/body.js';
 import { memoPerPacket, sendWithinLimits } from '../aws/batch.js';
 import { ReplyStreamParser } from './reply-stream.js';
@@ -69,14 +69,13 @@ export function createLambdaDestination(name: string, o: LambdaOptions, ctx: Pic
     return { outcomes: allOutcomes(chunk.length, error ? failed(`function error: ${error}`) : delivered) };
   };
 
-  let closed = false;
   return {
     kind: 'lambda', name, limits,
     send: (batch) => sendWithinLimits(batch, limits, async (chunk) => {
       if (chunk.length === 0) return { outcomes: [] };
       return o.invocation === 'ResponseStream' ? stream(chunk) : invoke(chunk);
     }),
-    async close() { if (!closed) { closed = true; client.destroy(); } },
+    close: closeOnce(client),
   };
 }
 

@@ -7,7 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { S3Client, PutObjectCommand } from '@aws-sdk/client-s3';
 import { allOutcomes, defineDestinationKind, delivered, type Destination } from '../../gateway/destination.js';
 import type { Packet } from '../../gateway/packet.js';
-import { awsClientConfig } from '../aws/client-config.js';
+import { awsClientConfig, closeOnce } from '../aws/client-config.js';
 import { eventJson } from '../aws/body.js';
 import { guarded, memoPerPacket } from '../aws/batch.js';
 import { S3Options } from './options.js';
@@ -27,7 +27,6 @@ export function createS3Destination(name: string, o: S3Options): Destination {
   const client = new S3Client({ ...awsClientConfig(o), forcePathStyle: o.forcePathStyle ?? o.endpoint !== undefined });
   const line = memoPerPacket((p: Packet) => `${eventJson(p)}\n`);
   const limits = { maxBatchBytes: S3_MAX_OBJECT_BYTES, packetBytes: (p: Packet) => Buffer.byteLength(line(p)) };
-  let closed = false;
   return {
     kind: 's3', name, limits,
     send: (batch) => guarded(batch, async (chunk) => {
@@ -41,7 +40,7 @@ export function createS3Destination(name: string, o: S3Options): Destination {
       }));
       return { outcomes: allOutcomes(chunk.length, delivered) };
     }),
-    async close() { if (!closed) { closed = true; client.destroy(); } },
+    close: closeOnce(client),
   };
 }
 

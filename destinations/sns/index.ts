@@ -3,13 +3,12 @@
  * message group and deduplication ids from expressions.
  */
 import { SNSClient, PublishBatchCommand, type PublishBatchRequestEntry } from '@aws-sdk/client-sns';
-import { defineDestinationKind, delivered, failed, type Destination, type DeliveryOutcome } from '../../gateway/destination.js';
+import { defineDestinationKind, type Destination } from '../../gateway/destination.js';
 import type { Packet } from '../../gateway/packet.js';
-import { awsClientConfig } from '../aws/client-config.js';
+import { awsClientConfig, closeOnce } from '../aws/client-config.js';
 import { textBody } from '../aws/body.js';
-import { fifoIds } from '../aws/fifo.js';
+import { fifoBatchEntries, fifoIds, markFailedEntries } from '../aws/fifo.js';
 import { memoPerPacket, sendWithinLimits } from '../aws/batch.js';
-import { outcomeForEntryError } from '../aws/errors.js';
 import { SnsOptions } from './options.js';
 export { SnsOptions } from './options.js';
 
@@ -27,23 +26,16 @@ export function createSnsDestination(name: string, o: SnsOptions): Destination {
     maxPacketBytes: SNS_MAX_BATCH_BYTES,
     packetBytes: (p: Packet) => Buffer.byteLength(body(p)),
   };
-  let closed = false;
   return {
     kind: 'sns', name, limits,
     send: (batch) => sendWithinLimits(batch, limits, async (chunk) => {
-      const outcomes: DeliveryOutcome[] = chunk.map(() => delivered);
-      const entries: PublishBatchRequestEntry[] = [];
-      chunk.forEach((p, i) => {
-        const f = ids(p);
-        if (f instanceof Error) outcomes[i] = failed(f.message);
-        else entries.push({ Id: String(i), Message: body(p), ...f });
-      });
+      const { outcomes, entries } = fifoBatchEntries(chunk, ids, (p, id, f): PublishBatchRequestEntry => ({ Id: id, Message: body(p), ...f }));
       if (entries.length === 0) return { outcomes };
       const res = await client.send(new PublishBatchCommand({ TopicArn: o.topicArn, PublishBatchRequestEntries: entries }));
-      for (const f of res.Failed ?? []) outcomes[Number(f.Id)] = outcomeForEntryError(f.Code, f.Message, f.SenderFault);
+      markFailedEntries(outcomes, res.Failed);
       return { outcomes };
     }),
-    async close() { if (!closed) { closed = true; client.destroy(); } },
+    close: closeOnce(client),
   };
 }
 

@@ -3,13 +3,12 @@
  * in ".fifo"); message group and deduplication ids from expressions over the packet.
  */
 import { SQSClient, SendMessageBatchCommand, type SendMessageBatchRequestEntry } from '@aws-sdk/client-sqs';
-import { defineDestinationKind, delivered, failed, type Destination, type DeliveryOutcome } from '../../gateway/destination.js';
+import { defineDestinationKind, type Destination } from '../../gateway/destination.js';
 import type { Packet } from '../../gateway/packet.js';
-import { awsClientConfig } from '../aws/client-config.js';
+import { awsClientConfig, closeOnce } from '../aws/client-config.js';
 import { textBody } from '../aws/body.js';
-import { fifoIds } from '../aws/fifo.js';
+import { fifoBatchEntries, fifoIds, markFailedEntries } from '../aws/fifo.js';
 import { memoPerPacket, sendWithinLimits } from '../aws/batch.js';
-import { outcomeForEntryError } from '../aws/errors.js';
 import { SqsOptions } from './options.js';
 export { SqsOptions } from './options.js';
 export { SQS_DEFAULT_MAX_BYTES, SQS_MAX_BYTES } from './options.js';
@@ -27,23 +26,16 @@ export function createSqsDestination(name: string, o: SqsOptions): Destination {
     maxPacketBytes: o.maxMessageBytes,
     packetBytes: (p: Packet) => Buffer.byteLength(body(p)),
   };
-  let closed = false;
   return {
     kind: 'sqs', name, limits,
     send: (batch) => sendWithinLimits(batch, limits, async (chunk) => {
-      const outcomes: DeliveryOutcome[] = chunk.map(() => delivered);
-      const entries: SendMessageBatchRequestEntry[] = [];
-      chunk.forEach((p, i) => {
-        const f = ids(p);
-        if (f instanceof Error) outcomes[i] = failed(f.message);
-        else entries.push({ Id: String(i), MessageBody: body(p), ...f });
-      });
+      const { outcomes, entries } = fifoBatchEntries(chunk, ids, (p, id, f): SendMessageBatchRequestEntry => ({ Id: id, MessageBody: body(p), ...f }));
       if (entries.length === 0) return { outcomes };
       const res = await client.send(new SendMessageBatchCommand({ QueueUrl: o.queueUrl, Entries: entries }));
-      for (const f of res.Failed ?? []) outcomes[Number(f.Id)] = outcomeForEntryError(f.Code, f.Message, f.SenderFault);
+      markFailedEntries(outcomes, res.Failed);
       return { outcomes };
     }),
-    async close() { if (!closed) { closed = true; client.destroy(); } },
+    close: closeOnce(client),
   };
 }
 

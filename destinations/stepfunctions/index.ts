@@ -10,7 +10,7 @@ import {
 } from '../../gateway/destination.js';
 import type { Packet } from '../../gateway/packet.js';
 import { toEvent, parseReplies } from '../../gateway/event.js';
-import { awsClientConfig } from '../aws/client-config.js';
+import { awsClientConfig, closeOnce } from '../aws/client-config.js';
 import { eventJson } from '../aws/body.js';
 import { memoPerPacket, sendWithinLimits } from '../aws/batch.js';
 import { formatterIndex } from '../lambda/payload.js';
@@ -51,14 +51,13 @@ export function createStepFunctionsDestination(name: string, o: StepFunctionsOpt
     return { outcomes: allOutcomes(chunk.length, delivered) };
   };
 
-  let closed = false;
   return {
     kind: 'stepfunctions', name, limits,
     send: (batch) => sendWithinLimits(batch, limits, async (chunk) => {
       if (chunk.length === 0) return { outcomes: [] };
       return o.executionType === 'EXPRESS' ? express(chunk) : standard(chunk);
     }),
-    async close() { if (!closed) { closed = true; client.destroy(); } },
+    close: closeOnce(client),
   };
 }
 
