@@ -3,7 +3,7 @@
  * slab and one send slab (a group), so that 10,000 sessions cost 10,000 fds, not 10,000 slabs.
  *   new UdpGroup({slots, slotBytes}, recvMeta: Uint32Array, sendPayload: Uint8Array,
  *                sendMeta: Uint32Array, status: Int32Array)
- *   new UdpSession(group, host, port, onRead(count, batch, errno), onWritable())
+ *   new UdpSession(group, host, port, onRead(count, batch, errno, offset), onWritable())
  * A UdpSession has the methods of UdpSocket; send(count) sends datagrams 0..count-1 of the group's
  * send slab to the connected peer (the meta port word of a refused one is set to its errno).
  */
@@ -27,6 +27,7 @@ static void group_finalize(napi_env env, void *data, void *hint) {
   (void)hint;
   group *g = data;
   for (int i = 0; i < 4; i++) if (g->refs[i]) napi_delete_reference(env, g->refs[i]);
+  release_pool(env, &g->pool);
   udpn_close(&g->io); /* fd -1: frees the slabs */
   free(g);
 }
@@ -68,6 +69,7 @@ static napi_value session_refs(napi_env env, sock *s, group *g, napi_value *argv
   s->send_payload = g->send_payload; s->send_payload_len = g->send_payload_len;
   s->send_meta = g->send_meta; s->send_meta_words = g->send_meta_words;
   s->status = g->status;
+  s->pool = &g->pool;
   CHECK(napi_create_reference(env, argv[0], 1, &s->group_ref));
   CHECK(napi_create_reference(env, argv[3], 1, &s->on_read));
   CHECK(napi_create_reference(env, argv[4], 1, &s->on_writable));

@@ -1,7 +1,7 @@
 /*
  * JS surface of the addon: class UdpSocket and the pton/ntop helpers.
  *   new UdpSocket(opts, recvMeta: Uint32Array, sendPayload: Uint8Array, sendMeta: Uint32Array,
- *                 status: Int32Array, onRead(count, batch, errno), onWritable())
+ *                 status: Int32Array, onRead(count, batch, errno, offset), onWritable())
  *   .local() -> [address, port]   .startReading()   .stopReading()
  *   .send(count) -> consumed (status[0] = refused, status[1] = errno of last refusal)
  *   .watchWritable()   .close()
@@ -76,6 +76,7 @@ static napi_value take_arrays(napi_env env, sock *s, napi_value *argv) {
   s->send_meta = d; s->send_meta_words = n;
   if (typed_data(env, argv[4], napi_int32_array, &d, &n) || n < 2) goto bad;
   s->status = d;
+  s->pool = &s->own_pool;
   CHECK(napi_create_reference(env, argv[1], 1, &s->recv_meta_ref));
   CHECK(napi_create_reference(env, argv[2], 1, &s->send_payload_ref));
   CHECK(napi_create_reference(env, argv[3], 1, &s->send_meta_ref));
@@ -200,6 +201,7 @@ static napi_value m_close(napi_env env, napi_callback_info info) {
   release(env, &s->on_read); release(env, &s->on_writable); release(env, &s->recv_meta_ref);
   release(env, &s->send_payload_ref); release(env, &s->send_meta_ref); release(env, &s->status_ref);
   release(env, &s->group_ref);
+  release_pool(env, &s->own_pool);
   release(env, &s->self);
   return NULL;
 }

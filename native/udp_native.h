@@ -12,6 +12,18 @@
 /* recvmmsg rounds per readable wake-up before yielding to the loop (epoll is level-triggered). */
 #define MAX_ROUNDS 8
 
+/* Received payloads of small batches are copied into a shared pool Buffer (a new one only when the
+ * current one is full), so the garbage collector sweeps one ArrayBuffer per pool chunk instead of
+ * one per recvmmsg batch (at a few datagrams per batch that sweep was most of a scavenge's pause).
+ * A chunk lives as long as any packet in it is referenced, like node's own Buffer pool. */
+#define UDPN_POOL_BYTES (64 * 1024)
+#define UDPN_POOL_MAX_BATCH (UDPN_POOL_BYTES / 4) /* larger batches get a Buffer of their own */
+typedef struct recv_pool {
+  napi_ref ref;
+  uint8_t *data;
+  size_t len, used;
+} recv_pool;
+
 typedef struct sock {
   napi_env env;
   udpn_io io;
@@ -25,6 +37,8 @@ typedef struct sock {
   uint32_t *send_meta;
   size_t send_meta_words;
   int32_t *status; /* [refused by last send, errno of last refusal] */
+  recv_pool own_pool; /* a listener socket's pool */
+  recv_pool *pool;    /* &own_pool, or the group's for a session socket */
   int reading, want_write, closed, handle_open, finalized;
 } sock;
 
@@ -40,12 +54,14 @@ typedef struct group {
   uint32_t *send_meta;
   size_t send_meta_words;
   int32_t *status;
+  recv_pool pool; /* shared by the group's sessions, like the slabs */
 } group;
 
 napi_value throw_errno(napi_env env, const char *what, int err);
 /* Stops polling and closes the fd; safe from cleanup hooks (no JS calls). */
 void close_native(sock *s);
 void cleanup_hook(void *arg);
+void release_pool(napi_env env, recv_pool *p);
 void finalize(napi_env env, void *data, void *hint);
 int update_poll(sock *s);
 /* Polls s->io.fd on the env's loop and keeps the JS object alive while open (udp_native.c). */

@@ -1,7 +1,7 @@
 /*
  * Event-loop side of the addon: a socket driven by a uv_poll_t on the node event loop.
  * One JS call per recvmmsg batch (onRead), one JS call per send batch (send), no per-packet JS
- * allocation in here: payloads of a batch are copied into one new Buffer, metadata goes to a
+ * allocation in here: payloads of a batch are copied into a pooled Buffer (see recv_pool), metadata goes to a
  * Uint32Array shared with JS at construction.
  */
 #include <errno.h>
@@ -50,6 +50,7 @@ static void drop_refs(napi_env env, sock *s) {
     if (*refs[i]) napi_delete_reference(env, *refs[i]);
     *refs[i] = NULL;
   }
+  release_pool(env, &s->own_pool);
   if (s->async) napi_async_destroy(env, s->async);
   s->async = NULL;
 }
@@ -83,15 +84,46 @@ static void call_js(sock *s, napi_ref fn_ref, size_t argc, napi_value *argv) {
   }
 }
 
-/* Copies the received payloads into one Buffer, back to back, and hands it to JS. */
+void release_pool(napi_env env, recv_pool *p) {
+  if (p->ref) napi_delete_reference(env, p->ref);
+  p->ref = NULL;
+  p->data = NULL;
+  p->len = p->used = 0;
+}
+
+/* Where a batch of `total` payload bytes goes: the pool (*buf, at *offset), or a Buffer of its own. */
+static int pool_take(napi_env env, recv_pool *p, size_t total, napi_value *buf, size_t *offset, uint8_t **dst) {
+  void *d;
+  if (!p || total > UDPN_POOL_MAX_BATCH) {
+    *offset = 0;
+    if (napi_create_buffer(env, total, &d, buf) != napi_ok) return -1;
+    *dst = d;
+    return 0;
+  }
+  if (!p->ref || p->len - p->used < total) {
+    release_pool(env, p);
+    if (napi_create_buffer(env, UDPN_POOL_BYTES, &d, buf) != napi_ok) return -1;
+    if (napi_create_reference(env, *buf, 1, &p->ref) != napi_ok) return -1;
+    p->data = d;
+    p->len = UDPN_POOL_BYTES;
+  } else if (napi_get_reference_value(env, p->ref, buf) != napi_ok) {
+    return -1;
+  }
+  *offset = p->used;
+  *dst = p->data + p->used;
+  p->used += total;
+  return 0;
+}
+
+/* Copies the received payloads back to back into the pool (or one Buffer) and hands them to JS:
+ * onRead(count, buffer, 0, offset). */
 static void deliver(sock *s, int n) {
   napi_env env = s->env;
-  size_t total = 0;
+  size_t total = 0, offset = 0;
   for (int i = 0; i < n; i++) total += s->recv_meta[(size_t)i * UDPN_META_WORDS + UDPN_RECV_LEN];
-  void *dst;
-  napi_value argv[3];
-  if (napi_create_buffer(env, total, &dst, &argv[1]) != napi_ok) return;
-  uint8_t *p = dst;
+  uint8_t *p;
+  napi_value argv[4];
+  if (pool_take(env, s->pool, total, &argv[1], &offset, &p) != 0) return;
   for (int i = 0; i < n; i++) {
     uint32_t len = s->recv_meta[(size_t)i * UDPN_META_WORDS + UDPN_RECV_LEN];
     memcpy(p, s->io.recv_iov[i].iov_base, len);
@@ -99,7 +131,8 @@ static void deliver(sock *s, int n) {
   }
   napi_create_int32(env, n, &argv[0]);
   napi_create_int32(env, 0, &argv[2]);
-  call_js(s, s->on_read, 3, argv);
+  napi_create_uint32(env, (uint32_t)offset, &argv[3]);
+  call_js(s, s->on_read, 4, argv);
 }
 
 static void report_error(sock *s, int err) {

@@ -9,7 +9,7 @@
 import { getSystemErrorName } from 'node:util';
 import { delivered, retryable, type BatchResult, type DeliveryOutcome } from '../../gateway/destination.js';
 import type { Packet } from '../../gateway/packet.js';
-import { META_WORDS, RECV, SEND, SEND_ERRNO, type NativeAddon, type NativeSocket } from '../../gateway/transport/native-addon.js';
+import { META_WORDS, RECV, SEND, SEND_ERRNO, type NativeAddon, type NativeSocket, type ReadCallback } from '../../gateway/transport/native-addon.js';
 import type { Backend } from './backends.js';
 import { sendFailed, type UpstreamHooks, type Upstreams } from './upstream.js';
 
@@ -55,12 +55,12 @@ export function createNativeUpstreams(addon: NativeAddon): Upstreams<NativeLink>
 
   function open(backend: Backend, hooks: UpstreamHooks): NativeLink {
     const link: NativeLink = { socket: undefined, first: -1, last: -1, backlog: [], closed: false };
-    const onRead = (count: number, batch: Buffer | undefined, errno: number): void => {
+    const onRead: ReadCallback = (count, batch, errno, offset = 0) => {
       if (errno !== 0 || !batch) {
         hooks.error(Object.assign(new Error(`recvmmsg: ${errnoName(errno)}`), { code: errnoName(errno), errno }));
         return;
       }
-      for (let i = 0, b = 0, pos = 0; i < count; i++, b += META_WORDS) {
+      for (let i = 0, b = 0, pos = offset; i < count; i++, b += META_WORDS) {
         const len = recvMeta[b + RECV.len]!;
         hooks.reply(batch.subarray(pos, pos + len));
         pos += len;

@@ -32,6 +32,12 @@ export interface NativeSocket {
 /** Shared slabs of many UdpSession sockets (native/udp_group.c); opaque to JS. */
 export interface NativeGroup { readonly __group?: never }
 
+/**
+ * One received batch: `count` payloads back to back in `batch` from byte `offset` (small batches
+ * share a pooled 64 KiB Buffer, larger ones get their own at offset 0), or errno != 0.
+ */
+export type ReadCallback = (count: number, batch: Buffer | undefined, errno: number, offset?: number) => void;
+
 export interface NativeAddon {
   UdpGroup: new (
     opts: { slots: number; slotBytes: number }, recvMeta: Uint32Array, sendPayload: Uint8Array,
@@ -40,12 +46,11 @@ export interface NativeAddon {
   /** A socket connected to host:port (numeric) on an ephemeral port, using the group's slabs. */
   UdpSession: new (
     group: NativeGroup, host: string, port: number,
-    onRead: (count: number, batch: Buffer | undefined, errno: number) => void, onWritable: () => void,
+    onRead: ReadCallback, onWritable: () => void,
   ) => NativeSocket;
   UdpSocket: new (
     opts: NativeSocketOptions, recvMeta: Uint32Array, sendPayload: Uint8Array, sendMeta: Uint32Array,
-    status: Int32Array, onRead: (count: number, batch: Buffer | undefined, errno: number) => void,
-    onWritable: () => void,
+    status: Int32Array, onRead: ReadCallback, onWritable: () => void,
   ) => NativeSocket;
   pton(text: string, words: Uint32Array): 0 | 4 | 6;
   ntop(family: number, words: Uint32Array): string;

@@ -1,7 +1,7 @@
 /**
  * Linux transport on the udp_native addon: recvmmsg/sendmmsg on a non-blocking socket polled by
- * libuv. One JS call per received batch (one Buffer per batch, each datagram a subarray of it, so
- * the pipeline may keep packets after onBatch returns), one addon call per sent batch (payloads
+ * libuv. One JS call per received batch (the payloads copied into a pooled Buffer, each datagram a
+ * subarray of it, so the pipeline may keep packets after onBatch returns), one addon call per sent batch (payloads
  * packed into a send slab). Same interface as the dgram transport: a drop-in.
  */
 import { lookup } from 'node:dns/promises';
@@ -11,7 +11,7 @@ import type { Datagram } from '../packet.js';
 import type { BatchHandler, BindOptions, TransportFactory, UdpTransport } from './types.js';
 import {
   AddressNames, AddressWords, FLAG_TRUNCATED, META_WORDS, RECV, SEND, loadNativeAddon,
-  type NativeAddon, type NativeSocket,
+  type NativeAddon, type NativeSocket, type ReadCallback,
 } from './native-addon.js';
 
 /** recvmmsg/sendmmsg take at most UIO_MAXIOV = 1024 messages per call (Linux). */
@@ -82,11 +82,11 @@ export class NativeTransport implements UdpTransport {
     this.socket.startReading();
   }
 
-  private readonly onRead = (count: number, batch: Buffer | undefined, errno: number): void => {
+  private readonly onRead: ReadCallback = (count, batch, errno, offset = 0) => {
     if (errno !== 0 || !batch) { this.onError(errnoError(errno, 'recvmmsg')); return; }
     const m = this.recvMeta;
     const out = new Array<Datagram>(count);
-    let pos = 0;
+    let pos = offset;
     for (let i = 0, b = 0; i < count; i++, b += META_WORDS) {
       const len = m[b + RECV.len]!;
       const a = b + RECV.addr;

@@ -87,6 +87,41 @@ function describeNativeOnly(): void {
       expect(t.stats).toEqual({ truncated: 0, refused: 0, backlogDropped: 0 });
     });
 
+    it('small batches share pooled receive buffers; kept packets stay intact across pool chunks', async () => {
+      const sink = new Sink();
+      const t = await bind(sink);
+      const c = await openClient('udp4', '127.0.0.1');
+      clients.push(c);
+      const n = 1500, size = 100; // 150 KB: more than two 64 KiB pool chunks
+      const payload = (i: number) => Buffer.alloc(size, String(i % 10)).fill(`#${i}#`, 0, String(i).length + 2);
+      for (let i = 0; i < n; i++) {
+        await c.send(payload(i), t.local.port, '127.0.0.1');
+        await new Promise((r) => setImmediate(r)); // a poll phase in between: small batches
+      }
+      await waitFor(() => sink.count === n, `${n} datagrams`);
+      const all = sink.all;
+      expect(all.every((d, i) => d.data.equals(payload(i)))).toBe(true);
+      const chunks = new Set(all.map((d) => d.data.buffer));
+      // One ArrayBuffer per chunk, not per recvmmsg batch (what the garbage collector has to sweep).
+      expect(sink.batches.length).toBeGreaterThan(3 * chunks.size);
+      expect(chunks.size).toBeGreaterThanOrEqual(3);
+    });
+
+    it('a batch too large for the pool gets a buffer of its own, intact', async () => {
+      const sink = new Sink();
+      const t = await bind(sink);
+      const c = await openClient('udp4', '127.0.0.1');
+      clients.push(c);
+      const n = 200;
+      // Sent in one turn of the loop: they wait in the socket and arrive in few large batches.
+      for (let i = 0; i < n; i++) c.socket.send(Buffer.alloc(1400, i), t.local.port, '127.0.0.1');
+      await waitFor(() => sink.count === n, `${n} datagrams`);
+      expect(sink.all.every((d, i) => d.data.equals(Buffer.alloc(1400, i)))).toBe(true);
+      const large = sink.batches.filter((b) => b.length * 1400 > 16 * 1024);
+      expect(large.length).toBeGreaterThan(0);
+      for (const b of large) expect(b[0]!.data.buffer.byteLength).toBe(b.length * 1400);
+    });
+
     it('SO_REUSEPORT spreads clients over the sockets sharing a port', async () => {
       const a = new Sink(), b = new Sink();
       const first = await bind(a, { reusePort: true });
