@@ -77,7 +77,7 @@ export class Listener implements EgressPort {
     this.now = deps.now ?? Date.now;
     const l = { listener: cfg.name };
     this.m = {
-      packets: deps.metrics.packetsIn.labels(l), bytes: deps.metrics.bytesIn.labels(l),
+      packets: deps.metrics.packetsIn.hot(l), bytes: deps.metrics.bytesIn.hot(l),
       denied: deps.metrics.drops.labels({ where: cfg.name, reason: 'denied' }),
       notAllowed: deps.metrics.drops.labels({ where: cfg.name, reason: 'not-allowed' }),
       noDestination: deps.metrics.drops.labels({ where: cfg.name, reason: 'no-destination-accepted' }),

@@ -2,13 +2,38 @@
  * Prometheus metrics (prom-client), prefix udpgw_, counters end in _total, no client addresses in labels.
  * One Metrics object per gateway, with its own registry (so tests can run several gateways).
  */
-import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Registry, collectDefaultMetrics, type LabelValues } from 'prom-client';
 import { FastHistogram } from './fast-histogram.js';
+
+export interface CounterChild { inc(n?: number): void }
+
+/**
+ * A prom-client Counter with children for the hot path: `hot(labels).inc(n)` adds to a plain
+ * number, and the sums reach prom-client when the counter is read (scrape, `get()`).
+ * prom-client's own labelled `inc()` hashes the label object on every call (about 90 B of garbage
+ * per call, two to four calls per received batch).
+ */
+export class HotCounter<L extends string> extends Counter<L> {
+  private readonly children: { labels: LabelValues<L>; n: number }[] = [];
+
+  constructor(name: string, help: string, labelNames: L[], registry: Registry) {
+    const flush = () => {
+      for (const c of this.children) if (c.n) { const n = c.n; c.n = 0; this.inc(c.labels, n); }
+    };
+    super({ name, help, labelNames, registers: [registry], collect: flush });
+  }
+
+  hot(labels: LabelValues<L>): CounterChild {
+    const child = { labels, n: 0 };
+    this.children.push(child);
+    return { inc(n = 1) { child.n += n; } };
+  }
+}
 
 export class Metrics {
   readonly registry = new Registry();
   private readonly c = <L extends string>(name: string, help: string, labelNames: L[]) =>
-    new Counter<L>({ name: `udpgw_${name}`, help, labelNames, registers: [this.registry] });
+    new HotCounter<L>(`udpgw_${name}`, help, labelNames, this.registry);
 
   readonly packetsIn = this.c('packets_received_total', 'Datagrams received, per listener.', ['listener']);
   readonly bytesIn = this.c('bytes_received_total', 'Payload bytes received, per listener.', ['listener']);

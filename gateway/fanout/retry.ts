@@ -46,15 +46,18 @@ export function withRetry(dest: Destination, policy: RetryPolicy, hooks: RetryHo
     kind: dest.kind,
     name: dest.name,
     send: async (batch, signal) => {
-      const outcomes: DeliveryOutcome[] = new Array(batch.length);
-      const replies: Reply[] = [];
-      let pending = batch.map((_, i) => i);
-      for (let attempt = 0; pending.length > 0; attempt++) {
-        if (attempt > 0) {
-          hooks.onRetry?.(pending.length);
-          const ok = await sleep(backoffDelay(policy, attempt - 1, hooks.random), signal);
-          if (!ok) break; // aborted: the pending packets keep their last (retryable) outcome
-        }
+      hooks.onAttempt?.(batch.length);
+      const first = await sendOnce(dest, batch, signal);
+      // The usual case, nothing to retry: the first result as it is (no per-batch bookkeeping).
+      if (policy.maxAttempts <= 1 || !first.outcomes.some((o) => o.status === 'retryable')) return first;
+      const outcomes: DeliveryOutcome[] = first.outcomes.slice();
+      const replies: Reply[] = first.replies ? [...first.replies] : [];
+      let pending: number[] = [];
+      first.outcomes.forEach((o, i) => { if (o.status === 'retryable') pending.push(i); });
+      for (let attempt = 1; pending.length > 0; attempt++) {
+        hooks.onRetry?.(pending.length);
+        const ok = await sleep(backoffDelay(policy, attempt - 1, hooks.random), signal);
+        if (!ok) break; // aborted: the pending packets keep their last (retryable) outcome
         hooks.onAttempt?.(pending.length);
         const r = await sendOnce(dest, pending.map((i) => batch[i]!), signal);
         if (r.replies) replies.push(...r.replies);

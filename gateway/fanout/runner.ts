@@ -44,7 +44,7 @@ export class DestinationRunner {
     this.maxBytes = Math.min(cfg.batch.maxBytes, this.limits.maxBatchBytes ?? Infinity);
     const m = deps.metrics, d = { destination: this.id };
     this.m = {
-      queued: m.queued.labels(d), inFlight: m.inFlight.labels(d), batches: m.batches.labels(d), delivered: m.delivered.labels(d),
+      queued: m.queued.labels(d), inFlight: m.inFlight.labels(d), batches: m.batches.hot(d), delivered: m.delivered.hot(d),
       failed: m.failed.labels(d), retried: m.retried.labels(d), deadLettered: m.deadLettered.labels(d), replies: m.replies.labels(d),
       latency: m.latency.labels(d), queueFull: m.drops.labels({ where: this.id, reason: 'queue-full' }),
       oversize: m.drops.labels({ where: this.id, reason: 'oversize' }),
@@ -121,24 +121,27 @@ export class DestinationRunner {
   private async run(batch: Packet[]): Promise<void> {
     const r = await this.sender.send(batch, this.abort.signal);
     const now = Date.now();
-    const failedPackets: Packet[] = [];
-    const reasons = new Map<string, number>();
+    let failedPackets: Packet[] | undefined; // allocated only when something failed
+    let reasons: Map<string, number> | undefined;
     let delivered = 0;
-    r.outcomes.forEach((o, i) => {
+    const outcomes = r.outcomes;
+    for (let i = 0; i < outcomes.length; i++) {
+      const o = outcomes[i]!;
       if (o.status === 'delivered') {
         delivered++;
         this.m.latency.observe((now - batch[i]!.receivedAt) / 1000);
       } else {
-        failedPackets.push(batch[i]!);
+        (failedPackets ??= []).push(batch[i]!);
+        reasons ??= new Map();
         reasons.set(o.reason, (reasons.get(o.reason) ?? 0) + 1);
       }
-    });
-    if (delivered) this.m.delivered.inc(delivered); // counters once per batch: prom-client hashes labels per call
+    }
+    if (delivered) this.m.delivered.inc(delivered);
     if (r.replies?.length) {
       this.m.replies.inc(r.replies.length);
       this.deps.onReplies(r.replies, this.id);
     }
-    if (failedPackets.length) await this.failFinally(failedPackets, [...reasons].map(([k, n]) => `${k} (x${n})`).join('; '));
+    if (failedPackets) await this.failFinally(failedPackets, [...reasons!].map(([k, n]) => `${k} (x${n})`).join('; '));
   }
 
   /** Final failure: one structured delivery-error line, and the dead-letter when configured. */
