@@ -1,6 +1,7 @@
 /**
  * Ad-hoc probe of the udp proxy's latency tail: the gateway (one worker, pinned to CPU 1) at fixed
- * open-loop rates, one-way latency measured at a C sink. Loopback only, bounded.
+ * open-loop rates (after 3 s of the same load, not counted), one-way latency measured at a C sink.
+ * Loopback only, bounded.
  *   RATES=50000,100000 node --import tsx bench/p99-probe.ts
  */
 import { Tool, buildUdpbench, freePort, startGateway } from './proxies.js';
@@ -14,7 +15,9 @@ for (const rate of rates) {
   const p = await startGateway(port, sinkPort, 1, '1');
   const warm = new Tool(bin, ['gen', String(port), '64', '2', String(rate * 2), '0', '16'], '0', true); // no timestamps
   await warm.done;
-  await sleep(0.5);
+  await new Tool(bin, ['gen', String(port), '64', '3', String(rate * 3), String(rate), '16'], '0').done; // same load, not counted
+  await sleep(0.2);
+  await sink.resetLatency();
   const before = sink.count;
   const lat = new Tool(bin, ['gen', String(port), '64', '3', String(rate * 3), String(rate), '16'], '0');
   await lat.done;

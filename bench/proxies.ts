@@ -35,6 +35,8 @@ export class Tool {
   lat = { n: 0, p50: Number.NaN, p99: Number.NaN, max: Number.NaN };
   readonly port: Promise<number>;
   readonly done: Promise<void>;
+  private resets = 0;
+  private onReset: (() => void) | undefined;
   private readonly child: ChildProcess;
   get pid(): number { return this.child.pid ?? 0; }
 
@@ -56,8 +58,17 @@ export class Tool {
         else if (k === 'count') this.count = v[0]!;
         else if (k === 'sent') this.sent = v[0]!;
         else if (k === 'lat') this.lat = { n: v[0]!, p50: v[1]!, p99: v[2]!, max: v[3]! };
+        else if (k === 'reset') { this.resets++; this.onReset?.(); }
       }
     });
+  }
+
+  /** A sink forgets the latencies recorded so far (warm-up excluded); resolves once it has. */
+  async resetLatency(): Promise<void> {
+    const want = this.resets + 1;
+    const done = new Promise<void>((r) => { this.onReset = () => { if (this.resets >= want) r(); }; });
+    this.child.kill('SIGUSR1');
+    await done;
   }
 
   /** SIGTERM (the sink then prints its final count and latency) and wait for the exit. */
@@ -110,6 +121,16 @@ function stopChild(child: ChildProcess, signal: NodeJS.Signals): Promise<void> {
   return done.finally(() => clearTimeout(force));
 }
 
+let built = false;
+/** The CLI as users run it (`node dist/gateway/cli.js`), built from the current sources once per run. */
+function builtCli(): string {
+  if (!built) {
+    execFileSync(process.execPath, [join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', join(ROOT, 'tsconfig.build.json')], { cwd: ROOT, stdio: 'inherit' });
+    built = true;
+  }
+  return join(ROOT, 'dist/gateway/cli.js');
+}
+
 /**
  * The gateway's udp proxy path, through its CLI: listener → `udp` destination → sink.
  * workers > 1 runs `--workers N` (SO_REUSEPORT workers); the native transport is required.
@@ -122,7 +143,7 @@ export async function startGateway(port: number, sinkPort: number, workers: numb
     listeners: [{ name: 'bench', host: HOST, port, receiveBufferBytes: 4 << 20, sendBufferBytes: 4 << 20,
       destinations: [{ name: 'sink', type: 'udp', backends: [`${HOST}:${sinkPort}`] }] }],
   }));
-  const args = [process.execPath, '--import', 'tsx', join(ROOT, 'gateway/cli.ts'), 'start', '--config', cfg, ...(workers > 1 ? ['--workers', String(workers)] : [])];
+  const args = [process.execPath, builtCli(), 'start', '--config', cfg, ...(workers > 1 ? ['--workers', String(workers)] : [])];
   const [cmd, argv] = pinned(cpus, args);
   const child = spawn(cmd, argv, { cwd: ROOT, env: { ...process.env, UDPGW_TRANSPORT: 'native', UDPGW_LOG_LEVEL: 'info' }, stdio: ['ignore', 'pipe', 'pipe'] });
   let log = '';

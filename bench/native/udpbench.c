@@ -33,8 +33,9 @@
 #define MAGIC 0x55475742454e4348ULL /* "UGWBENCH" */
 #define HIST_US 200000 /* one-way latency histogram: 1 us buckets up to 200 ms, then overflow */
 
-static volatile sig_atomic_t stop_now;
+static volatile sig_atomic_t stop_now, reset_latency;
 static void on_term(int sig) { (void)sig; stop_now = 1; }
+static void on_usr1(int sig) { (void)sig; reset_latency = 1; } /* the sink starts its latency histogram anew */
 static unsigned long long hist[HIST_US + 1];
 static long hist_n;
 
@@ -143,7 +144,9 @@ static int recv_loop(int fwd_port, double seconds) {
   double end = now() + seconds, next_print = now() + 0.1;
   struct pollfd p = { fd, POLLIN, 0 };
   signal(SIGTERM, on_term); /* SIGTERM ends the loop early; the final count and latency still print */
+  signal(SIGUSR1, on_usr1);
   while (now() < end && !stop_now) {
+    if (reset_latency) { memset(hist, 0, sizeof hist); hist_n = 0; reset_latency = 0; printf("reset\n"); fflush(stdout); }
     memset(msgs, 0, sizeof msgs);
     for (int i = 0; i < BATCH; i++) {
       iov[i].iov_base = buf[i]; iov[i].iov_len = SLOT;
@@ -176,6 +179,6 @@ int main(int argc, char **argv) {
                argc > 6 ? atof(argv[6]) : 0, argc > 7 ? atoi(argv[7]) : 1);
   if (argc >= 3 && strcmp(argv[1], "sink") == 0) return recv_loop(0, atof(argv[2]));
   if (argc >= 4 && strcmp(argv[1], "fwd") == 0) return recv_loop(atoi(argv[2]), atof(argv[3]));
-  fprintf(stderr, "usage: udpbench gen <port> <size> <seconds> [max] [rate] [flows] | sink <seconds> | fwd <sink_port> <seconds>\n");
+  fprintf(stderr, "usage: udpbench gen <port> <size> <seconds> [max] [rate] [flows] | sink <seconds> (SIGUSR1: reset latency) | fwd <sink_port> <seconds>\n");
   return 2;
 }
