@@ -37,8 +37,11 @@ export interface Destination {
   readonly name: string;
   readonly limits?: DestinationLimits;
   /** Deliver one batch. Must not throw for per-packet problems: report them in outcomes.
-   *  A thrown error counts as 'retryable' for every packet of the batch. */
-  send(batch: readonly Packet[], signal: AbortSignal): Promise<BatchResult>;
+   *  A thrown error (or rejection) counts as 'retryable' for every packet of the batch.
+   *  A destination whose work is done before it returns (the udp proxy: sendmmsg completes in the
+   *  call) may return the result itself rather than a promise: the runner then finishes the batch
+   *  in the same call, without promises or microtasks per batch. */
+  send(batch: readonly Packet[], signal: AbortSignal): BatchResult | Promise<BatchResult>;
   /** Release sockets, workers, clients. Called once, after the queue drained or the deadline passed. */
   close?(): Promise<void>;
   /** Optional status for the admin API (sessions, workers, …). JSON-serialisable. */

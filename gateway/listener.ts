@@ -120,6 +120,7 @@ export class Listener implements EgressPort {
       for (const r of this.runners) accepted = r.enqueue(packet) || accepted;
       if (!accepted) this.m.noDestination.inc();
     }
+    for (const r of this.runners) r.flush();
     this.m.packets.inc(batch.length);
     this.m.bytes.inc(bytes);
     if (denied) this.m.denied.inc(denied);

@@ -72,7 +72,8 @@ export async function createUdpDestination(
   });
   let closed = false;
 
-  async function send(batch: readonly Packet[]): Promise<BatchResult> {
+  /** Synchronous on native sessions (sendmmsg completes in the call), a promise on dgram ones. */
+  function send(batch: readonly Packet[]): BatchResult | Promise<BatchResult> {
     if (batch.length === 0) return { outcomes: [] };
     if (closed) return { outcomes: allOutcomes(batch.length, retryable('udp destination is closed')) };
     const now = Date.now();

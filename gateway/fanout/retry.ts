@@ -26,49 +26,69 @@ export interface RetryHooks {
   random?: () => number;
 }
 
-/** Send through `dest`; a thrown error is 'retryable' for the whole batch. */
-export async function sendOnce(dest: Destination, batch: readonly Packet[], signal: AbortSignal): Promise<BatchResult> {
+/** Send through `dest`; a thrown error or rejection is 'retryable' for the whole batch. Synchronous when `dest` is. */
+export function sendOnce(dest: Destination, batch: readonly Packet[], signal: AbortSignal): BatchResult | Promise<BatchResult> {
+  let r: BatchResult | Promise<BatchResult>;
   try {
-    const r = await dest.send(batch, signal);
-    if (r.outcomes.length !== batch.length) {
-      return { outcomes: batch.map(() => ({ status: 'failed', reason: `destination returned ${r.outcomes.length} outcomes for ${batch.length} packets` })), replies: r.replies };
-    }
-    return r;
+    r = dest.send(batch, signal);
   } catch (err) {
-    const reason = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
-    return { outcomes: batch.map(() => ({ status: 'retryable', reason })) };
+    return allRetryable(batch, err);
   }
+  return isPromise(r) ? r.then((v) => checked(batch, v), (err: unknown) => allRetryable(batch, err)) : checked(batch, r);
+}
+
+export function isPromise<T>(v: T | Promise<T>): v is Promise<T> {
+  return typeof (v as { then?: unknown } | null)?.then === 'function';
+}
+
+function checked(batch: readonly Packet[], r: BatchResult): BatchResult {
+  if (r.outcomes.length === batch.length) return r;
+  return { outcomes: batch.map(() => ({ status: 'failed', reason: `destination returned ${r.outcomes.length} outcomes for ${batch.length} packets` })), replies: r.replies };
+}
+
+function allRetryable(batch: readonly Packet[], err: unknown): BatchResult {
+  const reason = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
+  return { outcomes: batch.map(() => ({ status: 'retryable', reason })) };
+}
+
+function hasRetryable(r: BatchResult): boolean {
+  for (const o of r.outcomes) if (o.status === 'retryable') return true;
+  return false;
 }
 
 export function withRetry(dest: Destination, policy: RetryPolicy, hooks: RetryHooks = {}): Destination {
+  const retry = async (batch: readonly Packet[], first: BatchResult, signal: AbortSignal): Promise<BatchResult> => {
+    const outcomes: DeliveryOutcome[] = first.outcomes.slice();
+    const replies: Reply[] = first.replies ? [...first.replies] : [];
+    let pending: number[] = [];
+    first.outcomes.forEach((o, i) => { if (o.status === 'retryable') pending.push(i); });
+    for (let attempt = 1; pending.length > 0; attempt++) {
+      hooks.onRetry?.(pending.length);
+      const ok = await sleep(backoffDelay(policy, attempt - 1, hooks.random), signal);
+      if (!ok) break; // aborted: the pending packets keep their last (retryable) outcome
+      hooks.onAttempt?.(pending.length);
+      const r = await sendOnce(dest, pending.map((i) => batch[i]!), signal);
+      if (r.replies) replies.push(...r.replies);
+      const next: number[] = [];
+      r.outcomes.forEach((o, j) => {
+        outcomes[pending[j]!] = o;
+        if (o.status === 'retryable') next.push(pending[j]!);
+      });
+      pending = attempt + 1 < policy.maxAttempts ? next : [];
+    }
+    return { outcomes, replies };
+  };
+  // The usual case, nothing to retry: the first result as it is, synchronously when `dest` is.
+  const after = (batch: readonly Packet[], first: BatchResult, signal: AbortSignal) =>
+    policy.maxAttempts <= 1 || !hasRetryable(first) ? first : retry(batch, first, signal);
   return {
     ...dest,
     kind: dest.kind,
     name: dest.name,
-    send: async (batch, signal) => {
+    send: (batch, signal) => {
       hooks.onAttempt?.(batch.length);
-      const first = await sendOnce(dest, batch, signal);
-      // The usual case, nothing to retry: the first result as it is (no per-batch bookkeeping).
-      if (policy.maxAttempts <= 1 || !first.outcomes.some((o) => o.status === 'retryable')) return first;
-      const outcomes: DeliveryOutcome[] = first.outcomes.slice();
-      const replies: Reply[] = first.replies ? [...first.replies] : [];
-      let pending: number[] = [];
-      first.outcomes.forEach((o, i) => { if (o.status === 'retryable') pending.push(i); });
-      for (let attempt = 1; pending.length > 0; attempt++) {
-        hooks.onRetry?.(pending.length);
-        const ok = await sleep(backoffDelay(policy, attempt - 1, hooks.random), signal);
-        if (!ok) break; // aborted: the pending packets keep their last (retryable) outcome
-        hooks.onAttempt?.(pending.length);
-        const r = await sendOnce(dest, pending.map((i) => batch[i]!), signal);
-        if (r.replies) replies.push(...r.replies);
-        const next: number[] = [];
-        r.outcomes.forEach((o, j) => {
-          outcomes[pending[j]!] = o;
-          if (o.status === 'retryable') next.push(pending[j]!);
-        });
-        pending = attempt + 1 < policy.maxAttempts ? next : [];
-      }
-      return { outcomes, replies };
+      const first = sendOnce(dest, batch, signal);
+      return isPromise(first) ? first.then((r) => after(batch, r, signal)) : after(batch, first, signal);
     },
   };
 }

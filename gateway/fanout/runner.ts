@@ -4,13 +4,13 @@
  * Nothing here awaits on the enqueue path: a slow destination fills its own queue and drops, counted.
  */
 import type { Logger } from 'pino';
-import type { Destination, DestinationLimits } from '../destination.js';
+import type { BatchResult, Destination, DestinationLimits } from '../destination.js';
 import type { Packet, Reply } from '../packet.js';
 import type { Metrics } from '../metrics.js';
 import type { CommonDestinationConfig } from '../config/schema.js';
 import type { DeadLetter } from './dead-letter.js';
 import { PacketQueue } from './queue.js';
-import { withRetry } from './retry.js';
+import { isPromise, withRetry } from './retry.js';
 
 export interface RunnerDeps {
   readonly metrics: Metrics;
@@ -89,20 +89,49 @@ export class DestinationRunner {
     }
   }
 
+  /**
+   * End of a receive batch (the listener calls this after enqueueing it): with lingerMs 0 the
+   * queued packets go out now, in the same call, rather than from a setImmediate later in the turn.
+   */
+  flush(): void {
+    if (!this.immediate) return;
+    clearImmediate(this.immediate);
+    this.immediate = undefined;
+    this.pump();
+  }
+
   private pump(): void {
     if (this.lingerTimer) { clearTimeout(this.lingerTimer); this.lingerTimer = undefined; }
     while (this.queue.length > 0 && this.inFlightBatches.size < this.cfg.inFlight) {
-      const batch = this.takeBatch();
-      const run = this.run(batch).finally(() => {
-        this.inFlightBatches.delete(run);
-        if (this.queue.length > 0) this.schedule();
-        else if (this.inFlightBatches.size === 0) this.notifyIdle();
-      });
-      this.inFlightBatches.add(run);
+      this.start(this.takeBatch());
       // Fewer than a full batch left and not draining: let the linger collect more.
       if (!this.draining && this.queue.length < this.maxPackets && this.queue.bytes < this.maxBytes) break;
     }
     if (this.queue.length > 0 && this.inFlightBatches.size < this.cfg.inFlight) this.schedule();
+  }
+
+  /** Sends one batch. A destination that answers synchronously is finished here, with no promise. */
+  private start(batch: Packet[]): void {
+    const r = this.sender.send(batch, this.abort.signal); // the retry wrapper never throws
+    if (isPromise(r)) { this.track(r.then((v) => this.finish(batch, v))); return; }
+    let failing: Promise<void> | undefined;
+    try {
+      failing = this.finish(batch, r);
+    } catch (err) {
+      this.deps.logger.error({ destination: this.id, err }, 'finishing a batch failed');
+    }
+    if (failing) this.track(failing);
+    else if (this.queue.length === 0 && this.inFlightBatches.size === 0) this.notifyIdle();
+  }
+
+  /** Counts a batch in flight until `p` settles, then pumps again or reports idle. */
+  private track(p: Promise<void>): void {
+    const run = p.finally(() => {
+      this.inFlightBatches.delete(run);
+      if (this.queue.length > 0) this.schedule();
+      else if (this.inFlightBatches.size === 0) this.notifyIdle();
+    });
+    this.inFlightBatches.add(run);
   }
 
   /** Take up to maxPackets / maxBytes (by the destination's own size measure); at least one packet. */
@@ -118,8 +147,8 @@ export class DestinationRunner {
     return batch;
   }
 
-  private async run(batch: Packet[]): Promise<void> {
-    const r = await this.sender.send(batch, this.abort.signal);
+  /** Outcomes of a sent batch: metrics, replies; a promise only when packets failed finally. */
+  private finish(batch: Packet[], r: BatchResult): Promise<void> | undefined {
     const now = Date.now();
     let failedPackets: Packet[] | undefined; // allocated only when something failed
     let reasons: Map<string, number> | undefined;
@@ -141,7 +170,7 @@ export class DestinationRunner {
       this.m.replies.inc(r.replies.length);
       this.deps.onReplies(r.replies, this.id);
     }
-    if (failedPackets) await this.failFinally(failedPackets, [...reasons!].map(([k, n]) => `${k} (x${n})`).join('; '));
+    return failedPackets ? this.failFinally(failedPackets, [...reasons!].map(([k, n]) => `${k} (x${n})`).join('; ')) : undefined;
   }
 
   /** Final failure: one structured delivery-error line, and the dead-letter when configured. */

@@ -24,11 +24,13 @@ afterEach(async () => { await Promise.all(open.map((o) => o.close())); open = []
 
 let seq = 0;
 let transport: TransportFactory = dgramTransport;
+/** Memory destinations answer with a promise, or synchronously (the runner's no-promise path). */
+let sync = false;
 async function gateway(destinations: Record<string, unknown>[], extra: Record<string, unknown> = {}): Promise<{ gw: Gateway; prefix: string }> {
   const prefix = `t${++seq}-`;
   const cfg = resolveConfig({
     secret: SECRET, shutdownDeadlineMs: 2000, ...extra,
-    listeners: [{ name: 'edge', host: '127.0.0.1', port: 0, destinations: destinations.map((d) => ({ type: 'memory', prefix, ...d })) }],
+    listeners: [{ name: 'edge', host: '127.0.0.1', port: 0, destinations: destinations.map((d) => ({ type: 'memory', prefix, sync, ...d })) }],
   }, '/tmp');
   const gw = await createGateway(cfg, { logger: log, transport });
   open.push(gw);
@@ -46,8 +48,9 @@ const metric = async (gw: Gateway, name: string, labels: Record<string, string>)
   return m.filter((v) => Object.entries(labels).every(([k, x]) => v.labels[k] === x)).reduce((a, v) => a + v.value, 0);
 };
 
-describe.each(transports)('pipeline on the %s transport', (_name, factory) => {
-  beforeEach(() => { transport = factory; });
+const cases = transports.flatMap(([name, factory]) => [false, true].map((s) => [name, s ? 'synchronous' : 'asynchronous', factory, s] as const));
+describe.each(cases)('pipeline on the %s transport, %s destinations', (_name, _kind, factory, syncDestinations) => {
+  beforeEach(() => { transport = factory; sync = syncDestinations; });
   it('a reply reaches the client that sent, from the listener port', async () => {
     const { gw } = await gateway([{ name: 'echo', mode: 'echo' }]);
     const a = await client(), b = await client();

@@ -3,7 +3,7 @@
  * reply (echo), stall, or fail. It implements the real Destination interface; nothing is mocked.
  */
 import { Type } from '@sinclair/typebox';
-import { defineDestinationKind, type Destination, type DeliveryOutcome } from '../../gateway/destination.js';
+import { defineDestinationKind, type BatchResult, type Destination, type DeliveryOutcome } from '../../gateway/destination.js';
 import { registerDestinationKind } from '../../destinations/index.js';
 import type { Packet } from '../../gateway/packet.js';
 
@@ -19,6 +19,8 @@ export function release(name: string): void { released.add(name); gates.get(name
 const Options = Type.Object({
   mode: Type.Union([Type.Literal('record'), Type.Literal('echo'), Type.Literal('stall'), Type.Literal('fail'), Type.Literal('flaky')], { default: 'record' }),
   prefix: Type.String({ default: '' }),
+  /** Answer synchronously (a result, not a promise), as the udp destination does; not with 'stall'. */
+  sync: Type.Optional(Type.Boolean()),
   maxBatchPackets: Type.Optional(Type.Integer({ minimum: 1 })),
   maxPacketBytes: Type.Optional(Type.Integer({ minimum: 1 })),
 }, { additionalProperties: false });
@@ -33,30 +35,37 @@ export const memoryDestination = defineDestinationKind({
     return {
       kind: 'memory', name,
       limits: { ...(o.maxBatchPackets ? { maxBatchPackets: o.maxBatchPackets } : {}), ...(o.maxPacketBytes ? { maxPacketBytes: o.maxPacketBytes } : {}) },
-      async send(batch, signal) {
+      send(batch, signal) {
         recorded.get(key)!.push([...batch]);
-        const ok: DeliveryOutcome[] = batch.map(() => ({ status: 'delivered' }));
-        switch (o.mode) {
-          case 'echo':
-            return { outcomes: ok, replies: batch.map((p) => ({ tag: p.tag, data: Buffer.concat([Buffer.from('echo:'), p.data]) })) };
-          case 'stall': {
-            if (released.has(key)) return { outcomes: ok };
-            let g = gates.get(key);
-            if (!g) { let release!: () => void; const promise = new Promise<void>((r) => { release = r; }); g = { promise, release }; gates.set(key, g); }
-            await Promise.race([g.promise, new Promise((r) => signal.addEventListener('abort', r, { once: true }))]);
-            return { outcomes: ok };
-          }
-          case 'fail':
-            throw new Error('destination is down');
-          case 'flaky':
-            // First attempt: every other packet retryable; later attempts deliver.
-            attempts++;
-            return { outcomes: batch.map((_, i) => (attempts === 1 && i % 2 === 1 ? { status: 'retryable', reason: 'throttled' } : { status: 'delivered' })) };
-          default:
-            return { outcomes: ok };
-        }
+        if (o.mode === 'stall') return stall(batch, signal);
+        return o.sync ? answer(batch) : Promise.resolve().then(() => answer(batch));
       },
     };
+
+    function answer(batch: readonly Packet[]): BatchResult {
+      const ok: DeliveryOutcome[] = batch.map(() => ({ status: 'delivered' }));
+      switch (o.mode) {
+        case 'echo':
+          return { outcomes: ok, replies: batch.map((p) => ({ tag: p.tag, data: Buffer.concat([Buffer.from('echo:'), p.data]) })) };
+        case 'fail':
+          throw new Error('destination is down');
+        case 'flaky':
+          // First attempt: every other packet retryable; later attempts deliver.
+          attempts++;
+          return { outcomes: batch.map((_, i) => (attempts === 1 && i % 2 === 1 ? { status: 'retryable', reason: 'throttled' } : { status: 'delivered' })) };
+        default:
+          return { outcomes: ok };
+      }
+    }
+
+    async function stall(batch: readonly Packet[], signal: AbortSignal): Promise<BatchResult> {
+      const ok: DeliveryOutcome[] = batch.map(() => ({ status: 'delivered' }));
+      if (released.has(key)) return { outcomes: ok };
+      let g = gates.get(key);
+      if (!g) { let release!: () => void; const promise = new Promise<void>((r) => { release = r; }); g = { promise, release }; gates.set(key, g); }
+      await Promise.race([g.promise, new Promise((r) => signal.addEventListener('abort', r, { once: true }))]);
+      return { outcomes: ok };
+    }
   },
 });
 
