@@ -14,6 +14,7 @@ import type { TransportFactory } from '../../gateway/transport/types.js';
 import { createLogger } from '../../gateway/logger.js';
 
 const rate = Number(process.env.RATE ?? 50000);
+const size = process.env.SIZE ?? '64';
 const MAGIC = 0x55475742454e4348n;
 const hist = new Float64Array(200_001); // 1 µs buckets
 const bigGaps: [number, number][] = [], gcs: [number, number, number][] = [];
@@ -56,7 +57,7 @@ const gw = process.env.FORWARDER === '1'
     return { stop: () => fwd!.close() };
   })()
   : await runGateway(cfg, { transport });
-const warm = new Tool(bin, ['gen', String(port), '64', '2', String(rate * 2), '0', '16'], '0', true);
+const warm = new Tool(bin, ['gen', String(port), size, '2', String(rate * 2), '0', '16'], '0', true);
 await warm.done;
 await new Promise((r) => setTimeout(r, 500));
 const { readdirSync, readFileSync } = await import('node:fs');
@@ -89,7 +90,7 @@ for (let phase = 1; phase <= phases; phase++) {
   const before = schedstat();
   const sampling = process.env.HEAP_PROF && phase === phases ? await startHeapSampling() : undefined;
   if (process.env.TRACE_MARKS) console.log(`=== window ${phase} start`);
-  const lat = new Tool(bin, ['gen', String(port), '64', '3', String(rate * 3), String(rate), '16'], '0');
+  const lat = new Tool(bin, ['gen', String(port), size, '3', String(rate * 3), String(rate), '16'], '0');
   await lat.done;
   const after = schedstat();
   if (sampling) await sampling();
