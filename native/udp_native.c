@@ -6,6 +6,7 @@
  *   .send(count) -> consumed (status[0] = refused, status[1] = errno of last refusal)
  *   .watchWritable()   .close()
  * UdpGroup / UdpSession (connected session sockets sharing slabs): see udp_group.c.
+ * TagMac (HMAC-SHA256 for tags): see tag_mac.c.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -253,6 +254,7 @@ NAPI_MODULE_INIT() {
                           sizeof methods / sizeof methods[0], methods, &cls));
   CHECK(napi_set_named_property(env, exports, "UdpSocket", cls));
   if (!define_group_classes(env, exports, sizeof methods / sizeof methods[0], methods)) return NULL;
+  if (!define_tag_mac(env, exports)) return NULL;
   CHECK(napi_create_function(env, "pton", NAPI_AUTO_LENGTH, f_pton, NULL, &fn));
   CHECK(napi_set_named_property(env, exports, "pton", fn));
   CHECK(napi_create_function(env, "ntop", NAPI_AUTO_LENGTH, f_ntop, NULL, &fn));

@@ -67,6 +67,8 @@ int update_poll(sock *s);
 /* Polls s->io.fd on the env's loop and keeps the JS object alive while open (udp_native.c). */
 napi_value attach_poll(napi_env env, sock *s, napi_value self);
 /* Registers UdpGroup and UdpSession (udp_group.c); sessions get the given socket methods. */
+/* Registers TagMac, HMAC-SHA256 for tags (tag_mac.c). */
+napi_value define_tag_mac(napi_env env, napi_value exports);
 napi_value define_group_classes(napi_env env, napi_value exports, size_t n, const napi_property_descriptor *methods);
 
 #endif

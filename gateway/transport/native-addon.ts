@@ -39,6 +39,9 @@ export interface NativeGroup { readonly __group?: never }
 export type ReadCallback = (count: number, batch: Buffer | undefined, errno: number, offset?: number) => void;
 
 export interface NativeAddon {
+  /** HMAC-SHA256 with the key's pad states precomputed: sign() writes HMAC(key, buf[0..len)),
+   *  truncated to macLen (<= 32) bytes, at buf[len..len+macLen). */
+  TagMac?: new (key: Uint8Array) => { sign(buf: Uint8Array, len: number, macLen: number): void };
   UdpGroup: new (
     opts: { slots: number; slotBytes: number }, recvMeta: Uint32Array, sendPayload: Uint8Array,
     sendMeta: Uint32Array, status: Int32Array,

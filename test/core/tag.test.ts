@@ -1,10 +1,18 @@
+import { createHmac, randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { createTagCodec } from '../../gateway/tag.js';
+import { createTagCodec as createCodec, type TagCodecOptions } from '../../gateway/tag.js';
+import { loadNativeAddon } from '../../gateway/transport/native-addon.js';
+
+// Both HMAC implementations pass the same suite: node:crypto everywhere, the addon's where it is
+// built (on Linux it must be: test/transport/native.test.ts fails loudly without it).
+const TagMac = loadNativeAddon().addon?.TagMac;
+const kinds: ('node' | 'native')[] = TagMac ? ['node', 'native'] : ['node'];
 
 const secret = Buffer.from('0123456789abcdef0123456789abcdef');
 const t0 = 1_800_000_000_000;
 
-describe('tag codec', () => {
+describe.each(kinds)('tag codec, %s HMAC', (mac) => {
+  const createTagCodec = (o: TagCodecOptions) => createCodec({ mac, ...o });
   const codec = createTagCodec({ secret, replyWindowMs: 60_000, now: () => t0 + 1000 });
 
   it('round-trips listener, IPv4 client and issue time', () => {
@@ -19,6 +27,11 @@ describe('tag codec', () => {
   ])('round-trips IPv6 %s', (given, canonical) => {
     const r = codec.decode(codec.encode('l', { address: given, port: 1 }, t0));
     expect(r.ok && r.claims.remote).toEqual({ address: canonical, port: 1 });
+  });
+
+  it('round-trips the largest tag (IPv6 client, 255-byte listener name)', () => {
+    const name = 'n'.repeat(255), remote = { address: '2001:db8:ffff:ffff:ffff:ffff:ffff:ffff', port: 65535 };
+    expect(codec.decode(codec.encode(name, remote, t0))).toEqual({ ok: true, claims: { listener: name, remote, issuedAt: t0 } });
   });
 
   it('is unique per packet even within one millisecond', () => {
@@ -50,5 +63,46 @@ describe('tag codec', () => {
     const old = createTagCodec({ secret, replyWindowMs: 60_000, now: () => t0 });
     const rotated = createTagCodec({ secret: Buffer.from('the new secret, 16+ bytes'), previousSecrets: [secret], replyWindowMs: 60_000, now: () => t0 });
     expect(rotated.decode(old.encode('l', { address: '10.0.0.1', port: 9 }, t0)).ok).toBe(true);
+  });
+});
+
+describe.runIf(TagMac)('native TagMac', () => {
+  const sign = (key: Buffer, data: Buffer, macLen = 32): string => {
+    const buf = Buffer.alloc(data.length + macLen);
+    data.copy(buf);
+    new TagMac!(key).sign(buf, data.length, macLen);
+    return buf.subarray(data.length).toString('hex');
+  };
+
+  // RFC 4231, HMAC-SHA-256 test cases 1, 2, 3, 6 (a 131-byte key, hashed first) and 7.
+  it.each([
+    ['0b'.repeat(20), Buffer.from('Hi There'), 'b0344c61d8db38535ca8afceaf0bf12b881dc200c9833da726e9376c2e32cff7'],
+    [Buffer.from('Jefe').toString('hex'), Buffer.from('what do ya want for nothing?'), '5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843'],
+    ['aa'.repeat(20), Buffer.alloc(50, 0xdd), '773ea91e36800e46854db8ebd09181a72959098b3ef8c122d9635514ced565fe'],
+    ['aa'.repeat(131), Buffer.from('Test Using Larger Than Block-Size Key - Hash Key First'), '60e431591ee0b67f0d8a26aacbf5b77f8e0bc6213728c5140546040f0ee37f54'],
+    ['aa'.repeat(131), Buffer.from('This is a test using a larger than block-size key and a larger than block-size data. The key needs to be hashed before being used by the HMAC algorithm.'), '9b09ffa71b942fcb27635fbcd5b0e944bfdc63644f0713938a7f51535c3a35e2'],
+  ])('RFC 4231 vector %#', (key, data, want) => {
+    expect(sign(Buffer.from(key, 'hex'), data)).toBe(want);
+  });
+
+  it('agrees with node:crypto on every key and message length around the block boundaries', () => {
+    for (let k = 0; k <= 130; k += 13) {
+      for (let n = 0; n <= 200; n++) {
+        const key = randomBytes(k), data = randomBytes(n);
+        expect(sign(key, data, 12)).toBe(createHmac('sha256', key).update(data).digest().subarray(0, 12).toString('hex'));
+      }
+    }
+  });
+
+  it('tags signed with the addon verify with node:crypto and the other way round', () => {
+    const native = createCodec({ secret, replyWindowMs: 60_000, now: () => t0, mac: 'native' });
+    const node = createCodec({ secret, replyWindowMs: 60_000, now: () => t0, mac: 'node' });
+    const remote = { address: '2001:db8::7', port: 4242 };
+    expect(node.decode(native.encode('edge', remote, t0))).toEqual({ ok: true, claims: { listener: 'edge', remote, issuedAt: t0 } });
+    expect(native.decode(node.encode('edge', remote, t0))).toEqual({ ok: true, claims: { listener: 'edge', remote, issuedAt: t0 } });
+  });
+
+  it('refuses a sign() past the end of the buffer', () => {
+    expect(() => new TagMac!(secret).sign(Buffer.alloc(20), 10, 12)).toThrow(RangeError);
   });
 });
