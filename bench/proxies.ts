@@ -123,7 +123,7 @@ function stopChild(child: ChildProcess, signal: NodeJS.Signals): Promise<void> {
 
 let built = false;
 /** The CLI as users run it (`node dist/gateway/cli.js`), built from the current sources once per run. */
-function builtCli(): string {
+export function builtCli(): string {
   if (!built) {
     execFileSync(process.execPath, [join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', join(ROOT, 'tsconfig.build.json')], { cwd: ROOT, stdio: 'inherit' });
     built = true;

@@ -3,7 +3,8 @@
  * npm run bench -- --side-by-side [options of bench/side-by-side.ts]: gateway vs nginx udp proxy
  *
  * Drives the gateway (a separate process, as users run it) over loopback and prints, per scenario
- * and payload size: throughput (packets/s), loss, and latency p50/p99 at half of the measured peak.
+ * and payload size: throughput (packets/s), loss, and latency p50/p99 at half of the measured peak
+ * (after 3 s of that same load, not counted). The gateway is the built CLI (dist/, built first).
  *   proxy   — udp destination round trip: client → gateway → UDP echo backend → gateway → client
  *   handler — handler request/response: client → gateway → echo handler (worker threads) → client
  *   fanout  — every packet to two udp sinks (StatsD dual-write); forwarded packets/s counted at the sinks
@@ -14,6 +15,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { blast, closedLoop, echoBackend, openLoop, percentile, sink } from './load.js';
+import { builtCli } from './proxies.js';
 
 const ROOT = resolve(import.meta.dirname, '..');
 if (process.argv.includes('--side-by-side')) {
@@ -28,6 +30,9 @@ const { values } = parseArgs({ options: {
 const SECONDS = Number(values.seconds);
 const MAX = Number(values['max-packets']);
 const WINDOW = Number(values.window);
+/** Latency is that of the steady state: the half-peak load runs this long first (the JIT's first
+ *  seconds after the load changes shape add ms-long tails; docs/performance.md). */
+const LATENCY_WARMUP_S = 3;
 
 interface Row { scenario: string; size: number; pps: number; loss: number; p50: number; p99: number; halfLoss: number; command: string }
 
@@ -38,7 +43,7 @@ async function startGateway(destinations: unknown[]): Promise<{ proc: ChildProce
     secret: 'bench-secret-0123456789abcdef', log: { level: 'warn' }, admin: { enabled: false },
     listeners: [{ name: 'bench', host: '127.0.0.1', port: 0, receiveBufferBytes: 8 << 20, sendBufferBytes: 8 << 20, destinations }],
   }));
-  const proc = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'gateway/cli.ts'), 'start', '--config', cfg], {
+  const proc = spawn(process.execPath, [builtCli(), 'start', '--config', cfg], {
     cwd: ROOT, env: { ...process.env, UDPGW_LOG_LEVEL: 'info' }, stdio: ['ignore', 'pipe', 'inherit'],
   });
   const port = await new Promise<number>((res, rej) => {
@@ -67,6 +72,7 @@ async function requestResponse(scenario: string, size: number, destinations: unk
     await closedLoop(gw.port, size, 16, 0.5, MAX); // warm-up
     const peak = await closedLoop(gw.port, size, WINDOW, SECONDS, MAX);
     const pps = peak.received / peak.seconds;
+    await openLoop(gw.port, size, Math.max(1, Math.floor(pps / 2)), LATENCY_WARMUP_S); // the same load first, not counted
     const half = await openLoop(gw.port, size, Math.max(1, Math.floor(pps / 2)), Math.min(SECONDS, 3));
     return {
       scenario, size, pps, loss: 1 - peak.received / peak.sent,
@@ -84,6 +90,8 @@ async function fanout(size: number): Promise<Row> {
     const r = await blast(gw.port, size, SECONDS, MAX);
     const forwarded = Math.min(a.count() - a0, b.count() - b0);
     const pps = forwarded / r.seconds;
+    await openLoop(gw.port, size, Math.max(1, Math.floor(pps / 2)), LATENCY_WARMUP_S); // the same load first, not counted
+    await new Promise((r) => setTimeout(r, 200));
     a.latencies.length = 0; b.latencies.length = 0;
     const [a1, b1] = [a.count(), b.count()];
     const half = await openLoop(gw.port, size, Math.max(1, Math.floor(pps / 2)), Math.min(SECONDS, 3));
