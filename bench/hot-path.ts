@@ -86,12 +86,12 @@ async function main(): Promise<void> {
   rows.push(['tag: createTagCodec().encode (HMAC-SHA256)', await perPacket(() => { for (const d of batch) codec.encode('bench', d, now); })]);
 
   const cfg = config([{ type: 'udp', backends: ['127.0.0.1:9'] }]);
-  const counting = { enqueue: () => true, flush: () => {} } as unknown as DestinationRunner;
+  const counting = { enqueue: () => true, hold: () => {}, flush: () => {} } as unknown as DestinationRunner;
   const fake = fakeTransport();
   const listener = new Listener(cfg.listeners[0]!, { codec, metrics: new Metrics(), logger, transport: fake.factory, formatter: 'base64', recentClientMs: 3_600_000, maxRecentClients: 100_000 });
   await listener.start([counting]);
   rows.push(['Listener onBatch, no-op runner (tag not read, so not computed)', await perPacket(() => fake.onBatch()(batch))]);
-  const reading = { enqueue: (p: Packet) => p.tag.length > 0, flush: () => {} } as unknown as DestinationRunner;
+  const reading = { enqueue: (p: Packet) => p.tag.length > 0, hold: () => {}, flush: () => {} } as unknown as DestinationRunner;
   const tagged = fakeTransport();
   const withTag = new Listener(cfg.listeners[0]!, { codec, metrics: new Metrics(), logger, transport: tagged.factory, formatter: 'base64', recentClientMs: 3_600_000, maxRecentClients: 100_000 });
   await withTag.start([reading]);

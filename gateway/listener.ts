@@ -110,17 +110,21 @@ export class Listener implements EgressPort {
     const receivedAt = this.now();
     const local = this.transport!.local;
     let bytes = 0, denied = 0, notAllowed = 0;
-    for (const d of batch) {
-      bytes += d.data.length;
-      const drop = this.stage(d.address);
-      if (drop) { if (drop === 'denied') denied++; else notAllowed++; continue; }
-      const packet = new ReceivedPacket(this.deps.codec, this.name, { address: d.address, port: d.port }, local, receivedAt, d.data, this.formatter);
-      this.recentClients.touch(d.address, receivedAt);
-      let accepted = false;
-      for (const r of this.runners) accepted = r.enqueue(packet) || accepted;
-      if (!accepted) this.m.noDestination.inc();
+    for (const r of this.runners) r.hold();
+    try {
+      for (const d of batch) {
+        bytes += d.data.length;
+        const drop = this.stage(d.address);
+        if (drop) { if (drop === 'denied') denied++; else notAllowed++; continue; }
+        const packet = new ReceivedPacket(this.deps.codec, this.name, { address: d.address, port: d.port }, local, receivedAt, d.data, this.formatter);
+        this.recentClients.touch(d.address, receivedAt);
+        let accepted = false;
+        for (const r of this.runners) accepted = r.enqueue(packet) || accepted;
+        if (!accepted) this.m.noDestination.inc();
+      }
+    } finally {
+      for (const r of this.runners) r.flush();
     }
-    for (const r of this.runners) r.flush();
     this.m.packets.inc(batch.length);
     this.m.bytes.inc(bytes);
     if (denied) this.m.denied.inc(denied);

@@ -32,6 +32,7 @@ export class DestinationRunner {
   private readonly inFlightBatches = new Set<Promise<void>>();
   private lingerTimer: NodeJS.Timeout | undefined;
   private immediate: NodeJS.Immediate | undefined;
+  private holding = false;
   private draining = false;
   private idleWaiters: (() => void)[] = [];
   private readonly m;
@@ -83,6 +84,7 @@ export class DestinationRunner {
     if (this.queue.length >= this.maxPackets || this.queue.bytes >= this.maxBytes || this.draining) {
       this.pump();
     } else if (this.cfg.batch.lingerMs === 0) {
+      if (this.holding) return; // flush() at the end of the receive batch sends
       this.immediate ??= setImmediate(() => { this.immediate = undefined; this.pump(); });
     } else {
       this.lingerTimer ??= setTimeout(() => { this.lingerTimer = undefined; this.pump(); }, this.cfg.batch.lingerMs);
@@ -90,14 +92,17 @@ export class DestinationRunner {
   }
 
   /**
-   * End of a receive batch (the listener calls this after enqueueing it): with lingerMs 0 the
-   * queued packets go out now, in the same call, rather than from a setImmediate later in the turn.
+   * A receive batch begins: the listener enqueues its packets, then calls flush(). Meanwhile a
+   * lingerMs-0 runner schedules nothing (a setImmediate per batch, set and cleared, is two calls
+   * into Node's C++ and an allocation).
    */
+  hold(): void { this.holding = true; }
+
+  /** End of a receive batch: with lingerMs 0 the queued packets go out now, in this call. */
   flush(): void {
-    if (!this.immediate) return;
-    clearImmediate(this.immediate);
-    this.immediate = undefined;
-    this.pump();
+    this.holding = false;
+    if (this.immediate) { clearImmediate(this.immediate); this.immediate = undefined; }
+    if (this.queue.length > 0 && this.cfg.batch.lingerMs === 0) this.pump();
   }
 
   private pump(): void {

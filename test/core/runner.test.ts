@@ -45,6 +45,20 @@ describe('DestinationRunner', () => {
     await r.drain(100);
   });
 
+  it('between hold() and flush() nothing is scheduled; flush() sends what the receive batch queued', async () => {
+    const dest = syncDestination(delivered);
+    const r = new DestinationRunner('edge', dest, cfg(0), { metrics: new Metrics(), logger: pino({ level: 'silent' }), onReplies: () => {} });
+    r.hold();
+    r.enqueue(packet(1)); r.enqueue(packet(2));
+    await new Promise((res) => setImmediate(res)); // held: no setImmediate of its own sent them
+    expect(dest.batches).toEqual([]);
+    r.flush();
+    expect(dest.batches).toEqual([['p1', 'p2']]);
+    r.enqueue(packet(3)); // not held any more: sent within the turn as usual
+    await new Promise((res) => setImmediate(res));
+    expect(dest.batches).toEqual([['p1', 'p2'], ['p3']]);
+  });
+
   it('without flush(), lingerMs 0 still sends within the turn (setImmediate)', async () => {
     const dest = syncDestination(delivered);
     const r = new DestinationRunner('edge', dest, cfg(0), { metrics: new Metrics(), logger: pino({ level: 'silent' }), onReplies: () => {} });
