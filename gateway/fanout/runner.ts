@@ -118,15 +118,20 @@ export class DestinationRunner {
   /** Sends one batch. A destination that answers synchronously is finished here, with no promise. */
   private start(batch: Packet[]): void {
     const r = this.sender.send(batch, this.abort.signal); // the retry wrapper never throws
-    if (isPromise(r)) { this.track(r.then((v) => this.finish(batch, v))); return; }
-    let failing: Promise<void> | undefined;
-    try {
-      failing = this.finish(batch, r);
-    } catch (err) {
-      this.deps.logger.error({ destination: this.id, err }, 'finishing a batch failed');
-    }
+    if (isPromise(r)) { this.track(r.then((v) => this.finishSafely(batch, v))); return; }
+    const failing = this.finishSafely(batch, r);
     if (failing) this.track(failing);
     else if (this.queue.length === 0 && this.inFlightBatches.size === 0) this.notifyIdle();
+  }
+
+  /** finish(), with a throw (e.g. from the reply path) logged rather than lost or left unhandled. */
+  private finishSafely(batch: Packet[], r: BatchResult): Promise<void> | undefined {
+    try {
+      return this.finish(batch, r);
+    } catch (err) {
+      this.deps.logger.error({ destination: this.id, err }, 'finishing a batch failed');
+      return undefined;
+    }
   }
 
   /** Counts a batch in flight until `p` settles, then pumps again or reports idle. */
@@ -193,6 +198,7 @@ export class DestinationRunner {
   }
 
   private notifyIdle(): void {
+    if (this.idleWaiters.length === 0) return;
     const w = this.idleWaiters;
     this.idleWaiters = [];
     w.forEach((f) => f());

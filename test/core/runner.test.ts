@@ -99,4 +99,20 @@ describe('DestinationRunner', () => {
     expect(await counter(metrics, 'udpgw_destination_failed_total')).toBe(2);
     expect(await counter(metrics, 'udpgw_destination_batches_total')).toBe(2);
   });
+
+  it.each([['synchronous', false], ['asynchronous', true]])('a throw while finishing a batch (%s destination) is logged and the runner goes on', async (_kind, async) => {
+    const errors: string[] = [];
+    const logger = { error: (_o: unknown, msg: string) => { errors.push(msg); } } as unknown as import('pino').Logger;
+    const answer = (batch: readonly Packet[]): BatchResult => ({ outcomes: batch.map(() => ({ status: 'delivered' as const })), replies: [{ tag: 't', data: Buffer.from('r') }] });
+    const dest: Destination = { kind: 'test', name: 'd', send: (batch) => (async ? Promise.resolve(answer(batch)) : answer(batch)) };
+    let calls = 0;
+    const r = new DestinationRunner('edge', dest, cfg(0), { metrics: new Metrics(), logger, onReplies: () => { calls++; throw new Error('egress broke'); } });
+    r.enqueue(packet(1)); r.flush();
+    await new Promise((res) => setImmediate(res));
+    r.enqueue(packet(2)); r.flush();
+    await r.drain(1000);
+    expect(calls).toBe(2);
+    expect(errors).toEqual(['finishing a batch failed', 'finishing a batch failed']);
+    expect(r.inFlight).toBe(0);
+  });
 });
