@@ -98,7 +98,8 @@ for (let phase = 1; phase <= phases; phase++) {
   const gaps = turnGap.reduce((a, b) => a + b, 0);
   console.log(`phase ${phase}, rate ${rate}/s  sender→JS receive: p50 ${pct(hist, n, 0.5)} p99 ${pct(hist, n, 0.99)} p99.9 ${pct(hist, n, 0.999)} µs (n ${n})`);
   console.log(`  batches ${batches}, mean ${(n / batches).toFixed(1)}, max ${maxBatch}; gap between receive callbacks p50 ${pct(turnGap, gaps, 0.5)} p99 ${pct(turnGap, gaps, 0.99)} max ${pct(turnGap, gaps, 1 - 1e-9)} µs; gaps > 1 ms: ${bigGaps.length}`);
-  console.log(`  GCs: ${gcs.length}, total ${gcs.reduce((a, g) => a + g[1], 0).toFixed(1)} ms; gaps > 1 ms during a GC: ${bigGaps.filter(([t, d]) => gcs.some(([gt, gd]) => gt < t + d && gt + gd > t)).length}`);
+  const major = gcs.filter((g) => g[2] !== 1); // kind 1: scavenge; 2 minor mark-sweep, 4 mark-compact, 8 incremental, 16 weak callbacks
+  console.log(`  GCs: ${gcs.length}, total ${gcs.reduce((a, g) => a + g[1], 0).toFixed(1)} ms (not scavenges: ${major.length}, ${major.reduce((a, g) => a + g[1], 0).toFixed(1)} ms); gaps > 1 ms during a GC: ${bigGaps.filter(([t, d]) => gcs.some(([gt, gd]) => gt < t + d && gt + gd > t)).length}`);
   for (const [t, [ran, waited, slices]] of after) {
     const [r0, w0, s0] = before.get(t) ?? [0, 0, 0];
     if (ran - r0 > 1e6 || waited - w0 > 1e6) console.log(`  thread ${t}: ran ${((ran - r0) / 1e6).toFixed(0)} ms, waited for a CPU ${((waited - w0) / 1e6).toFixed(0)} ms, slices ${slices - s0}`);
