@@ -12,7 +12,6 @@
  *   last   HMAC-SHA256(secret, everything before), truncated to 12 bytes (96 bits)
  */
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
-import { isIPv4 } from 'node:net';
 import type { Endpoint } from './packet.js';
 import { loadNativeAddon } from './transport/native-addon.js';
 
@@ -79,16 +78,16 @@ export function createTagCodec(opts: TagCodecOptions): TagCodec {
       if (name.length > 255) throw new RangeError('listener name longer than 255 bytes');
       nameCache.set(listener, name);
     }
-    const v4 = isIPv4(remote.address);
-    const addr = v4 ? ipv4Bytes(remote.address) : ipv6Bytes(remote.address);
     const body = scratch;
     body[0] = VERSION;
     body.writeUIntBE(issuedAt, 1, 6);
     counter = (counter + 1) >>> 0;
     body.writeUInt32BE(counter, 7);
+    // A dotted quad is written in place (no split, no Buffer); anything else is IPv6.
+    const v4 = writeIPv4(body, HEADER, remote.address);
+    if (!v4) ipv6Bytes(remote.address).copy(body, HEADER);
     body[11] = v4 ? 4 : 6;
-    addr.copy(body, HEADER);
-    let o = HEADER + addr.length;
+    let o = HEADER + (v4 ? 4 : 16);
     body.writeUInt16BE(remote.port, o); o += 2;
     body[o++] = name.length;
     name.copy(body, o); o += name.length;
@@ -129,6 +128,26 @@ function parseBody(body: Buffer): TagClaims | undefined {
     remote: { address: family === 4 ? formatIPv4(addr) : formatIPv6(addr), port },
     listener: body.subarray(o).toString('utf8'),
   };
+}
+
+/** Writes a dotted-quad IPv4 address as 4 bytes at buf[o]; false (nothing meaningful written) if `a` is not one. */
+function writeIPv4(buf: Buffer, o: number, a: string): boolean {
+  let part = 0, n = 0, digits = 0;
+  for (let i = 0; i < a.length; i++) {
+    const c = a.charCodeAt(i);
+    if (c === 46) { // '.'
+      if (digits === 0 || n === 3) return false;
+      buf[o + n++] = part; part = 0; digits = 0;
+    } else if (c >= 48 && c <= 57) {
+      part = part * 10 + (c - 48);
+      if (++digits > 3 || part > 255) return false;
+    } else {
+      return false;
+    }
+  }
+  if (digits === 0 || n !== 3) return false;
+  buf[o + 3] = part;
+  return true;
 }
 
 function ipv4Bytes(a: string): Buffer {

@@ -21,6 +21,11 @@ describe.each(kinds)('tag codec, %s HMAC', (mac) => {
     expect(codec.decode(tag)).toEqual({ ok: true, claims: { listener: 'edge', remote: { address: '203.0.113.5', port: 51234 }, issuedAt: t0 } });
   });
 
+  it.each(['0.0.0.0', '255.255.255.255', '10.0.0.1', '192.168.100.20'])('round-trips IPv4 %s', (address) => {
+    const r = codec.decode(codec.encode('l', { address, port: 7 }, t0));
+    expect(r.ok && r.claims.remote).toEqual({ address, port: 7 });
+  });
+
   it.each([
     ['::1', '::1'], ['2001:db8::5', '2001:db8::5'], ['fe80:0:0:0:1:2:3:4', 'fe80::1:2:3:4'],
     ['::ffff:127.0.0.1', '::ffff:127.0.0.1'], ['2001:db8:1:2:3:4:5:6', '2001:db8:1:2:3:4:5:6'],
