@@ -13,6 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { pino } from 'pino';
+import { loadNativeAddon } from '../gateway/transport/native-addon.js';
 import { createTagCodec } from '../gateway/tag.js';
 import { Metrics } from '../gateway/metrics.js';
 import { Listener } from '../gateway/listener.js';
@@ -83,7 +84,14 @@ async function main(): Promise<void> {
   const rows: [string, number][] = [];
   const codec = createTagCodec({ secret, replyWindowMs: 60_000 });
   const now = Date.now();
-  rows.push(['tag: createTagCodec().encode (HMAC-SHA256)', await perPacket(() => { for (const d of batch) codec.encode('bench', d, now); })]);
+  // Both HMAC implementations, interleaved (the machine's speed drifts between runs).
+  const macs = loadNativeAddon().addon?.TagMac ? (['node', 'native'] as const) : (['node'] as const);
+  for (const mac of macs) {
+    const c = createTagCodec({ secret, replyWindowMs: 60_000, mac });
+    const tag = c.encode('bench', batch[0]!, now);
+    rows.push([`tag: encode, ${mac === 'node' ? 'node:crypto' : 'addon'} HMAC-SHA256`, await perPacket(() => { for (const d of batch) c.encode('bench', d, now); })]);
+    rows.push([`tag: decode (reply path), ${mac === 'node' ? 'node:crypto' : 'addon'} HMAC-SHA256`, await perPacket(() => { for (let i = 0; i < batch.length; i++) c.decode(tag); })]);
+  }
 
   const cfg = config([{ type: 'udp', backends: ['127.0.0.1:9'] }]);
   const counting = { enqueue: () => true, hold: () => {}, flush: () => {} } as unknown as DestinationRunner;
