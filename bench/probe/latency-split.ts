@@ -4,6 +4,12 @@
  * latency into sender → JS receive callback (measured here, CLOCK_MONOTONIC like the sender)
  * and the total at the sink. Loopback only, bounded.
  *   RATE=50000 taskset -c 1 node --import tsx bench/probe/latency-split.ts
+ * Environment: RATE (datagrams/s, default 50000), SIZE (bytes, 64), PHASES (3 s phases at RATE
+ * after a 2 s burst, 1), FORWARDER=1 (a bare native forwarder instead of the gateway, the floor),
+ * ADMIN=1 (with the admin API), HEAP_PROF=1 (top allocation sites of the last phase),
+ * TRACE_MARKS=1 (print "=== window N start/end" to line up with --trace-gc / --trace-opt output).
+ * Per phase: sender → JS-receive percentiles, gaps between receive callbacks, GCs (scavenges and
+ * others) and the gaps they overlap, and each thread's CPU and run-queue wait (/proc schedstat).
  */
 import { PerformanceObserver, performance } from 'node:perf_hooks';
 import { Tool, buildUdpbench, freePort } from '../proxies.js';
