@@ -63,7 +63,7 @@ const gw = process.env.FORWARDER === '1'
     return { stop: () => fwd!.close() };
   })()
   : await runGateway(cfg, { transport });
-const warm = new Tool(bin, ['gen', String(port), size, '2', String(rate * 2), '0', '16'], '0', true);
+const warm = new Tool(bin, ['gen', String(port), size, process.env.BURST_S ?? '2', String(rate * Number(process.env.BURST_S ?? 2) * 4), '0', '16'], '0', true);
 await warm.done;
 await new Promise((r) => setTimeout(r, 500));
 const { readdirSync, readFileSync } = await import('node:fs');
@@ -90,15 +90,29 @@ async function startHeapSampling(): Promise<() => Promise<void>> {
     session.disconnect();
   };
 }
+/** Steal ticks (1/100 s) summed over the CPUs in this process's affinity (all when unknown). */
+function stealTicks(): number {
+  const allowed = readFileSync('/proc/self/status', 'utf8').match(/Cpus_allowed_list:\s*(\S+)/)?.[1] ?? '';
+  const cpus = new Set<number>();
+  for (const part of allowed.split(',')) { const [a, b] = part.split('-').map(Number); for (let c = a!; c <= (b ?? a!); c++) cpus.add(c); }
+  let sum = 0;
+  for (const line of readFileSync('/proc/stat', 'utf8').split('\n')) {
+    const m = /^cpu(\d+) (.*)$/.exec(line);
+    if (m && (cpus.size === 0 || cpus.has(Number(m[1])))) sum += Number(m[2]!.trim().split(/\s+/)[7]);
+  }
+  return sum;
+}
 const phases = Number(process.env.PHASES ?? 1);
 for (let phase = 1; phase <= phases; phase++) {
   hist.fill(0); bigGaps.length = 0; gcs.length = 0; n = 0; batches = 0; maxBatch = 0; turnGap.fill(0); lastTurn = 0n;
   const before = schedstat();
+  const steal0 = stealTicks();
   const sampling = process.env.HEAP_PROF && phase === phases ? await startHeapSampling() : undefined;
   if (process.env.TRACE_MARKS) console.log(`=== window ${phase} start`);
   const lat = new Tool(bin, ['gen', String(port), size, '3', String(rate * 3), String(rate), '16'], '0');
   await lat.done;
   const after = schedstat();
+  const stolen = stealTicks() - steal0;
   if (sampling) await sampling();
   if (process.env.TRACE_MARKS) console.log(`=== window ${phase} end`);
   const gaps = turnGap.reduce((a, b) => a + b, 0);
@@ -106,6 +120,7 @@ for (let phase = 1; phase <= phases; phase++) {
   console.log(`  batches ${batches}, mean ${(n / batches).toFixed(1)}, max ${maxBatch}; gap between receive callbacks p50 ${pct(turnGap, gaps, 0.5)} p99 ${pct(turnGap, gaps, 0.99)} max ${pct(turnGap, gaps, 1 - 1e-9)} µs; gaps > 1 ms: ${bigGaps.length}`);
   const major = gcs.filter((g) => g[2] !== 1); // kind 1: scavenge; 2 minor mark-sweep, 4 mark-compact, 8 incremental, 16 weak callbacks
   console.log(`  GCs: ${gcs.length}, total ${gcs.reduce((a, g) => a + g[1], 0).toFixed(1)} ms (not scavenges: ${major.length}, ${major.reduce((a, g) => a + g[1], 0).toFixed(1)} ms); gaps > 1 ms during a GC: ${bigGaps.filter(([t, d]) => gcs.some(([gt, gd]) => gt < t + d && gt + gd > t)).length}`);
+  console.log(`  hypervisor steal on the CPUs this process may use: ${stolen * 10} ms in the phase (/proc/stat)`);
   for (const [t, [ran, waited, slices]] of after) {
     const [r0, w0, s0] = before.get(t) ?? [0, 0, 0];
     if (ran - r0 > 1e6 || waited - w0 > 1e6) console.log(`  thread ${t}: ran ${((ran - r0) / 1e6).toFixed(0)} ms, waited for a CPU ${((waited - w0) / 1e6).toFixed(0)} ms, slices ${slices - s0}`);
