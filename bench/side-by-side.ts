@@ -2,7 +2,9 @@
  * Side by side: the same load against the gateway's udp proxy path (listener → `udp` destination →
  * sink) and nginx's stream UDP proxy (listen udp reuseport → proxy_pass sink), in one run.
  *
- *   npm run bench:side-by-side [-- --sizes=64,1200 --workers=1,2 --proxies=gateway,nginx --seconds=4 --lat-seconds=3 --lat-warmup=3]
+ *   npm run bench:side-by-side [-- --sizes=64,1200 --workers=1,2 --proxies=gateway,nginx --seconds=4 --lat-seconds=3 --lat-warmup=3 --runs=1]
+ * --runs=N repeats the whole matrix and ends with the range of each ratio and p99 over the runs
+ * (figures on a shared VM vary by 10–30% between runs).
  *   npm run bench -- --side-by-side [same options]
  *
  * Load: the batched C sender (bench/native/udpbench.c, sendmmsg 64 at a time) from 16 source ports
@@ -27,7 +29,7 @@ const MAX_PACKETS = 50_000_000;
 const sleep = (s: number) => new Promise((r) => setTimeout(r, s * 1000));
 const log = (s: string) => process.stderr.write(s);
 
-interface Options { sizes: number[]; workers: number[]; proxies: string[]; seconds: number; latSeconds: number; latWarmup: number; flows: number; responses: string }
+interface Options { sizes: number[]; workers: number[]; proxies: string[]; seconds: number; latSeconds: number; latWarmup: number; flows: number; responses: string; runs: number }
 
 interface Row {
   proxy: string; workers: number; size: number; forwarded: number; perCpu: number; offered: number;
@@ -39,14 +41,14 @@ function options(args: string[]): Options {
     sizes: { type: 'string', default: '64,1200' }, workers: { type: 'string', default: '1,2' },
     proxies: { type: 'string', default: 'gateway,nginx' }, seconds: { type: 'string', default: '4' },
     'lat-seconds': { type: 'string', default: '3' }, 'lat-warmup': { type: 'string', default: '3' }, flows: { type: 'string', default: '16' },
-    'nginx-responses': { type: 'string', default: '' },
+    'nginx-responses': { type: 'string', default: '' }, runs: { type: 'string', default: '1' },
   } });
   const list = (s: string) => s.split(',').filter(Boolean);
   return {
     sizes: list(values.sizes).map(Number), workers: list(values.workers).map(Number), proxies: list(values.proxies),
     seconds: Math.min(Number(values.seconds), 60), latSeconds: Math.min(Number(values['lat-seconds']), 60),
     latWarmup: Math.min(Number(values['lat-warmup']), 60),
-    flows: Number(values.flows), responses: values['nginx-responses'],
+    flows: Number(values.flows), responses: values['nginx-responses'], runs: Math.max(1, Math.min(Number(values.runs), 20)),
   };
 }
 
@@ -135,17 +137,40 @@ export async function runSideBySide(args: string[]): Promise<number> {
   let nginx: NginxInstall = { reason: 'not requested' };
   if (o.proxies.includes('nginx')) nginx = ensureNginx(log);
   if (nginx.reason && o.proxies.includes('nginx')) log(`nginx rows skipped: ${nginx.reason}\n`);
-  const rows: Row[] = [];
-  for (const size of o.sizes) for (const workers of o.workers) for (const proxy of o.proxies) {
-    if (proxy === 'nginx' && nginx.reason) continue;
-    log(`${proxy}, ${workers} worker(s), ${size} B ... `);
-    const r = await measure(o, bin, nginx, proxy, size, workers);
-    rows.push(r);
-    log(`${k(r.forwarded)}/s forwarded, ${k(r.perCpu)} per CPU-s, p50/p99 ${int(r.p50)}/${int(r.p99)} µs at ${k(r.halfRate)}/s\n`);
+  const all: Row[][] = [];
+  for (let run = 1; run <= o.runs; run++) {
+    const rows: Row[] = [];
+    for (const size of o.sizes) for (const workers of o.workers) for (const proxy of o.proxies) {
+      if (proxy === 'nginx' && nginx.reason) continue;
+      log(`${o.runs > 1 ? `run ${run}/${o.runs}: ` : ''}${proxy}, ${workers} worker(s), ${size} B ... `);
+      const r = await measure(o, bin, nginx, proxy, size, workers);
+      rows.push(r);
+      log(`${k(r.forwarded)}/s forwarded, ${k(r.perCpu)} per CPU-s, p50/p99 ${int(r.p50)}/${int(r.p99)} µs at ${k(r.halfRate)}/s\n`);
+    }
+    all.push(rows);
+    console.log(`udp proxy side by side${o.runs > 1 ? `, run ${run} of ${o.runs}` : ''}: ${o.seconds} s peak after ${WARMUP_S} s warm-up, ${o.flows} client flows, latency ${o.latSeconds} s open loop at half of each peak after ${o.latWarmup} s of the same load`);
+    console.log(table(rows, o.proxies.includes('nginx') ? nginx.reason : undefined));
   }
-  console.log(`udp proxy side by side: ${o.seconds} s peak after ${WARMUP_S} s warm-up, ${o.flows} client flows, latency ${o.latSeconds} s open loop at half of each peak after ${o.latWarmup} s of the same load`);
-  console.log(table(rows, o.proxies.includes('nginx') ? nginx.reason : undefined));
+  if (o.runs > 1) console.log(`\n${summary(all)}`);
   return 0;
+}
+
+/** Over several runs: the range of each ratio and of each proxy's p99, case by case. */
+function summary(runs: Row[][]): string {
+  const range = (xs: number[], f: (x: number) => string) => (xs.length ? `${f(Math.min(...xs))}–${f(Math.max(...xs))}` : 'n/a');
+  const out = [`Over ${runs.length} runs:`, '', '| payload | workers | gateway / nginx, forwarded/s | gateway p99 µs @ half | nginx p99 µs @ half | gateway runs with p99 < 1 ms |', '| ---: | ---: | ---: | ---: | ---: | ---: |'];
+  const cases = runs[0]!.filter((r) => r.proxy === 'gateway');
+  for (const c of cases) {
+    const pick = (proxy: string) => runs.map((rows) => rows.find((r) => r.proxy === proxy && r.size === c.size && r.workers === c.workers)).filter((r): r is Row => !!r);
+    const g = pick('gateway'), n = pick('nginx');
+    const ratios = runs.map((rows) => {
+      const gr = rows.find((r) => r.proxy === 'gateway' && r.size === c.size && r.workers === c.workers);
+      const nr = rows.find((r) => r.proxy === 'nginx' && r.size === c.size && r.workers === c.workers);
+      return gr && nr ? gr.forwarded / nr.forwarded : Number.NaN;
+    }).filter(Number.isFinite);
+    out.push(`| ${c.size} B | ${c.workers} | ${range(ratios, (x) => `${x.toFixed(2)}x`)} | ${range(g.map((r) => r.p99), int)} | ${range(n.map((r) => r.p99), int)} | ${g.filter((r) => r.p99 < 1000).length} of ${g.length} |`);
+  }
+  return out.join('\n');
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
