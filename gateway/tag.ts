@@ -150,13 +150,6 @@ function writeIPv4(buf: Buffer, o: number, a: string): boolean {
   return true;
 }
 
-function ipv4Bytes(a: string): Buffer {
-  const b = Buffer.allocUnsafe(4);
-  const parts = a.split('.');
-  for (let i = 0; i < 4; i++) b[i] = Number(parts[i]);
-  return b;
-}
-
 /** IPv6 text to 16 bytes (handles :: and an embedded IPv4 tail). A zone (%eth0) is dropped. */
 export function ipv6Bytes(a: string): Buffer {
   const text = a.split('%')[0]!;
@@ -166,7 +159,7 @@ export function ipv6Bytes(a: string): Buffer {
     if (!s) return [];
     const out: number[] = [];
     for (const g of s.split(':')) {
-      if (g.includes('.')) { const v4 = ipv4Bytes(g); out.push(v4.readUInt16BE(0), v4.readUInt16BE(2)); }
+      if (g.includes('.')) { const v4 = Buffer.alloc(4); writeIPv4(v4, 0, g); out.push(v4.readUInt16BE(0), v4.readUInt16BE(2)); }
       else out.push(parseInt(g, 16));
     }
     return out;

@@ -1,8 +1,8 @@
 /**
  * Linux transport on the udp_native addon: recvmmsg/sendmmsg on a non-blocking socket polled by
  * libuv. One JS call per received batch (the payloads copied into a pooled Buffer, each datagram a
- * subarray of it, so the pipeline may keep packets after onBatch returns), one addon call per sent batch (payloads
- * packed into a send slab). Same interface as the dgram transport: a drop-in.
+ * subarray of it, so the pipeline may keep packets after onBatch returns), one addon call per
+ * sent batch (payloads packed into a send slab). Same interface as the dgram transport: a drop-in.
  */
 import { lookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
