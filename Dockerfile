@@ -40,5 +40,5 @@ USER node
 EXPOSE 5555/udp 9555/tcp
 HEALTHCHECK --interval=15s --timeout=3s --retries=3 \
   CMD node -e "fetch('http://127.0.0.1:'+(process.env.UDPGW_ADMIN_PORT||9555)+'/readyz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"
-ENTRYPOINT ["node", "dist/gateway/cli.js"]
+ENTRYPOINT ["node", "dist/app/cli.js"]
 CMD ["start", "--config", "/etc/udp-gateway/config.yaml"]

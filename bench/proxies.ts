@@ -122,13 +122,13 @@ function stopChild(child: ChildProcess, signal: NodeJS.Signals): Promise<void> {
 }
 
 let built = false;
-/** The CLI as users run it (`node dist/gateway/cli.js`), built from the current sources once per run. */
+/** The CLI as users run it (`node dist/app/cli.js`), built from the current sources once per run. */
 export function builtCli(): string {
   if (!built) {
     execFileSync(process.execPath, [join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', join(ROOT, 'tsconfig.build.json')], { cwd: ROOT, stdio: 'inherit' });
     built = true;
   }
-  return join(ROOT, 'dist/gateway/cli.js');
+  return join(ROOT, 'dist/app/cli.js');
 }
 
 /**

@@ -8,9 +8,9 @@
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { Tool, buildUdpbench, hasTaskset } from './proxies.js';
-import { dgramTransport } from '../gateway/transport/dgram.js';
-import { nativeTransport } from '../gateway/transport/native.js';
-import type { TransportFactory, UdpTransport } from '../gateway/transport/types.js';
+import { dgramTransport } from '../net/dgram.js';
+import { nativeTransport } from '../net/native.js';
+import type { TransportFactory, UdpTransport } from '../gateway/extension/transport.js';
 
 const HOST = '127.0.0.1';
 const WARMUP_S = 0.7;

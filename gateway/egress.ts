@@ -4,11 +4,11 @@
  * NATs and firewalls accept them.
  */
 import type { Logger } from 'pino';
-import type { ClientSender } from './destination.js';
+import type { ClientSender } from './extension/destination.js';
 import type { Endpoint, Formatter } from './packet.js';
 import type { TagCodec } from './tag.js';
 import type { Metrics } from './metrics.js';
-import type { OutOfBandPacket } from './egress-message.js';
+import type { OutOfBandPacket } from './wire/egress-message.js';
 import type { RecentClients } from './recent-clients.js';
 import { createCidrMatcher } from './cidr.js';
 

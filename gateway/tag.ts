@@ -13,7 +13,7 @@
  */
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { Endpoint } from './packet.js';
-import { loadNativeAddon } from './transport/native-addon.js';
+import { loadNativeAddon } from '../net/native-addon.js';
 
 const VERSION = 1;
 const MAC_BYTES = 12;

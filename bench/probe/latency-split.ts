@@ -13,10 +13,10 @@
  */
 import { PerformanceObserver, performance } from 'node:perf_hooks';
 import { Tool, buildUdpbench, freePort } from '../proxies.js';
-import { resolveConfig } from '../../gateway/config/load.js';
-import { runGateway } from '../../gateway/run.js';
-import { selectTransport } from '../../gateway/transport/select.js';
-import type { TransportFactory } from '../../gateway/transport/types.js';
+import { resolveConfig } from '../../app/config/load.js';
+import { runGateway } from '../../app/run.js';
+import { selectTransport } from '../../net/select.js';
+import type { TransportFactory } from '../../gateway/extension/transport.js';
 import { createLogger } from '../../gateway/logger.js';
 
 const rate = Number(process.env.RATE ?? 50000);
@@ -56,7 +56,7 @@ const cfg = resolveConfig({
     destinations: [{ name: 'sink', type: 'udp', backends: [`127.0.0.1:${sinkPort}`] }] }],
 }, process.cwd());
 // FORWARDER=1: no gateway, the receive callback sends each batch on to the sink (the floor).
-let fwd: import('../../gateway/transport/types.js').UdpTransport | undefined;
+let fwd: import('../../gateway/extension/transport.js').UdpTransport | undefined;
 const gw = process.env.FORWARDER === '1'
   ? await (async () => {
     fwd = await transport.bind({ host: '127.0.0.1', port, maxDatagramBytes: 2048, receiveBufferBytes: 4 << 20 }, (b) => fwd!.send(b.map((d) => ({ data: d.data, address: '127.0.0.1', port: sinkPort }))), () => {});

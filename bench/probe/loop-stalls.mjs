@@ -1,6 +1,6 @@
 // Preload for latency investigations: records event-loop stalls over 1.5 ms (a 1 ms interval timer) and
 // GC pauses, and prints the stalls between 3.5 s and 7.5 s after start with any overlapping GC.
-//   node --import ./bench/probe/loop-stalls.mjs --import tsx gateway/cli.ts start --config <file>
+//   node --import ./bench/probe/loop-stalls.mjs --import tsx app/cli.ts start --config <file>
 import { PerformanceObserver, performance } from 'node:perf_hooks';
 const gcs = [];
 new PerformanceObserver((l) => { for (const e of l.getEntries()) gcs.push([e.startTime, e.duration, e.detail?.kind]); }).observe({ entryTypes: ['gc'] });

@@ -7,11 +7,11 @@
 import {
   CloudWatchLogsClient, PutLogEventsCommand, CreateLogStreamCommand, type PutLogEventsCommandOutput,
 } from '@aws-sdk/client-cloudwatch-logs';
-import { defineDestinationKind, delivered, failed, type BatchResult, type Destination, type DeliveryOutcome } from '../../gateway/destination.js';
+import { defineDestinationKind, delivered, failed, type BatchResult, type Destination, type DeliveryOutcome } from '../../gateway/extension/destination.js';
 import type { Packet } from '../../gateway/packet.js';
-import { awsClientConfig, closeOnce } from '../aws/client-config.js';
-import { textBody } from '../aws/body.js';
-import { memoPerPacket, sendWithinLimits } from '../aws/batch.js';
+import { awsClientConfig, closeOnce } from '../../aws/client-config.js';
+import { textBody } from '../../aws/body.js';
+import { memoPerPacket, sendWithinLimits } from '../../aws/batch.js';
 import { CloudWatchLogsOptions } from './options.js';
 export { CloudWatchLogsOptions } from './options.js';
 

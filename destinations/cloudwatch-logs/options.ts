@@ -1,7 +1,7 @@
 /** Options of the `cloudwatch-logs` destination (schema only: loading it does not load the AWS SDK). */
 import { Type, type Static } from '@sinclair/typebox';
-import { AwsConnectionSchema } from '../aws/connection-schema.js';
-import { BodySchema } from '../aws/body.js';
+import { AwsConnectionSchema } from '../../aws/connection-schema.js';
+import { BodySchema } from '../../aws/body.js';
 
 export const CloudWatchLogsOptions = Type.Object({
   logGroupName: Type.String({ minLength: 1, maxLength: 512 }),

@@ -5,11 +5,11 @@
  * the default partition key is the packet's tag, which is unique per packet.
  */
 import { DynamoDBClient, BatchWriteItemCommand } from '@aws-sdk/client-dynamodb';
-import { defineDestinationKind, delivered, retryable, type Destination, type DeliveryOutcome } from '../../gateway/destination.js';
+import { defineDestinationKind, delivered, retryable, type Destination, type DeliveryOutcome } from '../../gateway/extension/destination.js';
 import type { Packet } from '../../gateway/packet.js';
-import { awsClientConfig, closeOnce } from '../aws/client-config.js';
-import { compileExpression } from '../aws/create-error.js';
-import { memoPerPacket, sendWithinLimits } from '../aws/batch.js';
+import { awsClientConfig, closeOnce } from '../../aws/client-config.js';
+import { compileExpression } from '../../aws/create-error.js';
+import { memoPerPacket, sendWithinLimits } from '../../aws/batch.js';
 import { itemBytes, itemKey, packetItem, type ItemLayout } from './item.js';
 import { DynamoDbOptions } from './options.js';
 export { DynamoDbOptions } from './options.js';

@@ -4,7 +4,7 @@
  */
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import type { Packet } from '../../gateway/packet.js';
-import type { Expression } from '../aws/expression.js';
+import type { Expression } from '../../aws/expression.js';
 
 export type Item = Record<string, AttributeValue>;
 

@@ -1,7 +1,7 @@
 /** Options of the `dynamodb` destination (schema only: loading it does not load the AWS SDK). */
 import { Type, type Static } from '@sinclair/typebox';
-import { AwsConnectionSchema } from '../aws/connection-schema.js';
-import { ExpressionSchema } from '../aws/fifo.js';
+import { AwsConnectionSchema } from '../../aws/connection-schema.js';
+import { ExpressionSchema } from '../../aws/fifo.js';
 
 const attributeName = (description: string) => Type.String({ minLength: 1, maxLength: 255, description });
 

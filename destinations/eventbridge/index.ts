@@ -4,12 +4,12 @@
  * and internal failures 'retryable', the rest 'failed'.
  */
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
-import { defineDestinationKind, delivered, type Destination, type DeliveryOutcome } from '../../gateway/destination.js';
+import { defineDestinationKind, delivered, type Destination, type DeliveryOutcome } from '../../gateway/extension/destination.js';
 import type { Packet } from '../../gateway/packet.js';
-import { awsClientConfig, closeOnce } from '../aws/client-config.js';
-import { eventJson } from '../aws/body.js';
-import { memoPerPacket, sendWithinLimits } from '../aws/batch.js';
-import { outcomeForEntryError } from '../aws/errors.js';
+import { awsClientConfig, closeOnce } from '../../aws/client-config.js';
+import { eventJson } from '../../aws/body.js';
+import { memoPerPacket, sendWithinLimits } from '../../aws/batch.js';
+import { outcomeForEntryError } from '../../aws/errors.js';
 import { EventBridgeOptions } from './options.js';
 export { EventBridgeOptions } from './options.js';
 

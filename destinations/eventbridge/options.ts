@@ -1,6 +1,6 @@
 /** Options of the `eventbridge` destination (schema only: loading it does not load the AWS SDK). */
 import { Type, type Static } from '@sinclair/typebox';
-import { AwsConnectionSchema } from '../aws/connection-schema.js';
+import { AwsConnectionSchema } from '../../aws/connection-schema.js';
 
 export const EventBridgeOptions = Type.Object({
   source: Type.String({ minLength: 1, maxLength: 256, default: 'udp-gateway' }),

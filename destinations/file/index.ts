@@ -9,9 +9,9 @@ import { Type } from '@sinclair/typebox';
 import {
   defineDestinationKind, allOutcomes, delivered, retryable,
   type BatchResult, type Destination, type DestinationContext,
-} from '../../gateway/destination.js';
+} from '../../gateway/extension/destination.js';
 import type { Packet } from '../../gateway/packet.js';
-import { toEventMessage } from '../../gateway/event.js';
+import { toEventMessage } from '../../gateway/wire/event.js';
 import { GatewayError } from '../../gateway/errors.js';
 import { RotatingFile } from './rotating-file.js';
 

@@ -3,12 +3,12 @@
  * Only the records the service reports failed (per-record ErrorCode) come back 'retryable'.
  */
 import { FirehoseClient, PutRecordBatchCommand } from '@aws-sdk/client-firehose';
-import { defineDestinationKind, delivered, type Destination, type DeliveryOutcome } from '../../gateway/destination.js';
+import { defineDestinationKind, delivered, type Destination, type DeliveryOutcome } from '../../gateway/extension/destination.js';
 import type { Packet } from '../../gateway/packet.js';
-import { awsClientConfig, closeOnce } from '../aws/client-config.js';
-import { eventJson } from '../aws/body.js';
-import { memoPerPacket, sendWithinLimits } from '../aws/batch.js';
-import { outcomeForEntryError } from '../aws/errors.js';
+import { awsClientConfig, closeOnce } from '../../aws/client-config.js';
+import { eventJson } from '../../aws/body.js';
+import { memoPerPacket, sendWithinLimits } from '../../aws/batch.js';
+import { outcomeForEntryError } from '../../aws/errors.js';
 import { FirehoseOptions } from './options.js';
 export { FirehoseOptions } from './options.js';
 

@@ -9,9 +9,9 @@ import { Type } from '@sinclair/typebox';
 import {
   defineDestinationKind, allOutcomes, delivered, failed, retryable,
   type BatchResult, type Destination, type DestinationContext,
-} from '../../gateway/destination.js';
+} from '../../gateway/extension/destination.js';
 import type { Packet } from '../../gateway/packet.js';
-import { toEvent } from '../../gateway/event.js';
+import { toEvent } from '../../gateway/wire/event.js';
 import { GatewayError } from '../../gateway/errors.js';
 import { HandlerPool } from './pool.js';
 import { repliesFrom, type ReplyStats } from './replies.js';

@@ -7,9 +7,9 @@ import { Type } from '@sinclair/typebox';
 import {
   defineDestinationKind, allOutcomes, delivered, failed, retryable,
   type BatchResult, type Destination, type DestinationContext, type DeliveryOutcome,
-} from '../../gateway/destination.js';
+} from '../../gateway/extension/destination.js';
 import type { Packet, Reply } from '../../gateway/packet.js';
-import { toEvent } from '../../gateway/event.js';
+import { toEvent } from '../../gateway/wire/event.js';
 import { GatewayError } from '../../gateway/errors.js';
 import { repliesFrom, type ReplyStats } from '../handler/replies.js';
 import { createAgent, postJson, HttpTimeoutError, type HttpAnswer } from './post.js';

@@ -4,13 +4,13 @@
  * service reports failed (per-record ErrorCode) come back 'retryable'; the core resubmits those.
  */
 import { KinesisClient, PutRecordsCommand, type PutRecordsRequestEntry } from '@aws-sdk/client-kinesis';
-import { defineDestinationKind, delivered, failed, type Destination, type DeliveryOutcome } from '../../gateway/destination.js';
+import { defineDestinationKind, delivered, failed, type Destination, type DeliveryOutcome } from '../../gateway/extension/destination.js';
 import type { Packet } from '../../gateway/packet.js';
-import { awsClientConfig, closeOnce } from '../aws/client-config.js';
-import { binaryBody } from '../aws/body.js';
-import { compileExpression, createError } from '../aws/create-error.js';
-import { memoPerPacket, sendWithinLimits } from '../aws/batch.js';
-import { outcomeForEntryError } from '../aws/errors.js';
+import { awsClientConfig, closeOnce } from '../../aws/client-config.js';
+import { binaryBody } from '../../aws/body.js';
+import { compileExpression, createError } from '../../aws/create-error.js';
+import { memoPerPacket, sendWithinLimits } from '../../aws/batch.js';
+import { outcomeForEntryError } from '../../aws/errors.js';
 import { KinesisOptions } from './options.js';
 export { KinesisOptions } from './options.js';
 

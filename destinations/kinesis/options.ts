@@ -1,8 +1,8 @@
 /** Options of the `kinesis` destination (schema only: loading it does not load the AWS SDK). */
 import { Type, type Static } from '@sinclair/typebox';
-import { AwsConnectionSchema } from '../aws/connection-schema.js';
-import { BodySchema } from '../aws/body.js';
-import { ExpressionSchema } from '../aws/fifo.js';
+import { AwsConnectionSchema } from '../../aws/connection-schema.js';
+import { BodySchema } from '../../aws/body.js';
+import { ExpressionSchema } from '../../aws/fifo.js';
 
 export const KinesisOptions = Type.Object({
   streamName: Type.Optional(Type.String({ minLength: 1 })),

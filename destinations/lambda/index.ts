@@ -9,12 +9,12 @@
 import { LambdaClient, InvokeCommand, InvokeWithResponseStreamCommand } from '@aws-sdk/client-lambda';
 import {
   allOutcomes, defineDestinationKind, delivered, failed, type BatchResult, type Destination, type DestinationContext,
-} from '../../gateway/destination.js';
+} from '../../gateway/extension/destination.js';
 import type { Packet } from '../../gateway/packet.js';
-import { toEvent, parseReplies } from '../../gateway/event.js';
-import { awsClientConfig, closeOnce } from '../aws/client-config.js';
-import { eventJson } from '../aws/body.js';
-import { memoPerPacket, sendWithinLimits } from '../aws/batch.js';
+import { toEvent, parseReplies } from '../../gateway/wire/event.js';
+import { awsClientConfig, closeOnce } from '../../aws/client-config.js';
+import { eventJson } from '../../aws/body.js';
+import { memoPerPacket, sendWithinLimits } from '../../aws/batch.js';
 import { ReplyStreamParser } from './reply-stream.js';
 import { formatterIndex, functionErrorReason } from './payload.js';
 import { LambdaOptions } from './options.js';

@@ -1,6 +1,6 @@
 /** Options of the `lambda` destination (schema only: loading it does not load the AWS SDK). */
 import { Type, type Static } from '@sinclair/typebox';
-import { AwsConnectionSchema } from '../aws/connection-schema.js';
+import { AwsConnectionSchema } from '../../aws/connection-schema.js';
 
 export const LambdaOptions = Type.Object({
   functionName: Type.String({ minLength: 1, description: 'name, ARN or partial ARN' }),

@@ -5,7 +5,7 @@
  * as soon as its line is complete. Pure apart from the callback.
  */
 import type { Formatter, Reply } from '../../gateway/packet.js';
-import { parseReplies } from '../../gateway/event.js';
+import { parseReplies } from '../../gateway/wire/event.js';
 
 // Bound on text held while waiting for a multi-line document to complete (Lambda response
 // streaming allows up to 20 MiB by default; replies are datagrams, far smaller).

@@ -5,11 +5,11 @@
  */
 import { randomUUID } from 'node:crypto';
 import { S3Client, PutObjectCommand } from '@aws-sdk/client-s3';
-import { allOutcomes, defineDestinationKind, delivered, type Destination } from '../../gateway/destination.js';
+import { allOutcomes, defineDestinationKind, delivered, type Destination } from '../../gateway/extension/destination.js';
 import type { Packet } from '../../gateway/packet.js';
-import { awsClientConfig, closeOnce } from '../aws/client-config.js';
-import { eventJson } from '../aws/body.js';
-import { guarded, memoPerPacket } from '../aws/batch.js';
+import { awsClientConfig, closeOnce } from '../../aws/client-config.js';
+import { eventJson } from '../../aws/body.js';
+import { guarded, memoPerPacket } from '../../aws/batch.js';
 import { S3Options } from './options.js';
 export { S3Options } from './options.js';
 

@@ -1,6 +1,6 @@
 /** Options of the `s3` destination (schema only: loading it does not load the AWS SDK). */
 import { Type, type Static } from '@sinclair/typebox';
-import { AwsConnectionSchema } from '../aws/connection-schema.js';
+import { AwsConnectionSchema } from '../../aws/connection-schema.js';
 
 export const S3Options = Type.Object({
   bucket: Type.String({ minLength: 1 }),

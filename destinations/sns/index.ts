@@ -3,12 +3,12 @@
  * message group and deduplication ids from expressions.
  */
 import { SNSClient, PublishBatchCommand, type PublishBatchRequestEntry } from '@aws-sdk/client-sns';
-import { defineDestinationKind, type Destination } from '../../gateway/destination.js';
+import { defineDestinationKind, type Destination } from '../../gateway/extension/destination.js';
 import type { Packet } from '../../gateway/packet.js';
-import { awsClientConfig, closeOnce } from '../aws/client-config.js';
-import { textBody } from '../aws/body.js';
-import { fifoBatchEntries, fifoIds, markFailedEntries } from '../aws/fifo.js';
-import { memoPerPacket, sendWithinLimits } from '../aws/batch.js';
+import { awsClientConfig, closeOnce } from '../../aws/client-config.js';
+import { textBody } from '../../aws/body.js';
+import { fifoBatchEntries, fifoIds, markFailedEntries } from '../../aws/fifo.js';
+import { memoPerPacket, sendWithinLimits } from '../../aws/batch.js';
 import { SnsOptions } from './options.js';
 export { SnsOptions } from './options.js';
 

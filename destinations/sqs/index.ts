@@ -3,12 +3,12 @@
  * in ".fifo"); message group and deduplication ids from expressions over the packet.
  */
 import { SQSClient, SendMessageBatchCommand, type SendMessageBatchRequestEntry } from '@aws-sdk/client-sqs';
-import { defineDestinationKind, type Destination } from '../../gateway/destination.js';
+import { defineDestinationKind, type Destination } from '../../gateway/extension/destination.js';
 import type { Packet } from '../../gateway/packet.js';
-import { awsClientConfig, closeOnce } from '../aws/client-config.js';
-import { textBody } from '../aws/body.js';
-import { fifoBatchEntries, fifoIds, markFailedEntries } from '../aws/fifo.js';
-import { memoPerPacket, sendWithinLimits } from '../aws/batch.js';
+import { awsClientConfig, closeOnce } from '../../aws/client-config.js';
+import { textBody } from '../../aws/body.js';
+import { fifoBatchEntries, fifoIds, markFailedEntries } from '../../aws/fifo.js';
+import { memoPerPacket, sendWithinLimits } from '../../aws/batch.js';
 import { SqsOptions } from './options.js';
 export { SqsOptions } from './options.js';
 export { SQS_DEFAULT_MAX_BYTES, SQS_MAX_BYTES } from './options.js';

@@ -1,8 +1,8 @@
 /** Options of the `sqs` destination (schema only: loading it does not load the AWS SDK). */
 import { Type, type Static } from '@sinclair/typebox';
-import { AwsConnectionSchema } from '../aws/connection-schema.js';
-import { BodySchema } from '../aws/body.js';
-import { FifoSchema } from '../aws/fifo.js';
+import { AwsConnectionSchema } from '../../aws/connection-schema.js';
+import { BodySchema } from '../../aws/body.js';
+import { FifoSchema } from '../../aws/fifo.js';
 
 // SQS message size: 256 KiB (262,144 bytes) per message and per SendMessageBatch call historically;
 // AWS documents 1 MiB (1,048,576 bytes) for both since 2025. We default to the conservative 256 KiB

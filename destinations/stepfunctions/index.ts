@@ -7,12 +7,12 @@
 import { SFNClient, StartExecutionCommand, StartSyncExecutionCommand } from '@aws-sdk/client-sfn';
 import {
   allOutcomes, defineDestinationKind, delivered, failed, type BatchResult, type Destination, type DestinationContext,
-} from '../../gateway/destination.js';
+} from '../../gateway/extension/destination.js';
 import type { Packet } from '../../gateway/packet.js';
-import { toEvent, parseReplies } from '../../gateway/event.js';
-import { awsClientConfig, closeOnce } from '../aws/client-config.js';
-import { eventJson } from '../aws/body.js';
-import { memoPerPacket, sendWithinLimits } from '../aws/batch.js';
+import { toEvent, parseReplies } from '../../gateway/wire/event.js';
+import { awsClientConfig, closeOnce } from '../../aws/client-config.js';
+import { eventJson } from '../../aws/body.js';
+import { memoPerPacket, sendWithinLimits } from '../../aws/batch.js';
 import { formatterIndex } from '../lambda/payload.js';
 import { StepFunctionsOptions } from './options.js';
 export { StepFunctionsOptions } from './options.js';

@@ -1,6 +1,6 @@
 /** Options of the `stepfunctions` destination (schema only: loading it does not load the AWS SDK). */
 import { Type, type Static } from '@sinclair/typebox';
-import { AwsConnectionSchema } from '../aws/connection-schema.js';
+import { AwsConnectionSchema } from '../../aws/connection-schema.js';
 
 export const StepFunctionsOptions = Type.Object({
   stateMachineArn: Type.String({ minLength: 1, pattern: '^arn:' }),

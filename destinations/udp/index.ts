@@ -8,12 +8,12 @@
 import { Type } from '@sinclair/typebox';
 import {
   defineDestinationKind, allOutcomes, retryable, type BatchResult, type Destination, type DestinationContext,
-} from '../../gateway/destination.js';
+} from '../../gateway/extension/destination.js';
 import type { Endpoint, Packet } from '../../gateway/packet.js';
 import { GatewayError } from '../../gateway/errors.js';
 import { resolveBackends } from './backends.js';
-import { loadNativeAddon } from '../../gateway/transport/native-addon.js';
-import { transportPreferenceFromEnv } from '../../gateway/transport/select.js';
+import { loadNativeAddon } from '../../net/native-addon.js';
+import { transportPreferenceFromEnv } from '../../net/select.js';
 import { SessionTable, type Balance } from './sessions.js';
 import { createDgramUpstreams } from './dgram-upstream.js';
 import { createNativeUpstreams } from './native-upstream.js';

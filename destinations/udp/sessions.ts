@@ -5,7 +5,7 @@
  * and closed through the destination's Upstreams, native or dgram); nothing else touches them.
  */
 import type { Logger } from 'pino';
-import type { ClientSender } from '../../gateway/destination.js';
+import type { ClientSender } from '../../gateway/extension/destination.js';
 import type { Endpoint, Packet } from '../../gateway/packet.js';
 import { hashAddress, type Backend } from './backends.js';
 import type { Upstreams } from './upstream.js';

@@ -4,7 +4,7 @@
  *   and one send slab; a batch goes out with one sendmmsg per session socket.
  * - `dgram` (dgram-upstream.ts): one connected node:dgram socket per session, one send per datagram.
  */
-import { retryable, type BatchResult, type DeliveryOutcome } from '../../gateway/destination.js';
+import { retryable, type BatchResult, type DeliveryOutcome } from '../../gateway/extension/destination.js';
 import type { Packet } from '../../gateway/packet.js';
 import type { Backend } from './backends.js';
 

@@ -2,7 +2,7 @@
 import type { DeadLetter } from './dead-letter.js';
 import { createFileDeadLetter } from './dead-letter.js';
 
-const SQS_DEAD_LETTER = '../../destinations/aws/sqs-dead-letter.js';
+const SQS_DEAD_LETTER = '../../aws/sqs-dead-letter.js';
 
 export type DeadLetterConfig = { file: string } | { sqsQueueUrl: string; region?: string; endpoint?: string };
 

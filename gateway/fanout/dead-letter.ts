@@ -5,7 +5,7 @@
 import { mkdir, appendFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import type { Packet } from '../packet.js';
-import { toEventMessage } from '../event.js';
+import { toEventMessage } from '../wire/event.js';
 
 export interface DeadLetter {
   write(packets: readonly Packet[], reason: string): Promise<void>;

@@ -3,7 +3,7 @@
  * packets whose outcome is 'retryable' are resubmitted, alone, after a capped exponential backoff
  * with full jitter, until they are delivered, fail finally, or attempts run out.
  */
-import type { BatchResult, DeliveryOutcome, Destination } from '../destination.js';
+import type { BatchResult, DeliveryOutcome, Destination } from '../extension/destination.js';
 import type { Packet, Reply } from '../packet.js';
 
 export interface RetryPolicy {

@@ -4,7 +4,7 @@
  * Nothing here awaits on the enqueue path: a slow destination fills its own queue and drops, counted.
  */
 import type { Logger } from 'pino';
-import type { BatchResult, Destination, DestinationLimits } from '../destination.js';
+import type { BatchResult, Destination, DestinationLimits } from '../extension/destination.js';
 import type { Packet, Reply } from '../packet.js';
 import type { Metrics } from '../metrics.js';
 import type { CommonDestinationConfig } from '../config/schema.js';

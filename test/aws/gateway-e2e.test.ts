@@ -3,9 +3,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import { pino } from 'pino';
-import '../../destinations/builtin.js';
-import { resolveConfig } from '../../gateway/config/load.js';
-import { createGateway } from '../../gateway/gateway.js';
+import '../../app/builtin-destinations.js';
+import { resolveConfig } from '../../app/config/load.js';
+import { createGateway } from '../../app/gateway.js';
 import { UdpClient } from '../support/udp-client.js';
 import { startMoto, type Moto } from './moto.js';
 import { createQueue, dataOfEventJson, receiveBodies, sqsClient } from './read-back.js';

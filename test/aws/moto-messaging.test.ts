@@ -15,8 +15,8 @@ import { createSnsDestination } from '../../destinations/sns/index.js';
 import { createEventBridgeDestination } from '../../destinations/eventbridge/index.js';
 import { createLambdaDestination } from '../../destinations/lambda/index.js';
 import { createStepFunctionsDestination } from '../../destinations/stepfunctions/index.js';
-import { createSqsDeadLetter } from '../../destinations/aws/sqs-dead-letter.js';
-import type { GatewayEvent } from '../../gateway/event.js';
+import { createSqsDeadLetter } from '../../aws/sqs-dead-letter.js';
+import type { GatewayEvent } from '../../gateway/wire/event.js';
 import { pino } from 'pino';
 
 let moto: Moto;

@@ -15,7 +15,7 @@ import { createFirehoseDestination } from '../../destinations/firehose/index.js'
 import { createS3Destination } from '../../destinations/s3/index.js';
 import { createDynamoDbDestination } from '../../destinations/dynamodb/index.js';
 import { createCloudWatchLogsDestination } from '../../destinations/cloudwatch-logs/index.js';
-import { awsClientConfig } from '../../destinations/aws/client-config.js';
+import { awsClientConfig } from '../../aws/client-config.js';
 
 let moto: Moto;
 let seq = 0;

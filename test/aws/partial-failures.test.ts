@@ -19,7 +19,7 @@ import { createSqsDestination } from '../../destinations/sqs/index.js';
 import { createEventBridgeDestination } from '../../destinations/eventbridge/index.js';
 import { createLambdaDestination } from '../../destinations/lambda/index.js';
 import { createStepFunctionsDestination } from '../../destinations/stepfunctions/index.js';
-import type { Destination } from '../../gateway/destination.js';
+import type { Destination } from '../../gateway/extension/destination.js';
 
 beforeAll(() => useFakeAwsEnv());
 const mocks: { reset(): void; restore(): void }[] = [];

@@ -1,15 +1,15 @@
 /** Pure parts of the AWS destinations: expressions, IAM derivation, limit splitting, log ordering. */
 import { describe, expect, it } from 'vitest';
-import { parseExpression } from '../../destinations/aws/expression.js';
-import { iamStatementsFor, sqsQueueArn } from '../../destinations/aws/iam.js';
-import { sendWithinLimits } from '../../destinations/aws/batch.js';
+import { parseExpression } from '../../aws/expression.js';
+import { iamStatementsFor, sqsQueueArn } from '../../aws/iam.js';
+import { sendWithinLimits } from '../../aws/batch.js';
 import { chronologicalGroups } from '../../destinations/cloudwatch-logs/index.js';
 import { ReplyStreamParser } from '../../destinations/lambda/reply-stream.js';
 import { createSqsDestination, SqsOptions } from '../../destinations/sqs/index.js';
 import { KinesisOptions } from '../../destinations/kinesis/index.js';
 import { validate } from '../../gateway/config/validate.js';
 import { GatewayError } from '../../gateway/errors.js';
-import { delivered } from '../../gateway/destination.js';
+import { delivered } from '../../gateway/extension/destination.js';
 import { makePacket } from '../contract/packets.js';
 
 describe('expressions', () => {
@@ -98,7 +98,7 @@ describe('limits and ordering', () => {
 
 describe('error classification', () => {
   it('treats throttling, 5xx and network errors as retryable, configuration and 4xx as failed', async () => {
-    const { outcomeForAwsError } = await import('../../destinations/aws/errors.js');
+    const { outcomeForAwsError } = await import('../../aws/errors.js');
     const err = (name: string, status?: number, extra: object = {}) =>
       Object.assign(new Error(`${name} happened`), { name, ...(status ? { $metadata: { httpStatusCode: status } } : {}), ...extra });
     expect(outcomeForAwsError(err('ProvisionedThroughputExceededException', 400)).status).toBe('retryable');

@@ -7,7 +7,7 @@
  * setup runs before each test, so each test sees only its own deliveries.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { Destination } from '../../gateway/destination.js';
+import type { Destination } from '../../gateway/extension/destination.js';
 import { samplePackets, sortedHex } from './packets.js';
 
 export interface ContractFixture {

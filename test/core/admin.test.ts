@@ -3,10 +3,10 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { pino } from 'pino';
 import '../support/memory-destination.js';
 import { UdpClient, sleep } from '../support/udp-client.js';
-import { resolveConfig } from '../../gateway/config/load.js';
-import { createGateway, type Gateway } from '../../gateway/gateway.js';
-import { buildAdminApi } from '../../gateway/admin.js';
-import { dgramTransport } from '../../gateway/transport/dgram.js';
+import { resolveConfig } from '../../app/config/load.js';
+import { createGateway, type Gateway } from '../../app/gateway.js';
+import { buildAdminApi } from '../../app/admin.js';
+import { dgramTransport } from '../../net/dgram.js';
 
 const log = pino({ level: 'silent' });
 let open: { close(): Promise<unknown> }[] = [];

@@ -7,7 +7,7 @@ import { join, resolve } from 'node:path';
 import { UdpClient, eventually } from '../support/udp-client.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');
-const CLI = ['--import', 'tsx', join(ROOT, 'gateway/cli.ts')];
+const CLI = ['--import', 'tsx', join(ROOT, 'app/cli.ts')];
 let procs: ChildProcess[] = [];
 let clients: UdpClient[] = [];
 afterEach(async () => {

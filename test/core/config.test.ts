@@ -3,7 +3,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import '../support/memory-destination.js';
-import { applyEnv, loadConfig, resolveConfig } from '../../gateway/config/load.js';
+import { applyEnv, loadConfig, resolveConfig } from '../../app/config/load.js';
 import { ConfigError } from '../../gateway/errors.js';
 
 const base = () => ({ listeners: [{ name: 'edge', port: 0, destinations: [{ type: 'memory' }] }] });
@@ -71,14 +71,14 @@ describe('config schema', () => {
   });
 
   it('every built-in destination kind can be configured from a file (no option collides with a common key)', async () => {
-    await import('../../destinations/builtin.js');
+    await import('../../app/builtin-destinations.js');
     const c = resolveConfig({ listeners: [{ name: 'e', port: 1, destinations: [
       { type: 'stepfunctions', stateMachineArn: 'arn:aws:states:us-east-1:1:stateMachine:m', executionType: 'STANDARD' },
       { type: 'udp', backends: ['127.0.0.1:9'] },
     ] }] }, '/tmp');
     expect(c.listeners[0]!.destinations.map((d) => [d.type, d.options.executionType ?? d.options.balance])).toEqual([['stepfunctions', 'STANDARD'], ['udp', 'hash']]);
     const { COMMON_DESTINATION_KEYS } = await import('../../gateway/config/schema.js');
-    const { destinationTypes, destinationKind } = await import('../../destinations/index.js');
+    const { destinationTypes, destinationKind } = await import('../../gateway/extension/destination-registry.js');
     for (const t of destinationTypes()) {
       const keys = Object.keys((destinationKind(t)!.options as { properties?: object }).properties ?? {});
       expect(keys.filter((k) => COMMON_DESTINATION_KEYS.includes(k)), `${t} options`).toEqual([]);
@@ -105,9 +105,9 @@ describe('config schema', () => {
 
 describe('built-in destination kinds', () => {
   it('lazily loaded AWS kinds register the same schema and batch defaults as their modules', async () => {
-    await import('../../destinations/builtin.js');
-    const { destinationKind } = await import('../../destinations/index.js');
-    const modules: [string, () => Promise<import('../../gateway/destination.js').DestinationKind>][] = [
+    await import('../../app/builtin-destinations.js');
+    const { destinationKind } = await import('../../gateway/extension/destination-registry.js');
+    const modules: [string, () => Promise<import('../../gateway/extension/destination.js').DestinationKind>][] = [
       ['sqs', async () => (await import('../../destinations/sqs/index.js')).sqsKind],
       ['lambda', async () => (await import('../../destinations/lambda/index.js')).lambdaKind],
       ['stepfunctions', async () => (await import('../../destinations/stepfunctions/index.js')).stepFunctionsKind],

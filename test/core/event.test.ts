@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { parseReplies, toEvent } from '../../gateway/event.js';
-import { decodeData, encodeData } from '../../gateway/formatter.js';
-import { messageData, replyTo } from '../../gateway/handler-kit.js';
+import { parseReplies, toEvent } from '../../gateway/wire/event.js';
+import { decodeData, encodeData } from '../../gateway/wire/formatter.js';
+import { messageData, replyTo } from '../../gateway/wire/handler-kit.js';
 import type { Packet } from '../../gateway/packet.js';
 
 const packet: Packet = {

@@ -3,14 +3,14 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { pino } from 'pino';
 import { recorded, release } from '../support/memory-destination.js';
 import { UdpClient, eventually, sleep } from '../support/udp-client.js';
-import { resolveConfig } from '../../gateway/config/load.js';
-import { createGateway, type Gateway } from '../../gateway/gateway.js';
-import { buildAdminApi } from '../../gateway/admin.js';
+import { resolveConfig } from '../../app/config/load.js';
+import { createGateway, type Gateway } from '../../app/gateway.js';
+import { buildAdminApi } from '../../app/admin.js';
 import { createTagCodec } from '../../gateway/tag.js';
-import { dgramTransport } from '../../gateway/transport/dgram.js';
-import { nativeTransport } from '../../gateway/transport/native.js';
-import { loadNativeAddon } from '../../gateway/transport/native-addon.js';
-import type { TransportFactory } from '../../gateway/transport/types.js';
+import { dgramTransport } from '../../net/dgram.js';
+import { nativeTransport } from '../../net/native.js';
+import { loadNativeAddon } from '../../net/native-addon.js';
+import type { TransportFactory } from '../../gateway/extension/transport.js';
 
 // The core integration tests run on both receive paths; the native one is part of the product on
 // Linux (test/transport/native.test.ts fails loudly when it is not built).

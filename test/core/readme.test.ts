@@ -3,9 +3,9 @@ import { describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parse } from 'yaml';
-import '../../destinations/builtin.js';
-import '../../packet-source/builtin.js';
-import { resolveConfig } from '../../gateway/config/load.js';
+import '../../app/builtin-destinations.js';
+import '../../app/builtin-packet-sources.js';
+import { resolveConfig } from '../../app/config/load.js';
 
 const readme = readFileSync(resolve(import.meta.dirname, '../../README.md'), 'utf8');
 const blocks = [...readme.matchAll(/```yaml\n([\s\S]*?)```/g)].map((m) => m[1]!);

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { pino } from 'pino';
 import { DestinationRunner } from '../../gateway/fanout/runner.js';
 import { Metrics } from '../../gateway/metrics.js';
-import type { BatchResult, Destination } from '../../gateway/destination.js';
+import type { BatchResult, Destination } from '../../gateway/extension/destination.js';
 import type { CommonDestinationConfig } from '../../gateway/config/schema.js';
 import type { Packet } from '../../gateway/packet.js';
 

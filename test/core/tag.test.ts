@@ -1,7 +1,7 @@
 import { createHmac, randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { createTagCodec as createCodec, type TagCodecOptions } from '../../gateway/tag.js';
-import { loadNativeAddon } from '../../gateway/transport/native-addon.js';
+import { loadNativeAddon } from '../../net/native-addon.js';
 
 // Both HMAC implementations pass the same suite: node:crypto everywhere, the addon's where it is
 // built (on Linux it must be: test/transport/native.test.ts fails loudly without it).

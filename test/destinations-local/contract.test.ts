@@ -12,7 +12,7 @@ import { createFileDestination } from '../../destinations/file/index.js';
 import { createHandlerDestination } from '../../destinations/handler/index.js';
 import { createHttpDestination } from '../../destinations/http/index.js';
 import { createUdpDestination } from '../../destinations/udp/index.js';
-import type { GatewayEvent } from '../../gateway/event.js';
+import type { GatewayEvent } from '../../gateway/wire/event.js';
 import { context } from './helpers.js';
 
 const fixtures = join(dirname(fileURLToPath(import.meta.url)), 'fixtures');

@@ -3,8 +3,8 @@ import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync, mkdirSyn
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createFileDestination, encodeBatch, fileDestination, type FileOptions } from '../../destinations/file/index.js';
-import type { Destination } from '../../gateway/destination.js';
-import type { EventMessage } from '../../gateway/event.js';
+import type { Destination } from '../../gateway/extension/destination.js';
+import type { EventMessage } from '../../gateway/wire/event.js';
 import { context, packet } from './helpers.js';
 
 let dir: string;

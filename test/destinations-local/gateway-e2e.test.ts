@@ -7,9 +7,9 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { pino } from 'pino';
-import '../../destinations/builtin.js';
-import { resolveConfig } from '../../gateway/config/load.js';
-import { createGateway } from '../../gateway/gateway.js';
+import '../../app/builtin-destinations.js';
+import { resolveConfig } from '../../app/config/load.js';
+import { createGateway } from '../../app/gateway.js';
 import { UdpClient, eventually } from '../support/udp-client.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');

@@ -3,7 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { getEventListeners } from 'node:events';
 import { dirname, join, resolve } from 'node:path';
 import { createHandlerDestination, handlerDestination, type HandlerOptions } from '../../destinations/handler/index.js';
-import type { Destination } from '../../gateway/destination.js';
+import type { Destination } from '../../gateway/extension/destination.js';
 import { GatewayError } from '../../gateway/errors.js';
 import { context, never, packet } from './helpers.js';
 

@@ -1,7 +1,7 @@
 /** Shared helpers for the local destination tests: tagged packets, a silent logger, a recording ClientSender. */
 import { pino } from 'pino';
 import { createTagCodec } from '../../gateway/tag.js';
-import type { ClientSender, DestinationContext } from '../../gateway/destination.js';
+import type { ClientSender, DestinationContext } from '../../gateway/extension/destination.js';
 import type { Endpoint, Formatter, Packet } from '../../gateway/packet.js';
 
 export const codec = createTagCodec({ secret: Buffer.from('0123456789abcdef0123456789abcdef'), replyWindowMs: 60_000 });

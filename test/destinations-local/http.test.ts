@@ -3,8 +3,8 @@ import http from 'node:http';
 import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
 import { createHttpDestination, httpDestination, type HttpOptions } from '../../destinations/http/index.js';
-import type { Destination } from '../../gateway/destination.js';
-import type { GatewayEvent } from '../../gateway/event.js';
+import type { Destination } from '../../gateway/extension/destination.js';
+import type { GatewayEvent } from '../../gateway/wire/event.js';
 import { context, never, packet } from './helpers.js';
 
 interface Seen { headers: http.IncomingHttpHeaders; body: GatewayEvent; port: number }

@@ -12,11 +12,11 @@ import '../support/memory-destination.js';
 import { UdpClient } from '../support/udp-client.js';
 import { startMoto, type Moto } from '../aws/moto.js';
 import { createQueue } from '../aws/read-back.js';
-import { resolveConfig } from '../../gateway/config/load.js';
+import { resolveConfig } from '../../app/config/load.js';
 import { ConfigError } from '../../gateway/errors.js';
-import { createGateway, type Gateway } from '../../gateway/gateway.js';
-import { sendPackets } from '../../packet-source/publisher.js';
-import { counterValue, sourceMetrics } from '../../packet-source/source-metrics.js';
+import { createGateway, type Gateway } from '../../app/gateway.js';
+import { sendPackets } from '../../packet-source/publisher/index.js';
+import { counterValue, sourceMetrics } from '../../gateway/out-of-band/source-metrics.js';
 
 const log = pino({ level: 'silent' });
 let moto: Moto;

@@ -10,7 +10,7 @@ import { Egress } from '../../gateway/egress.js';
 import { Metrics } from '../../gateway/metrics.js';
 import { RecentClients } from '../../gateway/recent-clients.js';
 import { createTagCodec, type TagCodec } from '../../gateway/tag.js';
-import type { PacketSourceContext } from '../../packet-source/index.js';
+import type { PacketSourceContext } from '../../gateway/extension/packet-source.js';
 
 export interface Harness {
   readonly egress: Egress;

@@ -8,9 +8,9 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import { request } from 'node:http';
 import { CreateTopicCommand, PublishCommand, SNSClient, SubscribeCommand } from '@aws-sdk/client-sns';
 import { startMoto, type Moto } from '../aws/moto.js';
-import { createSnsHttpSource, DEFAULT_CERTIFICATE_HOST_PATTERN, type SnsHttpSource } from '../../packet-source/sns-http.js';
-import { sendPackets } from '../../packet-source/publisher.js';
-import { counterValue, sourceMetrics } from '../../packet-source/source-metrics.js';
+import { createSnsHttpSource, DEFAULT_CERTIFICATE_HOST_PATTERN, type SnsHttpSource } from '../../packet-source/sns-http/index.js';
+import { sendPackets } from '../../packet-source/publisher/index.js';
+import { counterValue, sourceMetrics } from '../../gateway/out-of-band/source-metrics.js';
 import { createHarness, createUdpClient, type Harness, type UdpClient } from './harness.js';
 
 let moto: Moto;

@@ -4,10 +4,10 @@ import { GetQueueAttributesCommand, SendMessageCommand, SQSClient } from '@aws-s
 import { CreateTopicCommand, SNSClient, SubscribeCommand } from '@aws-sdk/client-sns';
 import { startMoto, type Moto } from '../aws/moto.js';
 import { createQueue } from '../aws/read-back.js';
-import { createSqsSource } from '../../packet-source/sqs.js';
-import type { PacketSource } from '../../packet-source/index.js';
-import { sendPackets, sendReplies } from '../../packet-source/publisher.js';
-import { counterValue, sourceMetrics } from '../../packet-source/source-metrics.js';
+import { createSqsSource } from '../../packet-source/sqs/index.js';
+import type { PacketSource } from '../../gateway/extension/packet-source.js';
+import { sendPackets, sendReplies } from '../../packet-source/publisher/index.js';
+import { counterValue, sourceMetrics } from '../../gateway/out-of-band/source-metrics.js';
 import { createHarness, createUdpClient, quiet, type Harness, type UdpClient } from './harness.js';
 
 let moto: Moto;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { buildEgressDocuments, buildReplyDocuments, encodePacket, groupBatches } from '../../packet-source/publisher-build.js';
-import { parseEgressDocument } from '../../gateway/egress-message.js';
+import { buildEgressDocuments, buildReplyDocuments, encodePacket, groupBatches } from '../../packet-source/publisher/publisher-build.js';
+import { parseEgressDocument } from '../../gateway/wire/egress-message.js';
 
 const packet = (i: number, size = 10) => ({ address: '198.51.100.7', port: 4000 + i, data: Buffer.alloc(size, i) });
 

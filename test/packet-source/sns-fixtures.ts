@@ -4,7 +4,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomUUID, sign } from 'node:crypto';
-import { canonicalString, type SnsEnvelope, type SnsMessageType } from '../../packet-source/sns-envelope.js';
+import { canonicalString, type SnsEnvelope, type SnsMessageType } from '../../packet-source/sns-http/sns-envelope.js';
 
 export interface TestSigner { readonly certPem: string; readonly keyPem: string }
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { createSignatureVerifier } from '../../packet-source/sns-signature.js';
-import { canonicalString, checkSnsUrl, parseSnsEnvelope, type SnsEnvelope } from '../../packet-source/sns-envelope.js';
-import { DEFAULT_CERTIFICATE_HOST_PATTERN } from '../../packet-source/sns-http.js';
+import { createSignatureVerifier } from '../../packet-source/sns-http/sns-signature.js';
+import { canonicalString, checkSnsUrl, parseSnsEnvelope, type SnsEnvelope } from '../../packet-source/sns-http/sns-envelope.js';
+import { DEFAULT_CERTIFICATE_HOST_PATTERN } from '../../packet-source/sns-http/index.js';
 import { certFetcher, makeSigner, signedEnvelope } from './sns-fixtures.js';
 
 const signer = makeSigner();

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { SNSClient } from '@aws-sdk/client-sns';
-import { sentTimestampOf, unwrapSqsBody } from '../../packet-source/sqs-body.js';
-import { sendPackets } from '../../packet-source/publisher.js';
+import { sentTimestampOf, unwrapSqsBody } from '../../packet-source/sqs/sqs-body.js';
+import { sendPackets } from '../../packet-source/publisher/index.js';
 
 describe('unwrapSqsBody', () => {
   it('takes a raw egress document, timed from SentTimestamp', () => {

@@ -3,8 +3,8 @@
  * reply (echo), stall, or fail. It implements the real Destination interface; nothing is mocked.
  */
 import { Type } from '@sinclair/typebox';
-import { defineDestinationKind, type BatchResult, type Destination, type DeliveryOutcome } from '../../gateway/destination.js';
-import { registerDestinationKind } from '../../destinations/index.js';
+import { defineDestinationKind, type BatchResult, type Destination, type DeliveryOutcome } from '../../gateway/extension/destination.js';
+import { registerDestinationKind } from '../../gateway/extension/destination-registry.js';
 import type { Packet } from '../../gateway/packet.js';
 
 export const recorded = new Map<string, Packet[][]>();

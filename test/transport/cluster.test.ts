@@ -7,9 +7,9 @@ import { createSocket } from 'node:dgram';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { pino } from 'pino';
-import { resolveConfig } from '../../gateway/config/load.js';
-import { runClusterWorker, startClusterPrimary, withReusePort, type ClusterPrimary } from '../../gateway/cluster.js';
-import { dgramTransport } from '../../gateway/transport/dgram.js';
+import { resolveConfig } from '../../app/config/load.js';
+import { runClusterWorker, startClusterPrimary, withReusePort, type ClusterPrimary } from '../../app/cluster.js';
+import { dgramTransport } from '../../net/dgram.js';
 import { UdpClient, eventually } from '../support/udp-client.js';
 import { createServer } from 'node:net';
 

@@ -1,4 +1,4 @@
-import { dgramTransport } from '../../gateway/transport/dgram.js';
+import { dgramTransport } from '../../net/dgram.js';
 import { describeTransportContract } from './transport-contract.js';
 
 describeTransportContract('dgram', dgramTransport);

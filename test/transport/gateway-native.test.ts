@@ -7,11 +7,11 @@ import { createSocket } from 'node:dgram';
 import { once } from 'node:events';
 import { afterEach, describe, expect, it } from 'vitest';
 import { pino } from 'pino';
-import '../../destinations/builtin.js';
-import { resolveConfig } from '../../gateway/config/load.js';
-import { createGateway } from '../../gateway/gateway.js';
-import { nativeTransport } from '../../gateway/transport/native.js';
-import { selectTransport } from '../../gateway/transport/select.js';
+import '../../app/builtin-destinations.js';
+import { resolveConfig } from '../../app/config/load.js';
+import { createGateway } from '../../app/gateway.js';
+import { nativeTransport } from '../../net/native.js';
+import { selectTransport } from '../../net/select.js';
 import { UdpClient } from '../support/udp-client.js';
 
 const required = process.platform === 'linux' && process.env.UDPGW_TRANSPORT !== 'dgram';

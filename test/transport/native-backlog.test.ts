@@ -4,8 +4,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { Datagram } from '../../gateway/packet.js';
-import { META_WORDS, SEND, type NativeAddon, type NativeSocketOptions } from '../../gateway/transport/native-addon.js';
-import { NativeTransport } from '../../gateway/transport/native.js';
+import { META_WORDS, SEND, type NativeAddon, type NativeSocketOptions } from '../../net/native-addon.js';
+import { NativeTransport } from '../../net/native.js';
 
 class FakeSocket {
   static last: FakeSocket;

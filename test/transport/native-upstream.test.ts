@@ -4,7 +4,7 @@
  * never produces for UDP.
  */
 import { describe, expect, it } from 'vitest';
-import { META_WORDS, RECV, SEND, SEND_ERRNO, type NativeAddon } from '../../gateway/transport/native-addon.js';
+import { META_WORDS, RECV, SEND, SEND_ERRNO, type NativeAddon } from '../../net/native-addon.js';
 import { createNativeUpstreams } from '../../destinations/udp/native-upstream.js';
 import type { Packet } from '../../gateway/packet.js';
 import type { Backend } from '../../destinations/udp/backends.js';

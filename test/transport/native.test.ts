@@ -4,9 +4,9 @@
  * without it (then only the fallback is checked). Elsewhere the addon is not expected.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { loadNativeAddon } from '../../gateway/transport/native-addon.js';
-import { nativeTransport, type NativeTransport } from '../../gateway/transport/native.js';
-import { selectTransport } from '../../gateway/transport/select.js';
+import { loadNativeAddon } from '../../net/native-addon.js';
+import { nativeTransport, type NativeTransport } from '../../net/native.js';
+import { selectTransport } from '../../net/select.js';
 import { Sink, closeClient, openClient, waitFor, type Client } from './helpers.js';
 import { describeTransportContract } from './transport-contract.js';
 

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { dgramTransport } from '../../gateway/transport/dgram.js';
-import { loadNativeAddon } from '../../gateway/transport/native-addon.js';
-import { nativeTransport } from '../../gateway/transport/native.js';
-import { selectTransport, transportPreferenceFromEnv } from '../../gateway/transport/select.js';
+import { dgramTransport } from '../../net/dgram.js';
+import { loadNativeAddon } from '../../net/native-addon.js';
+import { nativeTransport } from '../../net/native.js';
+import { selectTransport, transportPreferenceFromEnv } from '../../net/select.js';
 
 function logger() {
   const lines: { obj: Record<string, unknown>; msg: string }[] = [];

@@ -4,7 +4,7 @@
  */
 import { createSocket } from 'node:dgram';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { BindOptions, TransportFactory, UdpTransport } from '../../gateway/transport/types.js';
+import type { BindOptions, TransportFactory, UdpTransport } from '../../gateway/extension/transport.js';
 import { Sink, closeClient, openClient, sleep, waitFor, type Client } from './helpers.js';
 
 export function describeTransportContract(name: string, factory: TransportFactory): void {

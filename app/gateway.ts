@@ -1,0 +1,165 @@
+/**
+ * Assembles the pipeline from a resolved config: tag codec, egress, destinations (each wrapped in a
+ * runner: queue, batcher, in-flight limit, retry, dead-letter), listeners, packet sources.
+ * I/O is passed in (transport, logger), so tests run it on real sockets or in memory.
+ */
+import { randomBytes } from 'node:crypto';
+import type { Logger } from 'pino';
+import './builtin-destinations.js';
+import './builtin-packet-sources.js';
+import { destinationKind } from '../gateway/extension/destination-registry.js';
+import { packetSourceKind, type PacketSource } from '../gateway/extension/packet-source.js';
+import type { ResolvedConfig } from './config/load.js';
+import type { DestinationConfig } from '../gateway/config/schema.js';
+import type { Destination } from '../gateway/extension/destination.js';
+import type { Endpoint } from '../gateway/packet.js';
+import type { TransportFactory } from '../gateway/extension/transport.js';
+import { createTagCodec, type TagCodec } from '../gateway/tag.js';
+import { Egress } from '../gateway/egress.js';
+import { Metrics } from '../gateway/metrics.js';
+import { Listener } from '../gateway/listener.js';
+import { DestinationRunner } from '../gateway/fanout/runner.js';
+import { createDeadLetter } from '../gateway/fanout/create-dead-letter.js';
+import { selectTransport, transportPreferenceFromEnv } from '../net/select.js';
+import { createLogger } from '../gateway/logger.js';
+import { GatewayError } from '../gateway/errors.js';
+
+export interface GatewayOptions {
+  readonly logger?: Logger;
+  readonly transport?: TransportFactory;
+  readonly metrics?: Metrics;
+  readonly now?: () => number;
+}
+
+export type GatewayState = 'starting' | 'ready' | 'draining' | 'stopped';
+
+export class Gateway {
+  state: GatewayState = 'starting';
+  readonly listeners = new Map<string, Listener>();
+  readonly runners: DestinationRunner[] = [];
+  readonly sources: { name: string; source: PacketSource }[] = [];
+  readonly destinations: Destination[] = [];
+  private closing: Promise<void> | undefined;
+
+  constructor(
+    readonly config: ResolvedConfig,
+    readonly logger: Logger,
+    readonly metrics: Metrics,
+    readonly codec: TagCodec,
+    readonly egress: Egress,
+  ) {}
+
+  /** Bound address of a listener (port 0 resolved). */
+  address(listener: string = this.config.listeners[0]!.name): Endpoint {
+    const l = this.listeners.get(listener);
+    if (!l) throw new Error(`no listener named ${listener}`);
+    return l.local;
+  }
+
+  get ready(): boolean { return this.state === 'ready'; }
+
+  status(): Record<string, unknown> {
+    return {
+      state: this.state,
+      listeners: [...this.listeners.values()].map((l) => l.status()),
+      destinations: this.runners.map((r) => r.status()),
+      packetSources: this.sources.map((s) => ({ name: s.name, ...(s.source.status?.() ?? {}) })),
+    };
+  }
+
+  /**
+   * Graceful stop: stop reading, stop packet sources, flush every destination queue within the
+   * deadline (Infinity waits for all in-flight work), then release everything. Idempotent.
+   */
+  shutdown(deadlineMs: number = this.config.shutdownDeadlineMs): Promise<void> {
+    this.closing ??= this.doShutdown(deadlineMs);
+    return this.closing;
+  }
+
+  private async doShutdown(deadlineMs: number): Promise<void> {
+    this.state = 'draining';
+    this.logger.info({ deadlineMs: deadlineMs === Infinity ? 'none' : deadlineMs }, 'draining');
+    for (const l of this.listeners.values()) l.pause();
+    await Promise.allSettled(this.sources.map((s) => s.source.close()));
+    await Promise.allSettled(this.runners.map((r) => r.drain(deadlineMs)));
+    await Promise.allSettled(this.destinations.map((d) => d.close?.()));
+    await Promise.allSettled([...this.listeners.values()].map((l) => l.close()));
+    this.state = 'stopped';
+    this.logger.info('stopped');
+  }
+
+  close(): Promise<void> { return this.shutdown(); }
+}
+
+function tagSecret(config: ResolvedConfig, logger: Logger): Buffer {
+  if (config.secret) return Buffer.from(config.secret, 'utf8');
+  logger.warn('no tag secret configured (secret or UDPGW_SECRET): generated one for this process; replies by tag from other processes or after a restart will be refused');
+  return randomBytes(32);
+}
+
+export async function createGateway(config: ResolvedConfig, opts: GatewayOptions = {}): Promise<Gateway> {
+  const logger = opts.logger ?? createLogger(config.log.level);
+  const metrics = opts.metrics ?? new Metrics();
+  const codec = createTagCodec({
+    secret: tagSecret(config, logger),
+    previousSecrets: config.previousSecrets.map((s) => Buffer.from(s, 'utf8')),
+    replyWindowMs: config.replyWindowSeconds * 1000,
+    ...(opts.now ? { now: opts.now } : {}),
+  });
+  const egress = new Egress({ codec, metrics, logger: logger.child({ component: 'egress' }), allow: config.egress.allow, ...(opts.now ? { now: opts.now } : {}) });
+  const gw = new Gateway(config, logger, metrics, codec, egress);
+  try {
+    const transport = opts.transport ?? selectTransport(transportPreferenceFromEnv() ?? config.transport, logger);
+    await start(gw, transport, opts.now);
+  } catch (err) {
+    await gw.shutdown(0);
+    throw err;
+  }
+  gw.state = 'ready';
+  return gw;
+}
+
+async function start(gw: Gateway, transport: TransportFactory, now?: () => number): Promise<void> {
+  const { config, logger, metrics, egress } = gw;
+  for (const lc of config.listeners) {
+    const log = logger.child({ listener: lc.name });
+    const listener = new Listener(lc, {
+      codec: gw.codec, metrics, logger: log, transport, formatter: config.formatter ?? 'base64',
+      recentClientMs: config.egress.recentClientSeconds * 1000, maxRecentClients: config.egress.maxRecentClients,
+      ...(now ? { now } : {}),
+    });
+    const runners: DestinationRunner[] = [];
+    for (const dc of lc.destinations) runners.push(await createRunner(gw, lc.name, dc, log));
+    gw.listeners.set(lc.name, listener);
+    await listener.start(runners);
+    egress.attach(listener);
+    log.info({ address: listener.local, transport: listener.transportKind, destinations: runners.map((r) => r.destination.name) }, 'listening');
+  }
+  for (const pc of config.packetSources) {
+    const kind = packetSourceKind(pc.type)!;
+    const listener = pc.listener ?? config.listeners[0]!.name;
+    const source = kind.create(pc.name, pc.options, { logger: logger.child({ packetSource: pc.name }), egress, listener, baseDir: config.baseDir, metrics });
+    gw.sources.push({ name: pc.name, source });
+    await source.start();
+  }
+}
+
+async function createRunner(gw: Gateway, listener: string, dc: DestinationConfig, log: Logger): Promise<DestinationRunner> {
+  const kind = destinationKind(dc.type)!;
+  const dlog = log.child({ destination: dc.name });
+  let destination: Destination;
+  try {
+    destination = await kind.create(dc.name, dc.options, { logger: dlog, clients: gw.egress, baseDir: gw.config.baseDir });
+  } catch (err) {
+    if (err instanceof GatewayError) throw err;
+    throw new GatewayError('UGW_ERR_DESTINATION_CREATE', `destination "${dc.name}" (${dc.type}) on listener "${listener}": ${(err as Error).message}`, { cause: err });
+  }
+  gw.destinations.push(destination);
+  const runner = new DestinationRunner(listener, destination, dc, {
+    metrics: gw.metrics, logger: dlog,
+    onReplies: (replies) => { for (const r of replies) gw.egress.reply(r.tag, r.data); },
+    ...(dc.deadLetter ? { deadLetter: await createDeadLetter(dc.deadLetter, `${listener}/${dc.name}`, gw.config.baseDir) } : {}),
+  });
+  gw.runners.push(runner);
+  return runner;
+}

@@ -1,0 +1,76 @@
+/** Process lifecycle: start gateway + admin API, banner, signals (SIGTERM/SIGINT drain with deadline, SIGQUIT without). */
+import { randomBytes } from 'node:crypto';
+import type { FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
+import type { ResolvedConfig } from './config/load.js';
+import { createGateway, type Gateway, type GatewayOptions } from './gateway.js';
+import { buildAdminApi } from './admin.js';
+import { createLogger } from '../gateway/logger.js';
+
+export interface RunningGateway {
+  readonly gateway: Gateway;
+  readonly admin: FastifyInstance | undefined;
+  /** Admin API base URL, when enabled. */
+  readonly adminUrl: string | undefined;
+  readonly adminToken: string;
+  stop(deadlineMs?: number): Promise<void>;
+}
+
+export async function runGateway(config: ResolvedConfig, opts: GatewayOptions = {}): Promise<RunningGateway> {
+  const logger = opts.logger ?? createLogger(config.log.level);
+  const gateway = await createGateway(config, { ...opts, logger });
+  let adminToken = config.admin.token ?? '';
+  if (!adminToken) {
+    adminToken = randomBytes(18).toString('base64url');
+    logger.warn({ adminToken }, 'no admin token configured (admin.token or UDPGW_ADMIN_TOKEN): generated one for this process');
+  }
+  let admin: FastifyInstance | undefined;
+  let adminUrl: string | undefined;
+  if (config.admin.enabled) {
+    admin = buildAdminApi(gateway, { token: adminToken });
+    try {
+      await admin.listen({ host: config.admin.host, port: config.admin.port });
+    } catch (err) {
+      await gateway.shutdown(0);
+      throw new Error(`admin API cannot listen on ${config.admin.host}:${config.admin.port}: ${(err as Error).message}; set admin.port or UDPGW_ADMIN_PORT`);
+    }
+    const a = admin.server.address();
+    if (a && typeof a === 'object') adminUrl = `http://${a.family === 'IPv6' ? `[${a.address}]` : a.address}:${a.port}`;
+    logger.info({ url: adminUrl }, 'admin API listening');
+  }
+  const stop = async (deadlineMs?: number) => {
+    await gateway.shutdown(deadlineMs);
+    await admin?.close();
+  };
+  return { gateway, admin, adminUrl, adminToken, stop };
+}
+
+/** Install signal handlers: SIGTERM/SIGINT drain within the deadline, SIGQUIT waits with no deadline. */
+export function handleSignals(running: RunningGateway, logger: Logger, exit: (code: number) => void = process.exit): void {
+  let stopping = false;
+  const on = (signal: NodeJS.Signals, deadline: number) => process.on(signal, () => {
+    if (stopping) { logger.warn({ signal }, 'second signal: exiting now'); exit(1); return; }
+    stopping = true;
+    logger.info({ signal }, 'shutting down');
+    running.stop(deadline).then(() => exit(0), (err) => { logger.error({ err }, 'shutdown failed'); exit(1); });
+  });
+  on('SIGTERM', running.gateway.config.shutdownDeadlineMs);
+  on('SIGINT', running.gateway.config.shutdownDeadlineMs);
+  on('SIGQUIT', Infinity);
+}
+
+export function banner(running: RunningGateway): string {
+  const lines = ['', 'udp-gateway is running'];
+  for (const [name, l] of running.gateway.listeners) {
+    const a = l.local;
+    const host = a.address.includes(':') ? `[${a.address}]` : a.address;
+    lines.push(`  listener ${name}: udp ${host}:${a.port} -> ${l.status().destinations}`);
+    lines.push(`    try it:  echo hello | nc -u -w1 ${a.address} ${a.port}`);
+    lines.push(`         or  npx udp-gateway send --to ${host}:${a.port} hello`);
+  }
+  if (running.adminUrl) {
+    lines.push(`  admin API: ${running.adminUrl}  (/healthz /readyz /metrics /v1/status; POST /v1/send with Bearer token)`);
+  }
+  lines.push('  stop with Ctrl-C (drains queues), SIGQUIT waits for all in-flight work', '');
+  return lines.join('\n');
+}

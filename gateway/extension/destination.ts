@@ -1,0 +1,85 @@
+/**
+ * The one interface every destination implements (destinations/<kind>/).
+ * Batching, queueing, retry with backoff and dead-lettering wrap it (gateway/fanout/),
+ * they are not re-implemented by each destination.
+ */
+import type { Logger } from 'pino';
+import type { TSchema, Static } from '@sinclair/typebox';
+import type { Packet, Reply, Endpoint } from '../packet.js';
+
+/** Per-packet outcome, in the same order as the batch. */
+export type DeliveryOutcome =
+  | { readonly status: 'delivered' }
+  | { readonly status: 'retryable'; readonly reason: string }
+  | { readonly status: 'failed'; readonly reason: string };
+
+export interface BatchResult {
+  /** Exactly one outcome per packet of the batch, same order. */
+  readonly outcomes: readonly DeliveryOutcome[];
+  /** Replies to send back to clients by tag (request/response destinations). */
+  readonly replies?: readonly Reply[];
+}
+
+/** Limits the batcher enforces before calling send (cite the service limit where they come from). */
+export interface DestinationLimits {
+  /** Most packets in one send() call. */
+  readonly maxBatchPackets?: number;
+  /** Most bytes in one send() call, as measured by packetBytes. */
+  readonly maxBatchBytes?: number;
+  /** A single packet larger than this (packetBytes) is dropped with reason 'oversize'. */
+  readonly maxPacketBytes?: number;
+  /** Size of one packet as the service counts it (encoded entry size); default data.length. */
+  packetBytes?(packet: Packet): number;
+}
+
+export interface Destination {
+  readonly kind: string;
+  readonly name: string;
+  readonly limits?: DestinationLimits;
+  /** Deliver one batch. Must not throw for per-packet problems: report them in outcomes.
+   *  A thrown error (or rejection) counts as 'retryable' for every packet of the batch.
+   *  A destination whose work is done before it returns (the udp proxy: sendmmsg completes in the
+   *  call) may return the result itself rather than a promise: the runner then finishes the batch
+   *  in the same call, without promises or microtasks per batch. */
+  send(batch: readonly Packet[], signal: AbortSignal): BatchResult | Promise<BatchResult>;
+  /** Release sockets, workers, clients. Called once, after the queue drained or the deadline passed. */
+  close?(): Promise<void>;
+  /** Optional status for the admin API (sessions, workers, …). JSON-serialisable. */
+  status?(): Record<string, unknown>;
+}
+
+/** Trusted ways for a destination to send toward clients outside a send() result. */
+export interface ClientSender {
+  /** Reply to a packet by its tag; the tag is verified (forged/expired tags are refused and counted). */
+  replyByTag(tag: string, data: Buffer): boolean;
+  /** Send from a listener's socket to a client the gateway itself has a flow with
+   *  (e.g. a udp proxy session relaying its backend's reply). Not exposed to outside input. */
+  sendToClient(listener: string, remote: Endpoint, data: Buffer): void;
+}
+
+export interface DestinationContext {
+  readonly logger: Logger;
+  readonly clients: ClientSender;
+  /** Directory against which relative paths in the config are resolved. */
+  readonly baseDir: string;
+}
+
+/** What a destination kind registers: its config schema (kind-specific keys only) and factory. */
+export interface DestinationKind<S extends TSchema = TSchema> {
+  readonly type: string;
+  /** TypeBox schema of the kind-specific options (the common keys: name, type, batch, queue,
+   *  inFlight, retry, deadLetter are added by the gateway). */
+  readonly options: S;
+  /** Batch defaults that suit this kind (e.g. lingerMs 0 for request/response), under the user's config. */
+  readonly batchDefaults?: { readonly maxPackets?: number; readonly maxBytes?: number; readonly lingerMs?: number };
+  create(name: string, options: Static<S>, ctx: DestinationContext): Destination | Promise<Destination>;
+}
+
+export function defineDestinationKind<S extends TSchema>(kind: DestinationKind<S>): DestinationKind<S> {
+  return kind;
+}
+
+export const delivered: DeliveryOutcome = Object.freeze({ status: 'delivered' });
+export const retryable = (reason: string): DeliveryOutcome => ({ status: 'retryable', reason });
+export const failed = (reason: string): DeliveryOutcome => ({ status: 'failed', reason });
+export const allOutcomes = (n: number, o: DeliveryOutcome): DeliveryOutcome[] => new Array(n).fill(o);

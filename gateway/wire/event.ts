@@ -1,0 +1,74 @@
+/**
+ * The event contract of the reference service (Proxylity UDP Gateway), so handlers port unchanged:
+ *   {"Messages":[{"Tag","Remote":{"IpAddress","Port"},"Local":{"Domain","IpAddress","Port","Protocol"},
+ *                 "ReceivedAt","Formatter","Data"}]}
+ *   reply: {"Replies":[{"Tag","Data"}]}
+ * Pure functions: values in, values out.
+ */
+import type { Formatter, Packet, Reply } from '../packet.js';
+import { decodeData, encodeData, isFormatter } from './formatter.js';
+
+export interface EventMessage {
+  Tag: string;
+  Remote: { IpAddress: string; Port: number };
+  Local: { Domain: string; IpAddress: string; Port: number; Protocol: 'udp' };
+  ReceivedAt: string;
+  Formatter: Formatter;
+  Data: string;
+}
+
+export interface GatewayEvent { Messages: EventMessage[] }
+
+export interface ReplyMessage { Tag: string; Data: string; Formatter?: Formatter }
+export interface ReplyBody { Replies: ReplyMessage[] }
+
+export function toEventMessage(p: Packet): EventMessage {
+  return {
+    Tag: p.tag,
+    Remote: { IpAddress: p.remote.address, Port: p.remote.port },
+    Local: { Domain: p.listener, IpAddress: p.local.address, Port: p.local.port, Protocol: 'udp' },
+    ReceivedAt: new Date(p.receivedAt).toISOString(),
+    Formatter: p.formatter,
+    Data: encodeData(p.data, p.formatter),
+  };
+}
+
+export function toEvent(batch: readonly Packet[]): GatewayEvent {
+  return { Messages: batch.map(toEventMessage) };
+}
+
+export interface ParsedReplies {
+  readonly replies: Reply[];
+  /** One entry per reply that was ignored, with why (counted as drops by the caller). */
+  readonly rejected: { index: number; reason: string }[];
+}
+
+/**
+ * Parse a handler's answer. `null`/`undefined`/an object without Replies/an empty list send nothing.
+ * A reply without a Tag, or with Data that does not decode, is rejected with a reason.
+ * `formatterOf` gives the formatter of the packet the tag belongs to (default base64).
+ */
+export function parseReplies(body: unknown, formatterOf: (tag: string) => Formatter | undefined = () => undefined): ParsedReplies {
+  const replies: Reply[] = [];
+  const rejected: { index: number; reason: string }[] = [];
+  if (body === null || body === undefined || typeof body !== 'object') return { replies, rejected };
+  const list = (body as { Replies?: unknown }).Replies;
+  if (list === undefined || list === null) return { replies, rejected };
+  if (!Array.isArray(list)) return { replies, rejected: [{ index: -1, reason: 'Replies is not an array' }] };
+  list.forEach((item: unknown, index) => {
+    const r = parseOne(item, formatterOf);
+    if (r instanceof Error) rejected.push({ index, reason: r.message });
+    else replies.push(r);
+  });
+  return { replies, rejected };
+}
+
+function parseOne(item: unknown, formatterOf: (tag: string) => Formatter | undefined): Reply | Error {
+  if (item === null || typeof item !== 'object') return new Error('reply is not an object');
+  const { Tag, Data, Formatter: f } = item as Record<string, unknown>;
+  if (typeof Tag !== 'string' || Tag.length === 0) return new Error('reply has no Tag');
+  if (typeof Data !== 'string') return new Error('reply Data is not a string');
+  if (f !== undefined && !isFormatter(f)) return new Error(`reply Formatter must be one of base64, hex, utf8, ascii`);
+  const data = decodeData(Data, (f as Formatter | undefined) ?? formatterOf(Tag) ?? 'base64');
+  return data instanceof Error ? data : { tag: Tag, data };
+}

@@ -1,0 +1,97 @@
+/**
+ * `sns-http` packet source: an HTTP endpoint that Amazon SNS delivers to (subscription protocol http/https).
+ * Its own fastify server, meant to be publicly reachable (the admin API stays on 127.0.0.1); put TLS in front
+ * of it (a load balancer or reverse proxy) for an https subscription.
+ */
+import Fastify, { type FastifyInstance } from 'fastify';
+import { Type, type Static } from '@sinclair/typebox';
+import type { PacketSource, PacketSourceContext, PacketSourceKind } from '../../gateway/extension/packet-source.js';
+import { createSnsHandler, type SnsHandler } from './sns-handler.js';
+import { checkSnsUrl } from './sns-envelope.js';
+import { createSignatureVerifier, httpsGetText, type CertificateFetcher } from './sns-signature.js';
+import { SeenIds } from '../../gateway/out-of-band/seen-ids.js';
+import { sourceMetrics } from '../../gateway/out-of-band/source-metrics.js';
+import { GatewayError } from '../../gateway/errors.js';
+
+export const DEFAULT_CERTIFICATE_HOST_PATTERN = '^sns\\.[a-z0-9-]+\\.amazonaws\\.com(\\.cn)?$';
+
+export const SnsHttpOptionsSchema = Type.Object({
+  host: Type.String({ default: '0.0.0.0', description: 'address to bind; SNS must reach it' }),
+  port: Type.Integer({ minimum: 0, maximum: 65535 }),
+  path: Type.String({ default: '/sns', pattern: '^/' }),
+  topicArns: Type.Array(Type.String({ pattern: '^arn:' }), { minItems: 1, description: 'topics whose subscriptions are confirmed and whose notifications are accepted' }),
+  certificateHostPattern: Type.String({ default: DEFAULT_CERTIFICATE_HOST_PATTERN, description: 'regular expression the SigningCertURL and SubscribeURL hosts must match' }),
+  verifySignatures: Type.Boolean({ default: true }),
+  maxRememberedMessageIds: Type.Integer({ minimum: 1, default: 10_000, description: 'handled MessageIds kept to ignore SNS retries' }),
+}, { additionalProperties: false });
+
+export type SnsHttpOptions = Static<typeof SnsHttpOptionsSchema>;
+
+/** Injection points (tests, emulators). Defaults: https GETs and the host pattern check. */
+export interface SnsHttpDeps {
+  readonly fetchCertificate?: CertificateFetcher;
+  readonly confirmSubscription?: (url: URL) => Promise<void>;
+  /** Replaces the https + host pattern check of SubscribeURL. */
+  readonly checkSubscribeUrl?: (raw: string) => URL | Error;
+}
+
+export interface SnsHttpSource extends PacketSource {
+  /** Bound address after start(). */
+  address(): { host: string; port: number } | undefined;
+}
+
+// An SNS message is at most 256 KiB; the JSON envelope adds the signature, URLs and escaping.
+const BODY_LIMIT = 1024 * 1024;
+
+export function createSnsHttpSource(name: string, options: SnsHttpOptions, ctx: PacketSourceContext, deps: SnsHttpDeps = {}): SnsHttpSource {
+  const hostPattern = compilePattern(options.certificateHostPattern);
+  const logger = ctx.logger.child({ packetSource: name, kind: 'sns-http' });
+  const handle = createSnsHandler({
+    source: name, listener: ctx.listener, egress: ctx.egress, logger, metrics: sourceMetrics(ctx.metrics),
+    topicArns: options.topicArns,
+    ...(options.verifySignatures ? { verify: createSignatureVerifier({ hostPattern, ...(deps.fetchCertificate ? { fetchCertificate: deps.fetchCertificate } : {}) }) } : {}),
+    checkSubscribeUrl: deps.checkSubscribeUrl ?? ((raw) => checkSnsUrl(raw, hostPattern)),
+    confirmSubscription: deps.confirmSubscription ?? (async (url) => { await httpsGetText(url); }),
+    seen: new SeenIds(options.maxRememberedMessageIds),
+  });
+  let app: FastifyInstance | undefined;
+  let bound: { host: string; port: number } | undefined;
+
+  return {
+    async start() {
+      app = buildServer(options.path, handle);
+      await app.listen({ host: options.host, port: options.port });
+      const a = app.server.address();
+      bound = a && typeof a === 'object' ? { host: a.address, port: a.port } : undefined;
+      logger.info({ ...bound, path: options.path, verifySignatures: options.verifySignatures }, 'SNS endpoint listening');
+    },
+    async close() { await app?.close(); app = undefined; },
+    address: () => bound,
+    status: () => ({ kind: 'sns-http', ...(bound ? { host: bound.host, port: bound.port } : {}), path: options.path, topicArns: options.topicArns }),
+  };
+}
+
+function compilePattern(text: string): RegExp {
+  try { return new RegExp(text); } catch (err) {
+    throw new GatewayError('UGW_ERR_CONFIG_INVALID', `sns-http certificateHostPattern is not a regular expression: ${(err as Error).message}`, { cause: err });
+  }
+}
+
+function buildServer(path: string, handle: SnsHandler): FastifyInstance {
+  const app = Fastify({ logger: false, bodyLimit: BODY_LIMIT, connectionTimeout: 30_000 });
+  // SNS posts JSON as text/plain; charset=UTF-8. Take every body as text and parse it ourselves.
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('*', { parseAs: 'string' }, (_req, body, done) => done(null, body));
+  app.post(path, async (req, reply) => {
+    const header = req.headers['x-amz-sns-message-type'];
+    const result = await handle(req.body ?? '', typeof header === 'string' ? header : undefined);
+    return reply.code(result.status).send({ outcome: result.outcome });
+  });
+  return app;
+}
+
+export const snsHttpKind: PacketSourceKind<typeof SnsHttpOptionsSchema> = {
+  type: 'sns-http',
+  options: SnsHttpOptionsSchema,
+  create: (name, options, ctx) => createSnsHttpSource(name, options, ctx),
+};
