@@ -60,7 +60,7 @@ function fakeTransport(): { factory: TransportFactory; onBatch: () => BatchHandl
   let handler: BatchHandler | undefined;
   const factory: TransportFactory = { kind: 'fake', bind: async (_o, onBatch) => {
     handler = onBatch;
-    return { kind: 'fake', local: { address: '127.0.0.1', port: 5555 }, send: () => {}, pause: () => {}, close: async () => {} };
+    return { kind: 'fake', local: { address: '127.0.0.1', port: 5555 }, sendDatagrams: () => {}, pause: () => {}, close: async () => {} };
   } };
   return { factory, onBatch: () => handler! };
 }
@@ -77,7 +77,7 @@ async function idle(runners: readonly DestinationRunner[]): Promise<void> {
   for (let i = 0; i < 10_000 && runners.some((r) => r.queued > 0 || r.inFlight > 0); i++) await turn();
 }
 
-const noop: Destination = { kind: 'noop', name: 'noop', send: async (b) => ({ outcomes: b.map(() => delivered) }) };
+const noop: Destination = { kind: 'noop', name: 'noop', sendBatch: async (b) => ({ outcomes: b.map(() => delivered) }) };
 
 async function main(): Promise<void> {
   const batch = datagrams();
@@ -122,7 +122,7 @@ async function main(): Promise<void> {
   try {
     const udp = await createUdpDestination('u', { backends: [`127.0.0.1:${sink.port}`] }, { logger, clients: { replyByTag: () => true, sendToClient: () => {} }, baseDir: '/' });
     const signal = new AbortController().signal;
-    rows.push([`udp destination send (batches of 100, ${FLOWS} sessions, to a C sink)`, await perPacket(async () => { for (let i = 0; i < BATCH; i += 100) await udp.send(packets.slice(i, i + 100), signal); })]);
+    rows.push([`udp destination send (batches of 100, ${FLOWS} sessions, to a C sink)`, await perPacket(async () => { for (let i = 0; i < BATCH; i += 100) await udp.sendBatch(packets.slice(i, i + 100), signal); })]);
     await udp.close?.();
 
     const gwFake = fakeTransport();

@@ -37,7 +37,7 @@ async function nodeForwarder(factory: TransportFactory, sinkPort: number): Promi
   const onBatch = (batch: { data: Buffer }[]) => {
     forwarded += batch.length;
     batches++;
-    t.send(batch.map((d) => ({ data: d.data, address: HOST, port: sinkPort })));
+    t.sendDatagrams(batch.map((d) => ({ data: d.data, address: HOST, port: sinkPort })));
   };
   const t: UdpTransport = await factory.bind({ host: HOST, port: 0, maxDatagramBytes: 2048, receiveBufferBytes: 4 << 20, sendBufferBytes: 4 << 20 }, onBatch, () => {});
   const cpuSeconds = () => { const u = process.cpuUsage(); return (u.user + u.system) / 1e6; };

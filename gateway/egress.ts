@@ -25,7 +25,7 @@ export interface EgressPort {
   readonly recentClients: RecentClients;
   /** IPv4 or IPv6 socket: a client of the other family cannot be reached from it. */
   readonly family: 4 | 6;
-  send(remote: Endpoint, data: Buffer): void;
+  transmit(remote: Endpoint, data: Buffer): void;
 }
 
 export interface EgressOptions {
@@ -101,7 +101,7 @@ export class Egress implements ClientSender {
   }
 
   private emit(port: EgressPort, remote: Endpoint, data: Buffer, path: string): void {
-    port.send(remote, data);
+    port.transmit(remote, data);
     const c = this.countersFor(port, path);
     c.packets.inc();
     c.bytes.inc(data.length);

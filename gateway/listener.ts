@@ -131,8 +131,8 @@ export class Listener implements EgressPort {
     if (notAllowed) this.m.notAllowed.inc(notAllowed);
   };
 
-  send(remote: Endpoint, data: Buffer): void {
-    this.transport?.send([{ data, address: remote.address, port: remote.port }]);
+  transmit(remote: Endpoint, data: Buffer): void {
+    this.transport?.sendDatagrams([{ data, address: remote.address, port: remote.port }]);
   }
 
   /** Stop reading (drain); sending stays possible for late replies. */

@@ -57,7 +57,7 @@ class DgramTransport implements UdpTransport {
     this.onBatch(batch);
   };
 
-  send(datagrams: readonly Datagram[]): void {
+  sendDatagrams(datagrams: readonly Datagram[]): void {
     if (this.closed) return;
     for (const d of datagrams) this.socket.send(d.data, d.port, d.address);
   }

@@ -104,7 +104,7 @@ export class NativeTransport implements UdpTransport {
     if (!this.closed) this.sendFrom(waiting, 0);
   };
 
-  send(datagrams: readonly Datagram[]): void {
+  sendDatagrams(datagrams: readonly Datagram[]): void {
     if (this.closed || datagrams.length === 0) return;
     if (this.backlog.length > 0) this.enqueue(datagrams, 0);
     else this.sendFrom(datagrams, 0);

@@ -59,7 +59,7 @@ const cfg = resolveConfig({
 let fwd: import('../../gateway/extension/transport.js').UdpTransport | undefined;
 const gw = process.env.FORWARDER === '1'
   ? await (async () => {
-    fwd = await transport.bind({ host: '127.0.0.1', port, maxDatagramBytes: 2048, receiveBufferBytes: 4 << 20 }, (b) => fwd!.send(b.map((d) => ({ data: d.data, address: '127.0.0.1', port: sinkPort }))), () => {});
+    fwd = await transport.bind({ host: '127.0.0.1', port, maxDatagramBytes: 2048, receiveBufferBytes: 4 << 20 }, (b) => fwd!.sendDatagrams(b.map((d) => ({ data: d.data, address: '127.0.0.1', port: sinkPort }))), () => {});
     return { stop: () => fwd!.close() };
   })()
   : await runGateway(cfg, { transport });

@@ -75,7 +75,7 @@ export function createCloudWatchLogsDestination(name: string, o: CloudWatchLogsO
   };
   return {
     kind: 'cloudwatch-logs', name, limits,
-    send: (batch) => sendWithinLimits(batch, limits, sendChunk),
+    sendBatch: (batch) => sendWithinLimits(batch, limits, sendChunk),
     close: closeOnce(client),
   };
 }

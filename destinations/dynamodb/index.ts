@@ -31,7 +31,7 @@ export function createDynamoDbDestination(name: string, o: DynamoDbOptions): Des
   };
   return {
     kind: 'dynamodb', name, limits,
-    send: (batch) => sendWithinLimits(batch, limits, async (chunk) => {
+    sendBatch: (batch) => sendWithinLimits(batch, limits, async (chunk) => {
       if (chunk.length === 0) return { outcomes: [] };
       const res = await client.send(new BatchWriteItemCommand({
         RequestItems: { [o.tableName]: chunk.map((p) => ({ PutRequest: { Item: item(p) } })) },

@@ -32,7 +32,7 @@ export function createEventBridgeDestination(name: string, o: EventBridgeOptions
   };
   return {
     kind: 'eventbridge', name, limits,
-    send: (batch) => sendWithinLimits(batch, limits, async (chunk) => {
+    sendBatch: (batch) => sendWithinLimits(batch, limits, async (chunk) => {
       const outcomes: DeliveryOutcome[] = chunk.map(() => delivered);
       if (chunk.length === 0) return { outcomes };
       const res = await client.send(new PutEventsCommand({

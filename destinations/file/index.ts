@@ -52,7 +52,7 @@ export function createFileDestination(name: string, options: FileOptions, ctx: D
   const raw = options.raw ?? false;
   let writeErrors = 0;
 
-  async function send(batch: readonly Packet[]): Promise<BatchResult> {
+  async function sendBatch(batch: readonly Packet[]): Promise<BatchResult> {
     if (batch.length === 0) return { outcomes: [] };
     try {
       await file.append(encodeBatch(batch, raw));
@@ -67,7 +67,7 @@ export function createFileDestination(name: string, options: FileOptions, ctx: D
   return {
     kind: 'file',
     name,
-    send,
+    sendBatch,
     close: () => file.close(),
     status: () => ({ path, bytes: file.size, rotations: file.rotations, writeErrors }),
   };

@@ -29,7 +29,7 @@ export function createFirehoseDestination(name: string, o: FirehoseOptions): Des
   };
   return {
     kind: 'firehose', name, limits,
-    send: (batch) => sendWithinLimits(batch, limits, async (chunk) => {
+    sendBatch: (batch) => sendWithinLimits(batch, limits, async (chunk) => {
       const outcomes: DeliveryOutcome[] = chunk.map(() => delivered);
       if (chunk.length === 0) return { outcomes };
       const res = await client.send(new PutRecordBatchCommand({

@@ -57,7 +57,7 @@ export async function createHandlerDestination(name: string, options: HandlerOpt
   }
   const stats: ReplyStats = { repliesRejected: 0 };
 
-  async function send(batch: readonly Packet[], signal: AbortSignal): Promise<BatchResult> {
+  async function sendBatch(batch: readonly Packet[], signal: AbortSignal): Promise<BatchResult> {
     if (batch.length === 0) return { outcomes: [] };
     const r = await pool.invoke(toEvent(batch), signal);
     if (!r.ok) return { outcomes: allOutcomes(batch.length, r.retry ? retryable(r.reason) : failed(r.reason)) };
@@ -68,7 +68,7 @@ export async function createHandlerDestination(name: string, options: HandlerOpt
     kind: 'handler',
     name,
     limits: { maxBatchPackets: options.maxBatchPackets ?? 100 },
-    send,
+    sendBatch,
     close: () => pool.close(),
     status: () => ({ module, workers: pool.size, busy: pool.busy, waiting: pool.waiting, ...pool.stats, ...stats }),
   };

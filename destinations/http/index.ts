@@ -67,7 +67,7 @@ export function createHttpDestination(name: string, options: HttpOptions, ctx: D
     return repliesFrom(body, batch, stats, logger);
   }
 
-  async function send(batch: readonly Packet[], signal: AbortSignal): Promise<BatchResult> {
+  async function sendBatch(batch: readonly Packet[], signal: AbortSignal): Promise<BatchResult> {
     if (batch.length === 0) return { outcomes: [] };
     let answer: HttpAnswer;
     try {
@@ -87,7 +87,7 @@ export function createHttpDestination(name: string, options: HttpOptions, ctx: D
     kind: 'http',
     name,
     limits: { maxBatchPackets: options.maxBatchPackets ?? 100 },
-    send,
+    sendBatch,
     close: async () => { agent.destroy(); },
     status: () => ({ url: `${url.origin}${url.pathname}`, ...stats }),
   };

@@ -36,7 +36,7 @@ export function createKinesisDestination(name: string, o: KinesisOptions): Desti
   };
   return {
     kind: 'kinesis', name, limits,
-    send: (batch) => sendWithinLimits(batch, limits, async (chunk) => {
+    sendBatch: (batch) => sendWithinLimits(batch, limits, async (chunk) => {
       const outcomes: DeliveryOutcome[] = chunk.map(() => delivered);
       const sent: number[] = [];
       const records: PutRecordsRequestEntry[] = [];

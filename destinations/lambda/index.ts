@@ -71,7 +71,7 @@ export function createLambdaDestination(name: string, o: LambdaOptions, ctx: Pic
 
   return {
     kind: 'lambda', name, limits,
-    send: (batch) => sendWithinLimits(batch, limits, async (chunk) => {
+    sendBatch: (batch) => sendWithinLimits(batch, limits, async (chunk) => {
       if (chunk.length === 0) return { outcomes: [] };
       return o.invocation === 'ResponseStream' ? stream(chunk) : invoke(chunk);
     }),

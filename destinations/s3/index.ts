@@ -29,7 +29,7 @@ export function createS3Destination(name: string, o: S3Options): Destination {
   const limits = { maxBatchBytes: S3_MAX_OBJECT_BYTES, packetBytes: (p: Packet) => Buffer.byteLength(line(p)) };
   return {
     kind: 's3', name, limits,
-    send: (batch) => guarded(batch, async (chunk) => {
+    sendBatch: (batch) => guarded(batch, async (chunk) => {
       if (chunk.length === 0) return { outcomes: [] };
       const first = chunk[0]!;
       await client.send(new PutObjectCommand({

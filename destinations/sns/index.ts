@@ -28,7 +28,7 @@ export function createSnsDestination(name: string, o: SnsOptions): Destination {
   };
   return {
     kind: 'sns', name, limits,
-    send: (batch) => sendWithinLimits(batch, limits, async (chunk) => {
+    sendBatch: (batch) => sendWithinLimits(batch, limits, async (chunk) => {
       const { outcomes, entries } = fifoBatchEntries(chunk, ids, (p, id, f): PublishBatchRequestEntry => ({ Id: id, Message: body(p), ...f }));
       if (entries.length === 0) return { outcomes };
       const res = await client.send(new PublishBatchCommand({ TopicArn: o.topicArn, PublishBatchRequestEntries: entries }));

@@ -28,7 +28,7 @@ export function createSqsDestination(name: string, o: SqsOptions): Destination {
   };
   return {
     kind: 'sqs', name, limits,
-    send: (batch) => sendWithinLimits(batch, limits, async (chunk) => {
+    sendBatch: (batch) => sendWithinLimits(batch, limits, async (chunk) => {
       const { outcomes, entries } = fifoBatchEntries(chunk, ids, (p, id, f): SendMessageBatchRequestEntry => ({ Id: id, MessageBody: body(p), ...f }));
       if (entries.length === 0) return { outcomes };
       const res = await client.send(new SendMessageBatchCommand({ QueueUrl: o.queueUrl, Entries: entries }));

@@ -53,7 +53,7 @@ export function createStepFunctionsDestination(name: string, o: StepFunctionsOpt
 
   return {
     kind: 'stepfunctions', name, limits,
-    send: (batch) => sendWithinLimits(batch, limits, async (chunk) => {
+    sendBatch: (batch) => sendWithinLimits(batch, limits, async (chunk) => {
       if (chunk.length === 0) return { outcomes: [] };
       return o.executionType === 'EXPRESS' ? express(chunk) : standard(chunk);
     }),

@@ -46,7 +46,7 @@ export function createDgramUpstreams(): Upstreams<DgramLink> {
     return link;
   }
 
-  function send(batch: readonly Packet[], sessionOf: (p: Packet) => { readonly upstream: DgramLink }): Promise<BatchResult> {
+  function relay(batch: readonly Packet[], sessionOf: (p: Packet) => { readonly upstream: DgramLink }): Promise<BatchResult> {
     const outcomes: DeliveryOutcome[] = new Array(batch.length);
     let pending = batch.length;
     return new Promise((resolve) => {
@@ -76,5 +76,5 @@ export function createDgramUpstreams(): Upstreams<DgramLink> {
     });
   }
 
-  return { kind: 'dgram', stats, open, send, close };
+  return { kind: 'dgram', stats, open, relay, close };
 }

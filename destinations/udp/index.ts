@@ -73,17 +73,17 @@ export async function createUdpDestination(
   let closed = false;
 
   /** Synchronous on native sessions (sendmmsg completes in the call), a promise on dgram ones. */
-  function send(batch: readonly Packet[]): BatchResult | Promise<BatchResult> {
+  function sendBatch(batch: readonly Packet[]): BatchResult | Promise<BatchResult> {
     if (batch.length === 0) return { outcomes: [] };
     if (closed) return { outcomes: allOutcomes(batch.length, retryable('udp destination is closed')) };
     const now = Date.now();
-    return upstreams.send(batch, (p) => table.sessionFor(p, now));
+    return upstreams.relay(batch, (p) => table.sessionFor(p, now));
   }
 
   return {
     kind: 'udp',
     name,
-    send,
+    sendBatch,
     close: () => { closed = true; return table.close(); },
     status: () => ({
       sessions: table.size, backends: backends.map((b) => b.label), upstream: upstreams.kind,

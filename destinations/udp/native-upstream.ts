@@ -163,7 +163,7 @@ export function createNativeUpstreams(addon: NativeAddon): Upstreams<NativeLink>
     }
   }
 
-  function send(batch: readonly Packet[], sessionOf: (p: Packet) => { readonly upstream: NativeLink }): BatchResult {
+  function relay(batch: readonly Packet[], sessionOf: (p: Packet) => { readonly upstream: NativeLink }): BatchResult {
     const outcomes: DeliveryOutcome[] = new Array(batch.length);
     if (next.length < batch.length) next = new Int32Array(batch.length);
     for (let i = 0; i < batch.length; i++) {
@@ -190,5 +190,5 @@ export function createNativeUpstreams(addon: NativeAddon): Upstreams<NativeLink>
     link.socket?.close();
   }
 
-  return { kind: 'native', stats, open, send, close };
+  return { kind: 'native', stats, open, relay, close };
 }

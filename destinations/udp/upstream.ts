@@ -27,7 +27,7 @@ export interface Upstreams<U> {
   /** Opens the socket of a new session to its backend. May throw (then its packets are retryable). */
   open(backend: Backend, hooks: UpstreamHooks): U;
   /** Sends every packet on its session's socket; one outcome per packet, in order. */
-  send(batch: readonly Packet[], sessionOf: (p: Packet) => { readonly upstream: U }): Promise<BatchResult> | BatchResult;
+  relay(batch: readonly Packet[], sessionOf: (p: Packet) => { readonly upstream: U }): Promise<BatchResult> | BatchResult;
   /** Closes one session's socket; datagrams still waiting for it fail with "udp session closed". */
   close(u: U): Promise<void>;
 }

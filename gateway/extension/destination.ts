@@ -41,7 +41,7 @@ export interface Destination {
    *  A destination whose work is done before it returns (the udp proxy: sendmmsg completes in the
    *  call) may return the result itself rather than a promise: the runner then finishes the batch
    *  in the same call, without promises or microtasks per batch. */
-  send(batch: readonly Packet[], signal: AbortSignal): BatchResult | Promise<BatchResult>;
+  sendBatch(batch: readonly Packet[], signal: AbortSignal): BatchResult | Promise<BatchResult>;
   /** Release sockets, workers, clients. Called once, after the queue drained or the deadline passed. */
   close?(): Promise<void>;
   /** Optional status for the admin API (sessions, workers, …). JSON-serialisable. */

@@ -20,7 +20,7 @@ export interface UdpTransport {
   /** The address and port actually bound (port 0 resolved). */
   readonly local: Endpoint;
   /** Send datagrams from this socket. Never throws for a single bad send: returns how many were refused. */
-  send(datagrams: readonly Datagram[]): void;
+  sendDatagrams(datagrams: readonly Datagram[]): void;
   /** Stop receiving (drain), keep sending possible. */
   pause(): void;
   close(): Promise<void>;

@@ -30,7 +30,7 @@ export interface RetryHooks {
 export function sendOnce(dest: Destination, batch: readonly Packet[], signal: AbortSignal): BatchResult | Promise<BatchResult> {
   let r: BatchResult | Promise<BatchResult>;
   try {
-    r = dest.send(batch, signal);
+    r = dest.sendBatch(batch, signal);
   } catch (err) {
     return allRetryable(batch, err);
   }
@@ -85,7 +85,7 @@ export function withRetry(dest: Destination, policy: RetryPolicy, hooks: RetryHo
     ...dest,
     kind: dest.kind,
     name: dest.name,
-    send: (batch, signal) => {
+    sendBatch: (batch, signal) => {
       hooks.onAttempt?.(batch.length);
       const first = sendOnce(dest, batch, signal);
       return isPromise(first) ? first.then((r) => after(batch, r, signal)) : after(batch, first, signal);

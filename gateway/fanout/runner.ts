@@ -117,7 +117,7 @@ export class DestinationRunner {
 
   /** Sends one batch. A destination that answers synchronously is finished here, with no promise. */
   private start(batch: Packet[]): void {
-    const r = this.sender.send(batch, this.abort.signal); // the retry wrapper never throws
+    const r = this.sender.sendBatch(batch, this.abort.signal); // the retry wrapper never throws
     if (isPromise(r)) { this.track(r.then((v) => this.finishSafely(batch, v))); return; }
     const failing = this.finishSafely(batch, r);
     if (failing) this.track(failing);

@@ -117,7 +117,7 @@ describe('lambda replies and the SQS dead-letter against moto', () => {
     const answer = { Replies: [{ Tag: hexPacket.tag, Data: 'cafe' }, { Tag: b64Packet.tag, Data: Buffer.from([1, 2, 3]).toString('base64') }, { Data: 'no tag' }] };
     await moto.api('/moto-api/static/lambda-simple/response', { results: [JSON.stringify(answer)], region });
     const d = createLambdaDestination('lambda', { ...ep(), functionName, invocation: 'RequestResponse' }, { logger, clients: noClients });
-    const r = await d.send([hexPacket, b64Packet], new AbortController().signal);
+    const r = await d.sendBatch([hexPacket, b64Packet], new AbortController().signal);
     await d.close!();
     expect(r.outcomes.map((o) => o.status)).toEqual(['delivered', 'delivered']);
     expect(r.replies?.map((x) => [x.tag, x.data.toString('hex')])).toEqual([[hexPacket.tag, 'cafe'], [b64Packet.tag, '010203']]);

@@ -125,7 +125,7 @@ describe('AWS destinations against moto', () => {
     process.env.AWS_ENDPOINT_URL = moto.endpoint;
     try {
       const d = createKinesisDestination('kinesis', { streamName, partitionKey: 'k-${data[0:1]:hex}', body: 'raw' });
-      const r = await d.send([makePacket(Buffer.from([7, 8, 9]))], new AbortController().signal);
+      const r = await d.sendBatch([makePacket(Buffer.from([7, 8, 9]))], new AbortController().signal);
       await d.close!();
       expect(r.outcomes).toEqual([{ status: 'delivered' }]);
       expect((await kinesisRecords(k, streamName)).map((b) => b.toString('hex'))).toEqual(['070809']);
@@ -146,7 +146,7 @@ describe('AWS destinations against moto', () => {
     const now = Date.now();
     const late = makePacket(Buffer.from('second'), { receivedAt: now });
     const early = makePacket(Buffer.from('first'), { receivedAt: now - 1_000 });
-    const r = await d.send([late, early], new AbortController().signal);
+    const r = await d.sendBatch([late, early], new AbortController().signal);
     await d.close!();
     expect(r.outcomes.map((o) => o.status)).toEqual(['delivered', 'delivered']);
     const ev = (await logs.send(new GetLogEventsCommand({ logGroupName, logStreamName: 'new', startFromHead: true }))).events ?? [];
@@ -159,7 +159,7 @@ describe('AWS destinations against moto', () => {
     const bucket = unique('keys');
     await s3.send(new CreateBucketCommand({ Bucket: bucket }));
     const d = createS3Destination('s3', { ...ep(), bucket, prefix: 'p/' });
-    await d.send([makePacket(Buffer.from('x'), { receivedAt: Date.UTC(2026, 10, 21, 14, 23, 1, 412) })], new AbortController().signal);
+    await d.sendBatch([makePacket(Buffer.from('x'), { receivedAt: Date.UTC(2026, 10, 21, 14, 23, 1, 412) })], new AbortController().signal);
     await d.close!();
     const keys = ((await s3.send(new ListObjectsV2Command({ Bucket: bucket }))).Contents ?? []).map((o) => o.Key);
     expect(keys).toHaveLength(1);

@@ -42,7 +42,7 @@ describe('per-record partial failures', () => {
       Records: [{ SequenceNumber: '1', ShardId: 's' }, { ErrorCode: 'ProvisionedThroughputExceededException', ErrorMessage: 'slow down' }, { SequenceNumber: '2', ShardId: 's' }],
     });
     const d = open(createKinesisDestination('k', { streamName: 's', partitionKey: '${tag}', body: 'raw' }));
-    const r = await d.send(three(), signal);
+    const r = await d.sendBatch(three(), signal);
     expect(statuses(r)).toEqual(['delivered', 'retryable', 'delivered']);
     expect(r.outcomes[1]).toMatchObject({ reason: expect.stringContaining('ProvisionedThroughputExceededException') });
   });
@@ -52,7 +52,7 @@ describe('per-record partial failures', () => {
       FailedPutCount: 2,
       RequestResponses: [{ ErrorCode: 'ServiceUnavailableException', ErrorMessage: 'busy' }, { RecordId: 'r' }, { ErrorCode: 'InternalFailure' }],
     });
-    const r = await open(createFirehoseDestination('f', { deliveryStreamName: 'x' })).send(three(), signal);
+    const r = await open(createFirehoseDestination('f', { deliveryStreamName: 'x' })).sendBatch(three(), signal);
     expect(statuses(r)).toEqual(['retryable', 'delivered', 'retryable']);
   });
 
@@ -61,7 +61,7 @@ describe('per-record partial failures', () => {
     mock(mockClient(DynamoDBClient)).on(BatchWriteItemCommand).resolves({
       UnprocessedItems: { t: [{ PutRequest: { Item: { pk: { S: batch[2]!.tag } } } }] },
     });
-    const r = await open(createDynamoDbDestination('d', { tableName: 't', partitionKeyAttribute: 'pk', partitionKey: '${tag}' })).send(batch, signal);
+    const r = await open(createDynamoDbDestination('d', { tableName: 't', partitionKeyAttribute: 'pk', partitionKey: '${tag}' })).sendBatch(batch, signal);
     expect(statuses(r)).toEqual(['delivered', 'delivered', 'retryable']);
   });
 
@@ -70,7 +70,7 @@ describe('per-record partial failures', () => {
       Successful: [{ Id: '1', MessageId: 'm', MD5OfMessageBody: 'x' }],
       Failed: [{ Id: '0', Code: 'InternalError', SenderFault: false }, { Id: '2', Code: 'InvalidMessageContents', SenderFault: true, Message: 'bad' }],
     });
-    const r = await open(createSqsDestination('q', { queueUrl: 'https://sqs.us-east-1.amazonaws.com/1/q', body: 'json', maxMessageBytes: 262_144 })).send(three(), signal);
+    const r = await open(createSqsDestination('q', { queueUrl: 'https://sqs.us-east-1.amazonaws.com/1/q', body: 'json', maxMessageBytes: 262_144 })).sendBatch(three(), signal);
     expect(statuses(r)).toEqual(['retryable', 'delivered', 'failed']);
     expect(r.outcomes[2]).toEqual({ status: 'failed', reason: 'InvalidMessageContents: bad' });
   });
@@ -79,7 +79,7 @@ describe('per-record partial failures', () => {
     mock(mockClient(EventBridgeClient)).on(PutEventsCommand).resolves({
       FailedEntryCount: 1, Entries: [{ EventId: '1' }, { EventId: '2' }, { ErrorCode: 'ThrottlingException', ErrorMessage: 'rate' }],
     });
-    const r = await open(createEventBridgeDestination('e', { source: 's', detailType: 'd' })).send(three(), signal);
+    const r = await open(createEventBridgeDestination('e', { source: 's', detailType: 'd' })).sendBatch(three(), signal);
     expect(statuses(r)).toEqual(['delivered', 'delivered', 'retryable']);
   });
 
@@ -88,8 +88,8 @@ describe('per-record partial failures', () => {
     m.on(PutRecordsCommand).rejectsOnce(Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException', $metadata: { httpStatusCode: 400 } }))
       .rejectsOnce(Object.assign(new Error('not authorized'), { name: 'AccessDeniedException', $metadata: { httpStatusCode: 400 } }));
     const d = open(createKinesisDestination('k', { streamName: 's', partitionKey: '${tag}', body: 'raw' }));
-    expect(statuses(await d.send(three(), signal))).toEqual(['retryable', 'retryable', 'retryable']);
-    const denied = await d.send(three(), signal);
+    expect(statuses(await d.sendBatch(three(), signal))).toEqual(['retryable', 'retryable', 'retryable']);
+    const denied = await d.sendBatch(three(), signal);
     expect(denied.outcomes[0]).toEqual({ status: 'failed', reason: 'AccessDeniedException (HTTP 400): not authorized' });
   });
 });
@@ -99,7 +99,7 @@ describe('lambda and step functions outcomes', () => {
 
   it('lambda TooManyRequestsException (429) is retryable', async () => {
     mock(mockClient(LambdaClient)).on(InvokeCommand).rejects(new TooManyRequestsException({ message: 'Rate Exceeded.', $metadata: { httpStatusCode: 429 } }));
-    const r = await open(createLambdaDestination('l', { functionName: 'f', invocation: 'RequestResponse' }, { logger, clients })).send(three(), signal);
+    const r = await open(createLambdaDestination('l', { functionName: 'f', invocation: 'RequestResponse' }, { logger, clients })).sendBatch(three(), signal);
     expect(statuses(r)).toEqual(['retryable', 'retryable', 'retryable']);
   });
 
@@ -107,7 +107,7 @@ describe('lambda and step functions outcomes', () => {
     mock(mockClient(LambdaClient)).on(InvokeCommand).resolves({
       StatusCode: 200, FunctionError: 'Unhandled', Payload: Buffer.from(JSON.stringify({ errorType: 'TypeError', errorMessage: 'x is undefined' })) as never,
     });
-    const r = await open(createLambdaDestination('l', { functionName: 'f', invocation: 'RequestResponse' }, { logger, clients })).send(three(), signal);
+    const r = await open(createLambdaDestination('l', { functionName: 'f', invocation: 'RequestResponse' }, { logger, clients })).sendBatch(three(), signal);
     expect(r.outcomes[0]).toEqual({ status: 'failed', reason: 'FunctionError (Unhandled): TypeError: x is undefined' });
     expect(r.replies).toBeUndefined();
   });
@@ -116,7 +116,7 @@ describe('lambda and step functions outcomes', () => {
     const m = mock(mockClient(LambdaClient));
     m.on(InvokeCommand).resolves({ StatusCode: 202, Payload: Buffer.from('') as never });
     const batch = three();
-    const r = await open(createLambdaDestination('l', { functionName: 'f', invocation: 'Event' }, { logger, clients })).send(batch, signal);
+    const r = await open(createLambdaDestination('l', { functionName: 'f', invocation: 'Event' }, { logger, clients })).sendBatch(batch, signal);
     expect(statuses(r)).toEqual(['delivered', 'delivered', 'delivered']);
     expect(m.commandCalls(InvokeCommand)[0]!.args[0].input.InvocationType).toBe('Event');
   });
@@ -138,7 +138,7 @@ describe('lambda and step functions outcomes', () => {
     const d = open(createLambdaDestination('l', { functionName: 'f', invocation: 'ResponseStream' }, {
       logger, clients: { replyByTag: (tag, data) => { sent.push([tag, data.toString()]); return true; }, sendToClient: () => undefined },
     }));
-    const r = await d.send(batch, signal);
+    const r = await d.sendBatch(batch, signal);
     expect(statuses(r)).toEqual(['delivered', 'delivered', 'delivered']);
     expect(sent).toEqual([[batch[0]!.tag, 'first'], [batch[1]!.tag, 'second'], [batch[2]!.tag, 'third']]);
     expect(r.replies).toBeUndefined();
@@ -150,9 +150,9 @@ describe('lambda and step functions outcomes', () => {
       .resolvesOnce({ status: 'SUCCEEDED', output: JSON.stringify({ Replies: [{ Tag: batch[0]!.tag, Data: 'aGk=' }] }), executionArn: 'e', startDate: new Date(), stopDate: new Date() })
       .resolvesOnce({ status: 'FAILED', error: 'States.TaskFailed', cause: 'boom', executionArn: 'e', startDate: new Date(), stopDate: new Date() });
     const d = open(createStepFunctionsDestination('s', { stateMachineArn: 'arn:aws:states:us-east-1:1:stateMachine:m', executionType: 'EXPRESS' }, { logger }));
-    const ok = await d.send(batch, signal);
+    const ok = await d.sendBatch(batch, signal);
     expect(ok.replies?.map((x) => [x.tag, x.data.toString()])).toEqual([[batch[0]!.tag, 'hi']]);
-    const bad = await d.send(batch, signal);
+    const bad = await d.sendBatch(batch, signal);
     expect(bad.outcomes[0]).toEqual({ status: 'failed', reason: 'execution FAILED: States.TaskFailed boom' });
   });
 });

@@ -38,7 +38,7 @@ describe('sqs', () => {
     try {
       const d = createSqsDestination('sqs', { ...base, queueUrl: q.url });
       const p = makePacket(Buffer.from('via env'));
-      const r = await d.send([p], new AbortController().signal);
+      const r = await d.sendBatch([p], new AbortController().signal);
       await d.close!();
       expect(r.outcomes).toEqual([{ status: 'delivered' }]);
       const [body] = await receiveBodies(sqs, q.url, 1);
@@ -52,7 +52,7 @@ describe('sqs', () => {
     const q = await createQueue(sqs, 'oversize');
     const d = createSqsDestination('sqs', { ...base, body: 'raw', maxMessageBytes: 1_024, queueUrl: q.url, endpoint: moto.endpoint });
     expect(d.limits!.packetBytes!(makePacket(Buffer.alloc(768)))).toBe(1_024); // base64 of 768 bytes
-    const r = await d.send([makePacket(Buffer.alloc(800)), makePacket(Buffer.from('ok'))], new AbortController().signal);
+    const r = await d.sendBatch([makePacket(Buffer.alloc(800)), makePacket(Buffer.from('ok'))], new AbortController().signal);
     await d.close!();
     expect(r.outcomes).toEqual([{ status: 'failed', reason: 'oversize' }, { status: 'delivered' }]);
   });
@@ -60,7 +60,7 @@ describe('sqs', () => {
   it('sets the FIFO message group from the expression', async () => {
     const q = await createQueue(sqs, 'group', true);
     const d = createSqsDestination('sqs', { ...base, queueUrl: q.url, endpoint: moto.endpoint, messageGroupId: 'g-${data[0:2]:hex}' });
-    await d.send([makePacket(Buffer.from([0xab, 0xcd, 0xef]))], new AbortController().signal);
+    await d.sendBatch([makePacket(Buffer.from([0xab, 0xcd, 0xef]))], new AbortController().signal);
     await d.close!();
     const { ReceiveMessageCommand } = await import('@aws-sdk/client-sqs');
     const r = await sqs.send(new ReceiveMessageCommand({ QueueUrl: q.url, MessageSystemAttributeNames: ['MessageGroupId'], MaxNumberOfMessages: 1 }));

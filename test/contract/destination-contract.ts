@@ -34,19 +34,19 @@ export function destinationContract(name: string, setup: () => Promise<ContractF
 
     it('returns one delivered outcome per packet, in order', async () => {
       const batch = samplePackets();
-      const r = await fixture().destination.send(batch, new AbortController().signal);
+      const r = await fixture().destination.sendBatch(batch, new AbortController().signal);
       expect(r.outcomes).toHaveLength(batch.length);
       expect(r.outcomes.map((o) => o.status)).toEqual(batch.map(() => 'delivered'));
     });
 
     it('accepts an empty batch', async () => {
-      const r = await fixture().destination.send([], new AbortController().signal);
+      const r = await fixture().destination.sendBatch([], new AbortController().signal);
       expect(r.outcomes).toEqual([]);
     });
 
     it('delivers the payload bytes exactly (read back from the service)', async () => {
       const batch = samplePackets();
-      await fixture().destination.send(batch, new AbortController().signal);
+      await fixture().destination.sendBatch(batch, new AbortController().signal);
       const got = await fixture().readBack(batch.length);
       expect(sortedHex(got)).toEqual(sortedHex(batch.map((p) => p.data)));
     });
@@ -60,7 +60,7 @@ export function destinationContract(name: string, setup: () => Promise<ContractF
       const d = await fixture().broken();
       extra.push(d);
       const batch = samplePackets();
-      const r = await d.send(batch, new AbortController().signal);
+      const r = await d.sendBatch(batch, new AbortController().signal);
       expect(r.outcomes).toHaveLength(batch.length);
       for (const o of r.outcomes) {
         expect(['retryable', 'failed']).toContain(o.status);

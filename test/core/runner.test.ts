@@ -19,7 +19,7 @@ const packet = (i: number): Packet => ({
 
 function syncDestination(answer: (batch: readonly Packet[]) => BatchResult): Destination & { batches: string[][] } {
   const batches: string[][] = [];
-  return { kind: 'test', name: 'd', batches, send: (batch) => { batches.push(batch.map((p) => p.data.toString())); return answer(batch); } };
+  return { kind: 'test', name: 'd', batches, sendBatch: (batch) => { batches.push(batch.map((p) => p.data.toString())); return answer(batch); } };
 }
 
 const delivered = (batch: readonly Packet[]): BatchResult => ({ outcomes: batch.map(() => ({ status: 'delivered' as const })) });
@@ -91,7 +91,7 @@ describe('DestinationRunner', () => {
 
   it('a synchronous destination that throws: the whole batch is retryable, then fails finally', async () => {
     const metrics = new Metrics();
-    const dest: Destination = { kind: 'test', name: 'd', send: () => { throw new Error('down'); } };
+    const dest: Destination = { kind: 'test', name: 'd', sendBatch: () => { throw new Error('down'); } };
     const r = new DestinationRunner('edge', dest, cfg(0, 2), { metrics, logger: pino({ level: 'silent' }), onReplies: () => {} });
     r.enqueue(packet(1)); r.enqueue(packet(2));
     r.flush();
@@ -104,7 +104,7 @@ describe('DestinationRunner', () => {
     const errors: string[] = [];
     const logger = { error: (_o: unknown, msg: string) => { errors.push(msg); } } as unknown as import('pino').Logger;
     const answer = (batch: readonly Packet[]): BatchResult => ({ outcomes: batch.map(() => ({ status: 'delivered' as const })), replies: [{ tag: 't', data: Buffer.from('r') }] });
-    const dest: Destination = { kind: 'test', name: 'd', send: (batch) => (async ? Promise.resolve(answer(batch)) : answer(batch)) };
+    const dest: Destination = { kind: 'test', name: 'd', sendBatch: (batch) => (async ? Promise.resolve(answer(batch)) : answer(batch)) };
     let calls = 0;
     const r = new DestinationRunner('edge', dest, cfg(0), { metrics: new Metrics(), logger, onReplies: () => { calls++; throw new Error('egress broke'); } });
     r.enqueue(packet(1)); r.flush();

@@ -30,9 +30,9 @@ describe('file destination', () => {
     const d = file({ path: 'nested/deeper/packets.ndjson' });
     const bytes = Buffer.from([0, 1, 2, 0xff, 0x0a, 0x22]);
     const a = packet(bytes, { remote: { address: '::1', port: 9 } }), b = packet('line two', { formatter: 'utf8' });
-    const r = await d.send([a, b], new AbortController().signal);
+    const r = await d.sendBatch([a, b], new AbortController().signal);
     expect(r.outcomes).toEqual([{ status: 'delivered' }, { status: 'delivered' }]);
-    await d.send([packet('third')], new AbortController().signal);
+    await d.sendBatch([packet('third')], new AbortController().signal);
     const got = lines(join(dir, 'nested/deeper/packets.ndjson'));
     expect(got).toHaveLength(3);
     expect(Buffer.from(got[0]!.Data, 'base64')).toEqual(bytes);
@@ -44,7 +44,7 @@ describe('file destination', () => {
   it('rotates by size, keeps maxFiles rotated files, and loses no line of the kept files', async () => {
     const d = file({ path: 'r.ndjson', maxBytes: 1_000, maxFiles: 2 });
     const lineBytes = encodeBatch([packet('p-00')], false).length;
-    for (let i = 0; i < 40; i++) await d.send([packet(`p-${String(i).padStart(2, '0')}`)], new AbortController().signal);
+    for (let i = 0; i < 40; i++) await d.sendBatch([packet(`p-${String(i).padStart(2, '0')}`)], new AbortController().signal);
     expect(readdirSync(dir).sort()).toEqual(['r.ndjson', 'r.ndjson.1', 'r.ndjson.2']);
     const perFile = Math.floor(1_000 / lineBytes);
     const sequence = ['r.ndjson.2', 'r.ndjson.1', 'r.ndjson'].flatMap((f) => lines(join(dir, f)))
@@ -60,31 +60,31 @@ describe('file destination', () => {
   it('appends to an existing file and counts its size toward rotation', async () => {
     writeFileSync(join(dir, 'a.ndjson'), 'x'.repeat(990) + '\n');
     const d = file({ path: 'a.ndjson', maxBytes: 1_000 });
-    await d.send([packet('after restart')], new AbortController().signal);
+    await d.sendBatch([packet('after restart')], new AbortController().signal);
     expect(readFileSync(join(dir, 'a.ndjson.1'), 'utf8')).toBe('x'.repeat(990) + '\n');
     expect(lines(join(dir, 'a.ndjson'))).toHaveLength(1);
   });
 
   it('writes raw datagrams followed by a newline when raw is set', async () => {
     const d = file({ path: 'raw.log', raw: true });
-    await d.send([packet('<13>syslog one'), packet('metric:1|c')], new AbortController().signal);
+    await d.sendBatch([packet('<13>syslog one'), packet('metric:1|c')], new AbortController().signal);
     expect(readFileSync(join(dir, 'raw.log'), 'utf8')).toBe('<13>syslog one\nmetric:1|c\n');
   });
 
   it('reports retryable when the file cannot be written, and serves again once it can', async () => {
     mkdirSync(join(dir, 'blocked.ndjson'));
     const d = file({ path: 'blocked.ndjson' });
-    const r = await d.send([packet('x')], new AbortController().signal);
+    const r = await d.sendBatch([packet('x')], new AbortController().signal);
     expect(r.outcomes[0]).toMatchObject({ status: 'retryable' });
     expect((r.outcomes[0] as { reason: string }).reason).toContain('EISDIR');
     rmSync(join(dir, 'blocked.ndjson'), { recursive: true });
-    expect((await d.send([packet('y')], new AbortController().signal)).outcomes).toEqual([{ status: 'delivered' }]);
+    expect((await d.sendBatch([packet('y')], new AbortController().signal)).outcomes).toEqual([{ status: 'delivered' }]);
     expect(existsSync(join(dir, 'blocked.ndjson'))).toBe(true);
   });
 
   it('serialises concurrent batches without interleaving lines', async () => {
     const d = file({ path: 'c.ndjson', maxBytes: 4_000 });
-    await Promise.all(Array.from({ length: 20 }, (_, i) => d.send([packet(`a${i}`), packet(`b${i}`)], new AbortController().signal)));
+    await Promise.all(Array.from({ length: 20 }, (_, i) => d.sendBatch([packet(`a${i}`), packet(`b${i}`)], new AbortController().signal)));
     const all = readdirSync(dir).flatMap((f) => lines(join(dir, f)));
     expect(all).toHaveLength(40);
   });

@@ -28,7 +28,7 @@ describe('handler destination', () => {
   it('runs the echo example and returns its replies by tag, decoded with the packet formatter', async () => {
     const d = await handler({ module: 'examples/echo-handler.mjs' }, root);
     const a = packet('hello'), b = packet(Buffer.from([0xde, 0xad]), { formatter: 'hex', remote: { address: '::1', port: 7 } });
-    const r = await d.send([a, b], never);
+    const r = await d.sendBatch([a, b], never);
     expect(r.outcomes).toEqual([{ status: 'delivered' }, { status: 'delivered' }]);
     expect(r.replies).toEqual([{ tag: a.tag, data: Buffer.from('hello') }, { tag: b.tag, data: Buffer.from([0xde, 0xad]) }]);
     expect(d.limits?.maxBatchPackets).toBe(100);
@@ -37,43 +37,43 @@ describe('handler destination', () => {
   it('loads a TypeScript handler module', async () => {
     const d = await handler({ module: 'examples/echo-handler.ts', workers: 1 }, root);
     const p = packet('typed');
-    const r = await d.send([p], never);
+    const r = await d.sendBatch([p], never);
     expect(r.replies?.map((x) => text(x.data))).toEqual(['typed']);
   });
 
   it('fails a batch whose handler throws, and the pool serves the next batch', async () => {
     const d = await handler({ module: 'behaviours.mjs', workers: 1 });
-    const r = await d.send([packet('boom'), packet('x')], never);
+    const r = await d.sendBatch([packet('boom'), packet('x')], never);
     expect(r.outcomes).toHaveLength(2);
     expect(r.outcomes[0]).toMatchObject({ status: 'failed' });
     expect((r.outcomes[1] as { reason: string }).reason).toContain('kaboom from handler');
     expect(r.replies).toBeUndefined();
-    const next = await d.send([packet('still here')], never);
+    const next = await d.sendBatch([packet('still here')], never);
     expect(next.replies?.map((x) => text(x.data))).toEqual(['STILL HERE']);
   });
 
   it('fails a hanging handler after timeoutMs, replaces its worker, and serves the next batch', async () => {
     const d = await handler({ module: 'behaviours.mjs', workers: 1, timeoutMs: 300 });
-    const r = await d.send([packet('hang')], never);
+    const r = await d.sendBatch([packet('hang')], never);
     expect(r.outcomes).toEqual([{ status: 'failed', reason: 'handler timeout' }]);
-    const next = await d.send([packet('after')], never);
+    const next = await d.sendBatch([packet('after')], never);
     expect(next.replies?.map((x) => text(x.data))).toEqual(['AFTER']);
     expect(d.status?.()).toMatchObject({ timeouts: 1, restarts: 1, workers: 1 });
   });
 
   it('replaces a worker that crashes and keeps serving', async () => {
     const d = await handler({ module: 'behaviours.mjs', workers: 1 });
-    const r = await d.send([packet('crash')], never);
+    const r = await d.sendBatch([packet('crash')], never);
     expect(r.outcomes[0]).toMatchObject({ status: 'failed' });
     expect((r.outcomes[0] as { reason: string }).reason).toContain('uncaught in worker');
-    const next = await d.send([packet('ok')], never);
+    const next = await d.sendBatch([packet('ok')], never);
     expect(next.replies?.map((x) => text(x.data))).toEqual(['OK']);
     expect(d.status?.()).toMatchObject({ crashes: 1, restarts: 1 });
   });
 
   it('gives the handler a Lambda-like context and the configured env', async () => {
     const d = await handler({ module: 'behaviours.mjs', workers: 1, timeoutMs: 4_000, env: { GREETING: 'hi' } });
-    const r = await d.send([packet('context')], never);
+    const r = await d.sendBatch([packet('context')], never);
     const info = JSON.parse(text(r.replies![0]!.data)) as { name: string; id: string; left: number; env: string };
     expect(info.name).toBe('h1');
     expect(info.id).toMatch(/^[0-9a-f-]{36}$/);
@@ -84,21 +84,21 @@ describe('handler destination', () => {
 
   it('runs batches in parallel on several workers', async () => {
     const d = await handler({ module: 'behaviours.mjs', workers: 2 });
-    const [a, b, c] = await Promise.all(['a', 'b', 'c'].map((t) => d.send([packet(t)], never)));
+    const [a, b, c] = await Promise.all(['a', 'b', 'c'].map((t) => d.sendBatch([packet(t)], never)));
     expect([a, b, c].map((r) => text(r.replies![0]!.data))).toEqual(['A', 'B', 'C']);
   });
 
   it('supports a callback-style CommonJS handler under another export name', async () => {
     const d = await handler({ module: 'callback-style.cjs', export: 'process', workers: 1 });
     const p = packet('cb');
-    expect((await d.send([p], never)).replies).toEqual([{ tag: p.tag, data: Buffer.from('cb') }]);
+    expect((await d.sendBatch([p], never)).replies).toEqual([{ tag: p.tag, data: Buffer.from('cb') }]);
   });
 
   it('keeps per-worker state in the counting example', async () => {
     const d = await handler({ module: 'examples/counting-handler.mjs', workers: 1 }, root);
     const remote = { address: '127.0.0.1', port: 1234 };
-    await d.send([packet('a', { remote })], never);
-    const r = await d.send([packet('b', { remote }), packet('c', { remote: { address: '127.0.0.1', port: 99 } })], never);
+    await d.sendBatch([packet('a', { remote })], never);
+    const r = await d.sendBatch([packet('b', { remote }), packet('c', { remote: { address: '127.0.0.1', port: 99 } })], never);
     expect(r.replies?.map((x) => text(x.data))).toEqual(['2', '1']);
   });
 
@@ -129,11 +129,11 @@ describe('handler destination and abort signals', () => {
   it('does not keep listeners on a long-lived signal, and abandons a queued batch when aborted', async () => {
     const d = await handler({ module: 'behaviours.mjs', workers: 1, timeoutMs: 400 });
     const shared = new AbortController();
-    for (let i = 0; i < 12; i++) await d.send([packet(`n${i}`)], shared.signal);
+    for (let i = 0; i < 12; i++) await d.sendBatch([packet(`n${i}`)], shared.signal);
     expect(getEventListeners(shared.signal, 'abort')).toHaveLength(0);
-    const hanging = d.send([packet('hang')], never);
+    const hanging = d.sendBatch([packet('hang')], never);
     const ac = new AbortController();
-    const queued = d.send([packet('queued')], ac.signal);
+    const queued = d.sendBatch([packet('queued')], ac.signal);
     ac.abort();
     expect((await queued).outcomes).toEqual([{ status: 'retryable', reason: 'aborted before the handler ran' }]);
     expect((await hanging).outcomes).toEqual([{ status: 'failed', reason: 'handler timeout' }]);

@@ -52,7 +52,7 @@ describe('http destination', () => {
     });
     const d = dest({ url: srv.url, headers: { authorization: 'Bearer t0k3n' } });
     const a = packet('one', { formatter: 'hex' }), b = packet('two', { formatter: 'hex' });
-    const r = await d.send([a, b], never);
+    const r = await d.sendBatch([a, b], never);
     expect(r.outcomes).toEqual([{ status: 'delivered' }, { status: 'delivered' }]);
     expect(r.replies).toEqual([{ tag: a.tag, data: Buffer.from(`ack ${Buffer.from('one').toString('hex')}`) }, { tag: b.tag, data: Buffer.from(`ack ${Buffer.from('two').toString('hex')}`) }]);
     expect(srv.seen[0]!.headers['content-type']).toBe('application/json');
@@ -64,8 +64,8 @@ describe('http destination', () => {
   it('reuses one keep-alive connection for consecutive batches', async () => {
     const srv = await server(status(204));
     const d = dest({ url: srv.url });
-    const r = await d.send([packet('a')], never);
-    await d.send([packet('b')], never);
+    const r = await d.sendBatch([packet('a')], never);
+    await d.sendBatch([packet('b')], never);
     expect(r).toEqual({ outcomes: [{ status: 'delivered' }] });
     expect(srv.seen[1]!.port).toBe(srv.seen[0]!.port);
   });
@@ -75,7 +75,7 @@ describe('http destination', () => {
     const srv = await server((_e, res) => { res.statusCode = codes[srv.seen.length - 1]!; res.end('nope'); });
     const d = dest({ url: srv.url });
     const got = [];
-    for (let i = 0; i < codes.length; i++) got.push((await d.send([packet('x'), packet('y')], never)).outcomes);
+    for (let i = 0; i < codes.length; i++) got.push((await d.sendBatch([packet('x'), packet('y')], never)).outcomes);
     expect(got[0]).toEqual([{ status: 'retryable', reason: 'http 500' }, { status: 'retryable', reason: 'http 500' }]);
     expect(got[1]![0]).toEqual({ status: 'retryable', reason: 'http 429' });
     expect(got[2]![0]).toMatchObject({ status: 'failed' });
@@ -86,17 +86,17 @@ describe('http destination', () => {
     let calls = 0;
     const srv = await server((_e, res) => { if (++calls > 1) res.end(); });
     const d = dest({ url: srv.url, timeoutMs: 150 });
-    const r = await d.send([packet('slow')], never);
+    const r = await d.sendBatch([packet('slow')], never);
     expect(r.outcomes[0]).toMatchObject({ status: 'retryable' });
     expect((r.outcomes[0] as { reason: string }).reason).toContain('timeout');
-    expect((await d.send([packet('fast')], never)).outcomes).toEqual([{ status: 'delivered' }]);
+    expect((await d.sendBatch([packet('fast')], never)).outcomes).toEqual([{ status: 'delivered' }]);
   });
 
   it('reports a refused connection as retryable', async () => {
     const srv = await server(status(200));
     const url = srv.url;
     for (const s of servers.splice(0)) await new Promise((r) => s.close(r));
-    const r = await dest({ url }).send([packet('x')], never);
+    const r = await dest({ url }).sendBatch([packet('x')], never);
     expect(r.outcomes[0]).toMatchObject({ status: 'retryable' });
     expect((r.outcomes[0] as { reason: string }).reason).toContain('ECONNREFUSED');
   });
@@ -104,7 +104,7 @@ describe('http destination', () => {
   it('delivers but sends no replies when a 2xx answer is not JSON', async () => {
     const srv = await server(status(200, 'OK'));
     const d = dest({ url: srv.url });
-    expect(await d.send([packet('x')], never)).toEqual({ outcomes: [{ status: 'delivered' }] });
+    expect(await d.sendBatch([packet('x')], never)).toEqual({ outcomes: [{ status: 'delivered' }] });
     expect(d.status?.()).toMatchObject({ unparsedAnswers: 1, url: srv.url });
   });
 

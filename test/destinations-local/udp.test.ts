@@ -64,7 +64,7 @@ describe.each(kinds)('udp destination, %s sessions', (upstream) => {
     const b = await echoBackend('b1');
     const clients = new RecordingClients();
     const d = await proxy({ backends: [b.label] }, clients);
-    const r = await d.send([packet('from alice', { remote: alice }), packet('from bob', { remote: bob })], never);
+    const r = await d.sendBatch([packet('from alice', { remote: alice }), packet('from bob', { remote: bob })], never);
     expect(r.outcomes).toEqual([{ status: 'delivered' }, { status: 'delivered' }]);
     await until(() => clients.sent.length === 2);
     const byText = Object.fromEntries(clients.sent.map((s) => [s.data.toString(), s]));
@@ -77,7 +77,7 @@ describe.each(kinds)('udp destination, %s sessions', (upstream) => {
   it('keeps a client on its backend (hash), reusing the same upstream socket', async () => {
     const backends = [await echoBackend('b1'), await echoBackend('b2')];
     const d = await proxy({ backends: backends.map((b) => b.label) });
-    for (let i = 0; i < 5; i++) await d.send([packet(`m${i}`, { remote: alice })], never);
+    for (let i = 0; i < 5; i++) await d.sendBatch([packet(`m${i}`, { remote: alice })], never);
     await until(() => backends[0]!.seen.length + backends[1]!.seen.length === 5);
     const used = backends.filter((b) => b.seen.length > 0);
     expect(used).toHaveLength(1);
@@ -88,8 +88,8 @@ describe.each(kinds)('udp destination, %s sessions', (upstream) => {
   it('spreads new sessions round robin and keeps each sticky', async () => {
     const backends = [await echoBackend('b1'), await echoBackend('b2')];
     const d = await proxy({ backends: backends.map((b) => b.label), balance: 'round-robin' });
-    await d.send([packet('a1', { remote: alice }), packet('b1', { remote: bob })], never);
-    await d.send([packet('a2', { remote: alice }), packet('b2', { remote: bob })], never);
+    await d.sendBatch([packet('a1', { remote: alice }), packet('b1', { remote: bob })], never);
+    await d.sendBatch([packet('a2', { remote: alice }), packet('b2', { remote: bob })], never);
     await until(() => backends[0]!.seen.length + backends[1]!.seen.length === 4);
     expect(backends[0]!.seen.map((s) => s.data)).toEqual(['a1', 'a2']);
     expect(backends[1]!.seen.map((s) => s.data)).toEqual(['b1', 'b2']);
@@ -98,11 +98,11 @@ describe.each(kinds)('udp destination, %s sessions', (upstream) => {
   it('closes sessions idle past the timeout; the next packet opens a new one', async () => {
     const b = await echoBackend('b1');
     const d = await proxy({ backends: [b.label], idleTimeoutMs: 80 });
-    await d.send([packet('first', { remote: alice })], never);
+    await d.sendBatch([packet('first', { remote: alice })], never);
     expect(d.status?.()).toMatchObject({ sessions: 1 });
     await until(() => d.status?.().sessions === 0);
     expect(d.status?.()).toMatchObject({ expired: 1 });
-    await d.send([packet('second', { remote: alice })], never);
+    await d.sendBatch([packet('second', { remote: alice })], never);
     await until(() => b.seen.length === 2);
     expect(b.seen[1]!.port).not.toBe(b.seen[0]!.port);
   });
@@ -110,8 +110,8 @@ describe.each(kinds)('udp destination, %s sessions', (upstream) => {
   it('evicts the least recently active session at maxSessions', async () => {
     const b = await echoBackend('b1');
     const d = await proxy({ backends: [b.label], maxSessions: 2 });
-    await d.send([packet('1', { remote: alice }), packet('2', { remote: bob })], never);
-    await d.send([packet('3', { remote: { address: '127.0.0.3', port: 3 } })], never);
+    await d.sendBatch([packet('1', { remote: alice }), packet('2', { remote: bob })], never);
+    await d.sendBatch([packet('3', { remote: { address: '127.0.0.3', port: 3 } })], never);
     expect(d.status?.()).toMatchObject({ sessions: 2, evicted: 1 });
     expect(d.backendOf('edge', alice)).toBeUndefined();
     expect(d.backendOf('edge', bob)).toBe(b.label);
@@ -121,19 +121,19 @@ describe.each(kinds)('udp destination, %s sessions', (upstream) => {
     const b = await echoBackend('b1');
     const quiet = new RecordingClients();
     const d = await proxy({ backends: [b.label], replies: false }, quiet);
-    await d.send([packet('x', { remote: alice })], never);
+    await d.sendBatch([packet('x', { remote: alice })], never);
     await until(() => b.seen.length === 1);
 
     const clients = new RecordingClients();
     const d2 = await proxy({ backends: [b.label] }, clients);
-    await d2.send([packet('y', { remote: alice })], never);
+    await d2.sendBatch([packet('y', { remote: alice })], never);
     await until(() => clients.sent.length === 1 && b.seen.length === 2);
     const stranger = createSocket('udp4');
     sockets.push(stranger);
     // The upstream socket is connected to its backend, so the kernel drops a stranger's datagram;
     // a later real reply shows the spoof (sent first) was never relayed.
     await new Promise<void>((r) => stranger.send('spoof', b.seen[1]!.port, '127.0.0.1', () => r()));
-    await d2.send([packet('z', { remote: alice })], never);
+    await d2.sendBatch([packet('z', { remote: alice })], never);
     await until(() => clients.sent.length === 2);
     expect(clients.sent.map((s) => s.data.toString())).toEqual(['b1:y', 'b1:z']);
     expect(quiet.sent).toEqual([]);
@@ -143,7 +143,7 @@ describe.each(kinds)('udp destination, %s sessions', (upstream) => {
     const b = await echoBackend('v6', '::1');
     const clients = new RecordingClients();
     const d = await proxy({ backends: [b.label] }, clients);
-    await d.send([packet('six', { remote: alice })], never);
+    await d.sendBatch([packet('six', { remote: alice })], never);
     await until(() => clients.sent.length === 1);
     expect(clients.sent[0]!.data.toString()).toBe('v6:six');
   });
@@ -152,7 +152,7 @@ describe.each(kinds)('udp destination, %s sessions', (upstream) => {
     const [b1, b2] = [await echoBackend('b1'), await echoBackend('b2')];
     const d1 = await proxy({ backends: [b1.label] }), d2 = await proxy({ backends: [b2.label] });
     const p = packet('both', { remote: alice });
-    await Promise.all([d1.send([p], never), d2.send([p], never)]);
+    await Promise.all([d1.sendBatch([p], never), d2.sendBatch([p], never)]);
     await until(() => b1.seen.length === 1 && b2.seen.length === 1);
     expect([d1.status?.().sessions, d2.status?.().sessions]).toEqual([1, 1]);
   });
@@ -168,7 +168,7 @@ describe.each(kinds)('udp destination, %s sessions', (upstream) => {
     const b = await echoBackend('b1');
     const d = await proxy({ backends: [b.label] });
     // 65,507 bytes is the largest IPv4 UDP payload; the kernel refuses a larger one (EMSGSIZE).
-    const r = await d.send([packet(Buffer.alloc(70_000), { remote: alice }), packet('fits', { remote: bob })], never);
+    const r = await d.sendBatch([packet(Buffer.alloc(70_000), { remote: alice }), packet('fits', { remote: bob })], never);
     expect(r.outcomes[0]).toMatchObject({ status: 'retryable' });
     expect((r.outcomes[0] as { reason: string }).reason).toContain('EMSGSIZE');
     expect(r.outcomes[1]).toEqual({ status: 'delivered' });

@@ -35,7 +35,7 @@ export const memoryDestination = defineDestinationKind({
     return {
       kind: 'memory', name,
       limits: { ...(o.maxBatchPackets ? { maxBatchPackets: o.maxBatchPackets } : {}), ...(o.maxPacketBytes ? { maxPacketBytes: o.maxPacketBytes } : {}) },
-      send(batch, signal) {
+      sendBatch(batch, signal) {
         recorded.get(key)!.push([...batch]);
         if (o.mode === 'stall') return stall(batch, signal);
         return o.sync ? answer(batch) : Promise.resolve().then(() => answer(batch));

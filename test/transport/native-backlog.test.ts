@@ -57,10 +57,10 @@ describe('native transport send backlog', () => {
   it('keeps what would block, in order, behind later sends, and sends it when writable', () => {
     const { t, sock } = setup();
     sock.budget = 3;
-    t.send(dgrams(0, 5));
+    t.sendDatagrams(dgrams(0, 5));
     expect(sock.sent).toEqual(names(0, 3));
     expect(sock.watching).toBe(1);
-    t.send(dgrams(5, 2));
+    t.sendDatagrams(dgrams(5, 2));
     expect(sock.sent).toHaveLength(3);
     sock.budget = Number.POSITIVE_INFINITY;
     sock.onWritable();
@@ -70,7 +70,7 @@ describe('native transport send backlog', () => {
   it('a batch spanning several send slabs resumes where the socket stopped', () => {
     const { t, sock } = setup();
     sock.budget = 1100;
-    t.send(dgrams(0, 1500));
+    t.sendDatagrams(dgrams(0, 1500));
     expect(sock.sent).toEqual(names(0, 1100));
     sock.budget = Number.POSITIVE_INFINITY;
     sock.onWritable();
@@ -80,7 +80,7 @@ describe('native transport send backlog', () => {
   it('drops and counts beyond the backlog limit; close forgets the backlog', async () => {
     const { t, sock, errors } = setup();
     sock.budget = 0;
-    t.send(dgrams(0, 16384 + 6));
+    t.sendDatagrams(dgrams(0, 16384 + 6));
     expect(t.stats.backlogDropped).toBe(6);
     await t.close();
     sock.budget = Number.POSITIVE_INFINITY;
@@ -91,7 +91,7 @@ describe('native transport send backlog', () => {
 
   it('an unparseable address is refused before the addon and reported once', () => {
     const { t, sock, errors } = setup();
-    t.send([...dgrams(0, 1), { data: Buffer.from('x'), address: 'nowhere', port: 7000 }, ...dgrams(1, 1)]);
+    t.sendDatagrams([...dgrams(0, 1), { data: Buffer.from('x'), address: 'nowhere', port: 7000 }, ...dgrams(1, 1)]);
     expect(sock.sent).toEqual(['d0', 'd1']);
     expect(t.stats.refused).toBe(1);
     expect(errors.map((e) => (e as Error & { code?: string }).code)).toEqual(['EINVAL']);

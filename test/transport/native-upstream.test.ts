@@ -71,7 +71,7 @@ function setup() {
 describe('native udp sessions (fake addon)', () => {
   it('sends each session\'s datagrams of a batch with one call, in order', async () => {
     const { up, sessionOf } = setup();
-    const r = await up.send([pkt('a1', 1), pkt('b1', 2), pkt('a2', 1), pkt('b2', 2), pkt('a3', 1)], sessionOf);
+    const r = await up.relay([pkt('a1', 1), pkt('b1', 2), pkt('a2', 1), pkt('b2', 2), pkt('a3', 1)], sessionOf);
     expect(r.outcomes.map((o) => o.status)).toEqual(['delivered', 'delivered', 'delivered', 'delivered', 'delivered']);
     const [a, b] = FakeSession.all;
     expect([a!.sent, a!.calls, b!.sent, b!.calls]).toEqual([['a1', 'a2', 'a3'], [3], ['b1', 'b2'], [2]]);
@@ -80,9 +80,9 @@ describe('native udp sessions (fake addon)', () => {
 
   it('gives a refused datagram retryable with its errno, the others delivered', async () => {
     const { up, sessionOf } = setup();
-    await up.send([pkt('warm', 1)], sessionOf);
+    await up.relay([pkt('warm', 1)], sessionOf);
     FakeSession.all[0]!.refuse.add('big');
-    const r = await up.send([pkt('x', 1), pkt('big', 1), pkt('y', 1)], sessionOf);
+    const r = await up.relay([pkt('x', 1), pkt('big', 1), pkt('y', 1)], sessionOf);
     expect(r.outcomes.map((o) => o.status)).toEqual(['delivered', 'retryable', 'delivered']);
     expect((r.outcomes[1] as { reason: string }).reason).toBe('udp send failed: send EMSGSIZE');
     expect(up.stats.sendErrors).toBe(1);
@@ -90,13 +90,13 @@ describe('native udp sessions (fake addon)', () => {
 
   it('keeps what would block, in order, and sends it when writable; later sends queue behind it', async () => {
     const { up, sessionOf } = setup();
-    await up.send([pkt('w', 1)], sessionOf);
+    await up.relay([pkt('w', 1)], sessionOf);
     const s = FakeSession.all[0]!;
     s.budget = 2;
-    const r = await up.send([pkt('1', 1), pkt('2', 1), pkt('3', 1), pkt('4', 1)], sessionOf);
+    const r = await up.relay([pkt('1', 1), pkt('2', 1), pkt('3', 1), pkt('4', 1)], sessionOf);
     expect(r.outcomes.map((o) => o.status)).toEqual(['delivered', 'delivered', 'delivered', 'delivered']);
     expect([s.sent, s.watching]).toEqual([['w', '1', '2'], 1]);
-    await up.send([pkt('5', 1)], sessionOf);
+    await up.relay([pkt('5', 1)], sessionOf);
     expect(s.sent).toEqual(['w', '1', '2']);
     s.budget = 1;
     s.onWritable();
@@ -118,9 +118,9 @@ describe('native udp sessions (fake addon)', () => {
 
   it('fails the packets of a closed session and sends nothing on it', async () => {
     const { up, sessionOf, links } = setup();
-    await up.send([pkt('a', 1)], sessionOf);
+    await up.relay([pkt('a', 1)], sessionOf);
     await up.close(links.get(1)!);
-    const r = await up.send([pkt('b', 1)], sessionOf);
+    const r = await up.relay([pkt('b', 1)], sessionOf);
     expect(r.outcomes[0]).toMatchObject({ status: 'retryable' });
     expect([FakeSession.all[0]!.closed, FakeSession.all[0]!.sent]).toEqual([true, ['a']]);
   });

@@ -48,7 +48,7 @@ function describeNativeOnly(): void {
       const t = await bind(sink);
       const c = await openClient('udp4', '127.0.0.1');
       clients.push(c);
-      t.send([
+      t.sendDatagrams([
         { data: Buffer.from('one'), address: '127.0.0.1', port: c.port },
         { data: Buffer.from('bad'), address: 'not-an-address', port: c.port },
         { data: Buffer.from('bad-port'), address: '127.0.0.1', port: 0 },
@@ -81,7 +81,7 @@ function describeNativeOnly(): void {
       clients.push(c);
       c.socket.setRecvBufferSize(4 << 20);
       const n = 1500;
-      t.send(Array.from({ length: n }, (_, i) => ({ data: Buffer.from(String(i)), address: '127.0.0.1', port: c.port })));
+      t.sendDatagrams(Array.from({ length: n }, (_, i) => ({ data: Buffer.from(String(i)), address: '127.0.0.1', port: c.port })));
       await waitFor(() => c.received.length === n, `${n} datagrams`);
       expect(c.received.map((r) => Number(r.data.toString()))).toEqual(Array.from({ length: n }, (_, i) => i));
       expect(t.stats).toEqual({ truncated: 0, refused: 0, backlogDropped: 0 });

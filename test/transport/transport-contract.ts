@@ -56,7 +56,7 @@ export function describeTransportContract(name: string, factory: TransportFactor
         const { t, sink } = await bind({ host });
         const a = await client(type, host);
         const b = await client(type, host);
-        t.send([
+        t.sendDatagrams([
           { data: Buffer.from('to-a-1'), address: host, port: a.port },
           { data: Buffer.from('to-b'), address: host, port: b.port },
           { data: Buffer.from('to-a-2'), address: host, port: a.port },
@@ -104,7 +104,7 @@ export function describeTransportContract(name: string, factory: TransportFactor
       await c.send('after', t.local.port, '127.0.0.1');
       await sleep(100);
       expect(sink.all.map((d) => d.data.toString())).toEqual(['before']);
-      t.send([{ data: Buffer.from('still-sending'), address: '127.0.0.1', port: c.port }]);
+      t.sendDatagrams([{ data: Buffer.from('still-sending'), address: '127.0.0.1', port: c.port }]);
       await waitFor(() => c.received.length === 1, 'send after pause');
       expect(c.received[0]?.data.toString()).toBe('still-sending');
     });
@@ -114,7 +114,7 @@ export function describeTransportContract(name: string, factory: TransportFactor
       const port = t.local.port;
       await t.close();
       await t.close();
-      expect(() => t.send([{ data: Buffer.from('x'), address: '127.0.0.1', port: 9 }])).not.toThrow();
+      expect(() => t.sendDatagrams([{ data: Buffer.from('x'), address: '127.0.0.1', port: 9 }])).not.toThrow();
       const again = createSocket('udp4');
       await new Promise<void>((resolve, reject) => { again.once('error', reject); again.bind(port, '127.0.0.1', resolve); });
       expect(again.address().port).toBe(port);
@@ -142,7 +142,7 @@ export function describeTransportContract(name: string, factory: TransportFactor
       const d = sink.all[0]!;
       expect(d.address).toBe('::ffff:127.0.0.1');
       expect(d.port).toBe(c.port);
-      t.send([{ data: Buffer.from('back'), address: d.address, port: d.port }]);
+      t.sendDatagrams([{ data: Buffer.from('back'), address: d.address, port: d.port }]);
       await waitFor(() => c.received.length === 1, 'reply to v4 client');
       expect(c.received[0]?.port).toBe(t.local.port);
     });
