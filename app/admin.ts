@@ -9,7 +9,12 @@
 import { timingSafeEqual, createHash } from 'node:crypto';
 import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
 import type { Gateway } from './gateway.js';
-import { parseEgressDocument } from '../gateway/wire/egress-message.js';
+import { countDelivery, deliverDocument } from '../gateway/out-of-band/deliver.js';
+import { sourceMetrics } from '../gateway/out-of-band/source-metrics.js';
+import type { EgressResult } from '../gateway/egress.js';
+
+/** The admin API's send is a packet source like SNS and SQS: same delivery path, same metric labels. */
+export const ADMIN_SOURCE = 'admin';
 
 export interface AdminOptions {
   readonly token: string;
@@ -27,6 +32,7 @@ function tokenMatches(req: FastifyRequest, token: string): boolean {
 
 export function buildAdminApi(gw: Gateway, opts: AdminOptions): FastifyInstance {
   const app = Fastify({ logger: false, bodyLimit: opts.bodyLimit ?? 1_048_576 });
+  const metrics = sourceMetrics(gw.metrics);
 
   app.get('/healthz', async () => ({ status: 'ok' }));
   app.get('/readyz', async (_req, reply) => {
@@ -44,13 +50,16 @@ export function buildAdminApi(gw: Gateway, opts: AdminOptions): FastifyInstance 
       return reply.code(401).send({ code: 'UGW_ERR_ADMIN_UNAUTHORIZED', message: 'send "Authorization: Bearer <admin token>" (admin.token or UDPGW_ADMIN_TOKEN)' });
     }
     const listener = (req.query as { listener?: string }).listener ?? gw.config.listeners[0]!.name;
-    const doc = parseEgressDocument(req.body, { defaultFormatter: gw.egress.formatterOf(listener) ?? 'base64', formatterOf: gw.egress.formatterOfTag });
-    if (doc instanceof Error) return reply.code(400).send({ code: 'UGW_ERR_ADMIN_BAD_REQUEST', message: doc.message });
-    const messages = doc.packets.map((p) => gw.egress.sendOutOfBand(p, listener));
-    const replies = doc.replies.map((r) => gw.egress.reply(r.tag, r.data, 'async_reply'));
-    const result = (r: { ok: boolean; reason?: string }) => (r.ok ? { status: 'sent' } : { status: 'refused', reason: r.reason });
-    const body = { messages: messages.map(result), replies: replies.map(result), rejected: doc.rejected };
-    const anyRefused = doc.rejected.length > 0 || [...messages, ...replies].some((r) => !r.ok);
+    const report = deliverDocument(req.body, { egress: gw.egress, listener, defaultFormatter: gw.egress.formatterOf(listener) ?? 'base64' });
+    if (report instanceof Error) {
+      metrics.messages.inc({ source: ADMIN_SOURCE, outcome: 'malformed' });
+      return reply.code(400).send({ code: 'UGW_ERR_ADMIN_BAD_REQUEST', message: report.message });
+    }
+    countDelivery(metrics, ADMIN_SOURCE, report);
+    const anyRefused = report.rejected.length > 0 || report.refused.length > 0;
+    metrics.messages.inc({ source: ADMIN_SOURCE, outcome: anyRefused ? 'refused' : 'delivered' });
+    const result = (r: EgressResult) => (r.ok ? { status: 'sent' } : { status: 'refused', reason: r.reason });
+    const body = { messages: report.messages.map(result), replies: report.replies.map(result), rejected: report.rejected };
     return reply.code(anyRefused ? 207 : 200).send(body);
   });
   return app;

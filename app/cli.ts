@@ -10,8 +10,7 @@ import { createLogger } from '../gateway/logger.js';
 import cluster from 'node:cluster';
 import { randomBytes } from 'node:crypto';
 import { startClusterPrimary, runClusterWorker } from './cluster.js';
-import './builtin-destinations.js';
-import './builtin-packet-sources.js';
+import './builtin-kinds.js';
 
 const USAGE = `usage:
   udp-gateway start [--config <file>] [--port <udp port>] [--admin-port <port>] [--workers <n>]

@@ -5,10 +5,10 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
-import './builtin-destinations.js';
-import './builtin-packet-sources.js';
-import { destinationKind } from '../gateway/extension/destination-registry.js';
-import { packetSourceKind, type PacketSource } from '../gateway/extension/packet-source.js';
+import './builtin-kinds.js';
+import { destinationKinds, packetSourceKinds } from '../gateway/extension/registry.js';
+import { createFromKind } from '../gateway/extension/destination.js';
+import type { PacketSource } from '../gateway/extension/packet-source.js';
 import type { ResolvedConfig } from './config/load.js';
 import type { DestinationConfig } from '../gateway/config/schema.js';
 import type { Destination } from '../gateway/extension/destination.js';
@@ -136,20 +136,20 @@ async function start(gw: Gateway, transport: TransportFactory, now?: () => numbe
     log.info({ address: listener.local, transport: listener.transportKind, destinations: runners.map((r) => r.destination.name) }, 'listening');
   }
   for (const pc of config.packetSources) {
-    const kind = packetSourceKind(pc.type)!;
+    const kind = packetSourceKinds.get(pc.type)!;
     const listener = pc.listener ?? config.listeners[0]!.name;
-    const source = kind.create(pc.name, pc.options, { logger: logger.child({ packetSource: pc.name }), egress, listener, baseDir: config.baseDir, metrics });
+    const source = (await kind.load())(pc.name, pc.options, { logger: logger.child({ packetSource: pc.name }), egress, listener, baseDir: config.baseDir, metrics });
     gw.sources.push({ name: pc.name, source });
     await source.start();
   }
 }
 
 async function createRunner(gw: Gateway, listener: string, dc: DestinationConfig, log: Logger): Promise<DestinationRunner> {
-  const kind = destinationKind(dc.type)!;
+  const kind = destinationKinds.get(dc.type)!;
   const dlog = log.child({ destination: dc.name });
   let destination: Destination;
   try {
-    destination = await kind.create(dc.name, dc.options, { logger: dlog, clients: gw.egress, baseDir: gw.config.baseDir });
+    destination = await createFromKind(kind, dc.name, dc.options, { logger: dlog, clients: gw.egress, baseDir: gw.config.baseDir });
   } catch (err) {
     if (err instanceof GatewayError) throw err;
     throw new GatewayError('UGW_ERR_DESTINATION_CREATE', `destination "${dc.name}" (${dc.type}) on listener "${listener}": ${(err as Error).message}`, { cause: err });

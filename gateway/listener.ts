@@ -10,7 +10,7 @@ import type { Metrics } from './metrics.js';
 import type { TransportFactory, UdpTransport } from './extension/transport.js';
 import type { EgressPort } from './egress.js';
 import type { DestinationRunner } from './fanout/runner.js';
-import type { ResolvedListener } from '../app/config/load.js';
+import type { ResolvedListener } from './config/resolved.js';
 import { RecentClients } from './recent-clients.js';
 import { createCidrMatcher } from './cidr.js';
 import { GatewayError } from './errors.js';

@@ -5,25 +5,15 @@
 import { readFileSync, existsSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
-import { ConfigSchema, CommonDestinationSchema, COMMON_DESTINATION_KEYS, type GatewayConfig, type DestinationConfig } from '../../gateway/config/schema.js';
+import { ConfigSchema, CommonDestinationSchema, COMMON_DESTINATION_KEYS, type DestinationConfig } from '../../gateway/config/schema.js';
+import type { PacketSourceConfig, ResolvedConfig } from '../../gateway/config/resolved.js';
 import { validate } from '../../gateway/config/validate.js';
 import { ConfigError, type ConfigProblem } from '../../gateway/errors.js';
-import { destinationKind, destinationTypes } from '../../gateway/extension/destination-registry.js';
-import { packetSourceKind, packetSourceTypes } from '../../gateway/extension/packet-source.js';
+import { destinationKinds, packetSourceKinds } from '../../gateway/extension/registry.js';
+import '../builtin-kinds.js';
 import { checkCidr } from '../../gateway/cidr.js';
 
-export interface PacketSourceConfig { readonly name: string; readonly type: string; readonly listener?: string; readonly options: Record<string, unknown> }
-
-export interface ResolvedListener extends Omit<GatewayConfig['listeners'][number], 'destinations'> {
-  readonly destinations: readonly DestinationConfig[];
-}
-
-export interface ResolvedConfig extends Omit<GatewayConfig, 'listeners' | 'packetSources'> {
-  readonly listeners: readonly ResolvedListener[];
-  readonly packetSources: readonly PacketSourceConfig[];
-  /** Directory relative paths (handler modules, files) are resolved against. */
-  readonly baseDir: string;
-}
+export type { PacketSourceConfig, ResolvedListener, ResolvedConfig } from '../../gateway/config/resolved.js';
 
 export const ENV_PREFIX = 'UDPGW_';
 
@@ -120,14 +110,14 @@ function resolveDestination(raw: Record<string, unknown>, at: string, problems: 
   const common: Record<string, unknown> = {};
   const options: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(raw)) (COMMON_DESTINATION_KEYS.includes(k) ? common : options)[k] = v;
-  const kind = typeof common.type === 'string' ? destinationKind(common.type) : undefined;
+  const kind = typeof common.type === 'string' ? destinationKinds.get(common.type) : undefined;
   if (kind?.batchDefaults && (common.batch === undefined || (typeof common.batch === 'object' && common.batch !== null))) {
     common.batch = { ...kind.batchDefaults, ...(common.batch as object | undefined) };
   }
   const c = validate(CommonDestinationSchema, common, at);
   if ('problems' in c) { problems.push(...c.problems); return undefined; }
   if (!kind) {
-    problems.push({ path: `${at}/type`, message: `unknown destination type "${c.value.type}": use one of ${destinationTypes().join(', ')}` });
+    problems.push({ path: `${at}/type`, message: `unknown destination type "${c.value.type}": use one of ${destinationKinds.types().join(', ')}` });
     return undefined;
   }
   const o = validate(kind.options, options, at);
@@ -140,9 +130,9 @@ function resolveDestination(raw: Record<string, unknown>, at: string, problems: 
 
 function resolvePacketSource(raw: Record<string, unknown>, at: string, problems: ConfigProblem[], listeners: Set<string>): PacketSourceConfig | undefined {
   const { name, type, listener, ...options } = raw as { name?: unknown; type?: unknown; listener?: unknown };
-  if (typeof type !== 'string') { problems.push({ path: `${at}/type`, message: `is required: one of ${packetSourceTypes().join(', ')}` }); return undefined; }
-  const kind = packetSourceKind(type);
-  if (!kind) { problems.push({ path: `${at}/type`, message: `unknown packet source type "${type}": use one of ${packetSourceTypes().join(', ')}` }); return undefined; }
+  if (typeof type !== 'string') { problems.push({ path: `${at}/type`, message: `is required: one of ${packetSourceKinds.types().join(', ')}` }); return undefined; }
+  const kind = packetSourceKinds.get(type);
+  if (!kind) { problems.push({ path: `${at}/type`, message: `unknown packet source type "${type}": use one of ${packetSourceKinds.types().join(', ')}` }); return undefined; }
   if (listener !== undefined && (typeof listener !== 'string' || !listeners.has(listener))) {
     problems.push({ path: `${at}/listener`, message: `names no configured listener: use one of ${[...listeners].join(', ')}` });
   }

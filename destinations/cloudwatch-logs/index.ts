@@ -7,7 +7,7 @@
 import {
   CloudWatchLogsClient, PutLogEventsCommand, CreateLogStreamCommand, type PutLogEventsCommandOutput,
 } from '@aws-sdk/client-cloudwatch-logs';
-import { defineDestinationKind, delivered, failed, type BatchResult, type Destination, type DeliveryOutcome } from '../../gateway/extension/destination.js';
+import { delivered, failed, type BatchResult, type Destination, type DeliveryOutcome } from '../../gateway/extension/destination.js';
 import type { Packet } from '../../gateway/packet.js';
 import { awsClientConfig, closeOnce } from '../../aws/client-config.js';
 import { textBody } from '../../aws/body.js';
@@ -80,8 +80,3 @@ export function createCloudWatchLogsDestination(name: string, o: CloudWatchLogsO
   };
 }
 
-export const cloudWatchLogsKind = defineDestinationKind({
-  type: 'cloudwatch-logs',
-  options: CloudWatchLogsOptions,
-  create: (name, options) => createCloudWatchLogsDestination(name, options),
-});

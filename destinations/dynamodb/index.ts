@@ -5,7 +5,7 @@
  * the default partition key is the packet's tag, which is unique per packet.
  */
 import { DynamoDBClient, BatchWriteItemCommand } from '@aws-sdk/client-dynamodb';
-import { defineDestinationKind, delivered, retryable, type Destination, type DeliveryOutcome } from '../../gateway/extension/destination.js';
+import { delivered, retryable, type Destination, type DeliveryOutcome } from '../../gateway/extension/destination.js';
 import type { Packet } from '../../gateway/packet.js';
 import { awsClientConfig, closeOnce } from '../../aws/client-config.js';
 import { compileExpression } from '../../aws/create-error.js';
@@ -46,8 +46,3 @@ export function createDynamoDbDestination(name: string, o: DynamoDbOptions): Des
   };
 }
 
-export const dynamoDbKind = defineDestinationKind({
-  type: 'dynamodb',
-  options: DynamoDbOptions,
-  create: (name, options) => createDynamoDbDestination(name, options),
-});

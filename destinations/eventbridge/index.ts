@@ -4,7 +4,7 @@
  * and internal failures 'retryable', the rest 'failed'.
  */
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
-import { defineDestinationKind, delivered, type Destination, type DeliveryOutcome } from '../../gateway/extension/destination.js';
+import { delivered, type Destination, type DeliveryOutcome } from '../../gateway/extension/destination.js';
 import type { Packet } from '../../gateway/packet.js';
 import { awsClientConfig, closeOnce } from '../../aws/client-config.js';
 import { eventJson } from '../../aws/body.js';
@@ -49,8 +49,3 @@ export function createEventBridgeDestination(name: string, o: EventBridgeOptions
   };
 }
 
-export const eventBridgeKind = defineDestinationKind({
-  type: 'eventbridge',
-  options: EventBridgeOptions,
-  create: (name, options) => createEventBridgeDestination(name, options),
-});

@@ -5,22 +5,14 @@
  */
 import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import { Type } from '@sinclair/typebox';
 import {
-  defineDestinationKind, allOutcomes, delivered, retryable,
+  allOutcomes, delivered, retryable,
   type BatchResult, type Destination, type DestinationContext,
 } from '../../gateway/extension/destination.js';
 import type { Packet } from '../../gateway/packet.js';
 import { toEventMessage } from '../../gateway/wire/event.js';
 import { GatewayError } from '../../gateway/errors.js';
 import { RotatingFile } from './rotating-file.js';
-
-export const FileOptionsSchema = Type.Object({
-  path: Type.String({ minLength: 1, description: 'file to append to, relative to the config file' }),
-  maxBytes: Type.Integer({ minimum: 1, default: 64 * 1024 * 1024, description: 'rotate before the file would grow past this' }),
-  maxFiles: Type.Integer({ minimum: 0, default: 5, description: 'rotated files kept (path.1 … path.N)' }),
-  raw: Type.Boolean({ default: false, description: 'write the datagram bytes and "\\n" instead of JSON' }),
-}, { additionalProperties: false });
 
 export interface FileOptions {
   readonly path: string;
@@ -73,8 +65,4 @@ export function createFileDestination(name: string, options: FileOptions, ctx: D
   };
 }
 
-export const fileDestination = defineDestinationKind({
-  type: 'file',
-  options: FileOptionsSchema,
-  create: (name, options, ctx) => createFileDestination(name, options, ctx),
-});
+export { FileOptionsSchema } from './options.js';

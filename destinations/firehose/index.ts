@@ -3,7 +3,7 @@
  * Only the records the service reports failed (per-record ErrorCode) come back 'retryable'.
  */
 import { FirehoseClient, PutRecordBatchCommand } from '@aws-sdk/client-firehose';
-import { defineDestinationKind, delivered, type Destination, type DeliveryOutcome } from '../../gateway/extension/destination.js';
+import { delivered, type Destination, type DeliveryOutcome } from '../../gateway/extension/destination.js';
 import type { Packet } from '../../gateway/packet.js';
 import { awsClientConfig, closeOnce } from '../../aws/client-config.js';
 import { eventJson } from '../../aws/body.js';
@@ -45,8 +45,3 @@ export function createFirehoseDestination(name: string, o: FirehoseOptions): Des
   };
 }
 
-export const firehoseKind = defineDestinationKind({
-  type: 'firehose',
-  options: FirehoseOptions,
-  create: (name, options) => createFirehoseDestination(name, options),
-});

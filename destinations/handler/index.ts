@@ -5,9 +5,8 @@
  */
 import { existsSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { Type } from '@sinclair/typebox';
 import {
-  defineDestinationKind, allOutcomes, delivered, failed, retryable,
+  allOutcomes, delivered, failed, retryable,
   type BatchResult, type Destination, type DestinationContext,
 } from '../../gateway/extension/destination.js';
 import type { Packet } from '../../gateway/packet.js';
@@ -15,15 +14,6 @@ import { toEvent } from '../../gateway/wire/event.js';
 import { GatewayError } from '../../gateway/errors.js';
 import { HandlerPool } from './pool.js';
 import { repliesFrom, type ReplyStats } from './replies.js';
-
-export const HandlerOptionsSchema = Type.Object({
-  module: Type.String({ minLength: 1, description: 'path of the JS/TS module, relative to the config file' }),
-  export: Type.String({ minLength: 1, default: 'handler' }),
-  workers: Type.Integer({ minimum: 1, maximum: 64, default: 2 }),
-  timeoutMs: Type.Integer({ minimum: 1, default: 5_000 }),
-  maxBatchPackets: Type.Integer({ minimum: 1, default: 100 }),
-  env: Type.Optional(Type.Record(Type.String(), Type.String())),
-}, { additionalProperties: false });
 
 export interface HandlerOptions {
   readonly module: string;
@@ -74,10 +64,4 @@ export async function createHandlerDestination(name: string, options: HandlerOpt
   };
 }
 
-export const handlerDestination = defineDestinationKind({
-  type: 'handler',
-  options: HandlerOptionsSchema,
-  // Request/response: send as soon as the event-loop turn's packets are queued (no linger).
-  batchDefaults: { lingerMs: 0 },
-  create: (name, options, ctx) => createHandlerDestination(name, options, ctx),
-});
+export { HandlerOptionsSchema } from './options.js';

@@ -3,9 +3,8 @@
  * over a keep-alive connection. A 2xx answer may carry {"Replies":[…]}, sent back by tag.
  * 429, 5xx, network errors and timeouts are retryable; other statuses fail the batch.
  */
-import { Type } from '@sinclair/typebox';
 import {
-  defineDestinationKind, allOutcomes, delivered, failed, retryable,
+  allOutcomes, delivered, failed, retryable,
   type BatchResult, type Destination, type DestinationContext, type DeliveryOutcome,
 } from '../../gateway/extension/destination.js';
 import type { Packet, Reply } from '../../gateway/packet.js';
@@ -13,13 +12,6 @@ import { toEvent } from '../../gateway/wire/event.js';
 import { GatewayError } from '../../gateway/errors.js';
 import { repliesFrom, type ReplyStats } from '../handler/replies.js';
 import { createAgent, postJson, HttpTimeoutError, type HttpAnswer } from './post.js';
-
-export const HttpOptionsSchema = Type.Object({
-  url: Type.String({ pattern: '^https?://', description: 'http:// or https:// endpoint that receives the POST' }),
-  timeoutMs: Type.Integer({ minimum: 1, default: 5_000 }),
-  headers: Type.Optional(Type.Record(Type.String(), Type.String())),
-  maxBatchPackets: Type.Integer({ minimum: 1, default: 100 }),
-}, { additionalProperties: false });
 
 export interface HttpOptions {
   readonly url: string;
@@ -93,10 +85,4 @@ export function createHttpDestination(name: string, options: HttpOptions, ctx: D
   };
 }
 
-export const httpDestination = defineDestinationKind({
-  type: 'http',
-  options: HttpOptionsSchema,
-  // Request/response: send as soon as the event-loop turn's packets are queued (no linger).
-  batchDefaults: { lingerMs: 0 },
-  create: (name, options, ctx) => createHttpDestination(name, options, ctx),
-});
+export { HttpOptionsSchema } from './options.js';

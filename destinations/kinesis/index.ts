@@ -4,7 +4,7 @@
  * service reports failed (per-record ErrorCode) come back 'retryable'; the core resubmits those.
  */
 import { KinesisClient, PutRecordsCommand, type PutRecordsRequestEntry } from '@aws-sdk/client-kinesis';
-import { defineDestinationKind, delivered, failed, type Destination, type DeliveryOutcome } from '../../gateway/extension/destination.js';
+import { delivered, failed, type Destination, type DeliveryOutcome } from '../../gateway/extension/destination.js';
 import type { Packet } from '../../gateway/packet.js';
 import { awsClientConfig, closeOnce } from '../../aws/client-config.js';
 import { binaryBody } from '../../aws/body.js';
@@ -57,8 +57,3 @@ export function createKinesisDestination(name: string, o: KinesisOptions): Desti
   };
 }
 
-export const kinesisKind = defineDestinationKind({
-  type: 'kinesis',
-  options: KinesisOptions,
-  create: (name, options) => createKinesisDestination(name, options),
-});

@@ -8,7 +8,7 @@
  */
 import { LambdaClient, InvokeCommand, InvokeWithResponseStreamCommand } from '@aws-sdk/client-lambda';
 import {
-  allOutcomes, defineDestinationKind, delivered, failed, type BatchResult, type Destination, type DestinationContext,
+  allOutcomes, delivered, failed, type BatchResult, type Destination, type DestinationContext,
 } from '../../gateway/extension/destination.js';
 import type { Packet } from '../../gateway/packet.js';
 import { toEvent, parseReplies } from '../../gateway/wire/event.js';
@@ -79,10 +79,3 @@ export function createLambdaDestination(name: string, o: LambdaOptions, ctx: Pic
   };
 }
 
-export const lambdaKind = defineDestinationKind({
-  type: 'lambda',
-  options: LambdaOptions,
-  // Request/response: a client waits for the reply, so do not hold packets back to fill a batch.
-  batchDefaults: { lingerMs: 0 },
-  create: (name, options, ctx) => createLambdaDestination(name, options, ctx),
-});

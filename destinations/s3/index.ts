@@ -5,7 +5,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { S3Client, PutObjectCommand } from '@aws-sdk/client-s3';
-import { allOutcomes, defineDestinationKind, delivered, type Destination } from '../../gateway/extension/destination.js';
+import { allOutcomes, delivered, type Destination } from '../../gateway/extension/destination.js';
 import type { Packet } from '../../gateway/packet.js';
 import { awsClientConfig, closeOnce } from '../../aws/client-config.js';
 import { eventJson } from '../../aws/body.js';
@@ -44,8 +44,3 @@ export function createS3Destination(name: string, o: S3Options): Destination {
   };
 }
 
-export const s3Kind = defineDestinationKind({
-  type: 's3',
-  options: S3Options,
-  create: (name, options) => createS3Destination(name, options),
-});

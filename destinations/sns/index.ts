@@ -3,7 +3,7 @@
  * message group and deduplication ids from expressions.
  */
 import { SNSClient, PublishBatchCommand, type PublishBatchRequestEntry } from '@aws-sdk/client-sns';
-import { defineDestinationKind, type Destination } from '../../gateway/extension/destination.js';
+import { type Destination } from '../../gateway/extension/destination.js';
 import type { Packet } from '../../gateway/packet.js';
 import { awsClientConfig, closeOnce } from '../../aws/client-config.js';
 import { textBody } from '../../aws/body.js';
@@ -39,8 +39,3 @@ export function createSnsDestination(name: string, o: SnsOptions): Destination {
   };
 }
 
-export const snsKind = defineDestinationKind({
-  type: 'sns',
-  options: SnsOptions,
-  create: (name, options) => createSnsDestination(name, options),
-});

@@ -3,7 +3,7 @@
  * in ".fifo"); message group and deduplication ids from expressions over the packet.
  */
 import { SQSClient, SendMessageBatchCommand, type SendMessageBatchRequestEntry } from '@aws-sdk/client-sqs';
-import { defineDestinationKind, type Destination } from '../../gateway/extension/destination.js';
+import { type Destination } from '../../gateway/extension/destination.js';
 import type { Packet } from '../../gateway/packet.js';
 import { awsClientConfig, closeOnce } from '../../aws/client-config.js';
 import { textBody } from '../../aws/body.js';
@@ -39,8 +39,3 @@ export function createSqsDestination(name: string, o: SqsOptions): Destination {
   };
 }
 
-export const sqsKind = defineDestinationKind({
-  type: 'sqs',
-  options: SqsOptions,
-  create: (name, options) => createSqsDestination(name, options),
-});

@@ -6,7 +6,7 @@
  */
 import { SFNClient, StartExecutionCommand, StartSyncExecutionCommand } from '@aws-sdk/client-sfn';
 import {
-  allOutcomes, defineDestinationKind, delivered, failed, type BatchResult, type Destination, type DestinationContext,
+  allOutcomes, delivered, failed, type BatchResult, type Destination, type DestinationContext,
 } from '../../gateway/extension/destination.js';
 import type { Packet } from '../../gateway/packet.js';
 import { toEvent, parseReplies } from '../../gateway/wire/event.js';
@@ -61,10 +61,3 @@ export function createStepFunctionsDestination(name: string, o: StepFunctionsOpt
   };
 }
 
-export const stepFunctionsKind = defineDestinationKind({
-  type: 'stepfunctions',
-  options: StepFunctionsOptions,
-  // Request/response: a client waits for the reply, so do not hold packets back to fill a batch.
-  batchDefaults: { lingerMs: 0 },
-  create: (name, options, ctx) => createStepFunctionsDestination(name, options, ctx),
-});

@@ -5,9 +5,8 @@
  * the kernel is 'delivered'; a socket send error is 'retryable'. Upstream sockets are the native
  * addon's (one sendmmsg per session per batch) where it loads, else node:dgram (upstream.ts).
  */
-import { Type } from '@sinclair/typebox';
 import {
-  defineDestinationKind, allOutcomes, retryable, type BatchResult, type Destination, type DestinationContext,
+  allOutcomes, retryable, type BatchResult, type Destination, type DestinationContext,
 } from '../../gateway/extension/destination.js';
 import type { Endpoint, Packet } from '../../gateway/packet.js';
 import { GatewayError } from '../../gateway/errors.js';
@@ -18,14 +17,6 @@ import { SessionTable, type Balance } from './sessions.js';
 import { createDgramUpstreams } from './dgram-upstream.js';
 import { createNativeUpstreams } from './native-upstream.js';
 import type { UpstreamKindName, Upstreams } from './upstream.js';
-
-export const UdpOptionsSchema = Type.Object({
-  backends: Type.Array(Type.String({ minLength: 3, description: 'host:port or [ipv6]:port' }), { minItems: 1 }),
-  balance: Type.Union([Type.Literal('hash'), Type.Literal('round-robin')], { default: 'hash' }),
-  idleTimeoutMs: Type.Integer({ minimum: 1, default: 60_000 }),
-  maxSessions: Type.Integer({ minimum: 1, default: 10_000 }),
-  replies: Type.Boolean({ default: true, description: 'relay backend datagrams back to the client' }),
-}, { additionalProperties: false });
 
 export interface UdpOptions {
   readonly backends: readonly string[];
@@ -93,13 +84,4 @@ export async function createUdpDestination(
   };
 }
 
-export const udpDestination = defineDestinationKind({
-  type: 'udp',
-  options: UdpOptionsSchema,
-  // Request/response: send as soon as the event-loop turn's packets are queued (no linger). A batch
-  // is split per session and each part leaves with one sendmmsg, which takes at most UIO_MAXIOV =
-  // 1024 messages: one batch per receive batch, less CPU per packet than the core default of 100
-  // (docs/performance.md).
-  batchDefaults: { lingerMs: 0, maxPackets: 1024 },
-  create: (name, options, ctx) => createUdpDestination(name, options, ctx),
-});
+export { UdpOptionsSchema } from './options.js';

@@ -6,6 +6,7 @@
 import type { Logger } from 'pino';
 import type { TSchema, Static } from '@sinclair/typebox';
 import type { Packet, Reply, Endpoint } from '../packet.js';
+import type { ArnContext, IamStatement } from './iam.js';
 
 /** Per-packet outcome, in the same order as the batch. */
 export type DeliveryOutcome =
@@ -64,7 +65,15 @@ export interface DestinationContext {
   readonly baseDir: string;
 }
 
-/** What a destination kind registers: its config schema (kind-specific keys only) and factory. */
+/** Builds one destination of a kind from its validated options. */
+export type DestinationFactory<S extends TSchema = TSchema> =
+  (name: string, options: Static<S>, ctx: DestinationContext) => Destination | Promise<Destination>;
+
+/**
+ * A destination kind's manifest (destinations/<kind>/manifest.ts): everything the application
+ * needs to know about the kind without loading it. The module that does the work (and its SDK
+ * client) is imported by `load()` only when a destination of the kind is created.
+ */
 export interface DestinationKind<S extends TSchema = TSchema> {
   readonly type: string;
   /** TypeBox schema of the kind-specific options (the common keys: name, type, batch, queue,
@@ -72,11 +81,20 @@ export interface DestinationKind<S extends TSchema = TSchema> {
   readonly options: S;
   /** Batch defaults that suit this kind (e.g. lingerMs 0 for request/response), under the user's config. */
   readonly batchDefaults?: { readonly maxPackets?: number; readonly maxBytes?: number; readonly lingerMs?: number };
-  create(name: string, options: Static<S>, ctx: DestinationContext): Destination | Promise<Destination>;
+  /** The factory, imported on first use. */
+  load(): Promise<DestinationFactory<S>>;
+  /** Least-privilege IAM statements a destination with these options needs (infra/ builds the
+   *  task role from them). Absent: the kind calls no AWS API. */
+  iam?(options: Static<S>, arn: ArnContext): IamStatement[];
 }
 
 export function defineDestinationKind<S extends TSchema>(kind: DestinationKind<S>): DestinationKind<S> {
   return kind;
+}
+
+/** Create a destination through its kind's manifest (loads the kind's module on first use). */
+export async function createFromKind<S extends TSchema>(kind: DestinationKind<S>, name: string, options: Static<S>, ctx: DestinationContext): Promise<Destination> {
+  return (await kind.load())(name, options, ctx);
 }
 
 export const delivered: DeliveryOutcome = Object.freeze({ status: 'delivered' });

@@ -1,11 +1,15 @@
 /**
- * Out-of-band ingress (PacketSource): SNS HTTP(S) endpoint, SQS poller, … .
- * Each kind registers its options schema and factory; sources hand parsed messages to the Egress.
+ * Out-of-band ingress (PacketSource): SNS HTTP(S) endpoint, SQS poller, the admin API, … .
+ * A source turns outside documents into egress sends through the one delivery path
+ * (gateway/out-of-band/deliver.ts); each kind is a manifest (packet-source/<kind>/manifest.ts).
  */
 import type { TSchema, Static } from '@sinclair/typebox';
 import type { Logger } from 'pino';
-import type { Egress } from '../egress.js';
+import type { EgressResult } from '../egress.js';
+import type { Formatter } from '../packet.js';
 import type { Metrics } from '../metrics.js';
+import type { OutOfBandPacket } from '../wire/egress-message.js';
+import type { ArnContext, IamStatement } from './iam.js';
 
 export interface PacketSource {
   start(): Promise<void>;
@@ -13,9 +17,19 @@ export interface PacketSource {
   status?(): Record<string, unknown>;
 }
 
+/** What a packet source may do toward clients: out-of-band packets under the address policy, and
+ *  async replies by tag. The egress checks both; nothing here can reach an arbitrary address. */
+export interface OutOfBandEgress {
+  sendOutOfBand(p: OutOfBandPacket, defaultListener: string): EgressResult;
+  reply(tag: string, data: Buffer, path?: string): EgressResult;
+  formatterOf(listener: string): Formatter | undefined;
+  /** Formatter of the listener a tag names (for decoding reply Data); undefined for a bad tag. */
+  readonly formatterOfTag: (tag: string) => Formatter | undefined;
+}
+
 export interface PacketSourceContext {
   readonly logger: Logger;
-  readonly egress: Egress;
+  readonly egress: OutOfBandEgress;
   /** The listener this source is bound to (packets leave from its socket unless a message names another). */
   readonly listener: string;
   readonly baseDir: string;
@@ -23,14 +37,18 @@ export interface PacketSourceContext {
   readonly metrics?: Metrics;
 }
 
+export type PacketSourceFactory<S extends TSchema = TSchema> = (name: string, options: Static<S>, ctx: PacketSourceContext) => PacketSource;
+
+/** A packet source kind's manifest: type, options schema, lazy loader, IAM statements. */
 export interface PacketSourceKind<S extends TSchema = TSchema> {
   readonly type: string;
   readonly options: S;
-  create(name: string, options: Static<S>, ctx: PacketSourceContext): PacketSource;
+  /** The factory, imported when a source of this kind is created. */
+  load(): Promise<PacketSourceFactory<S>>;
+  /** Least-privilege IAM statements (infra/); absent: the kind calls no AWS API. */
+  iam?(options: Static<S>, arn: ArnContext): IamStatement[];
 }
 
-const kinds = new Map<string, PacketSourceKind>();
-
-export function registerPacketSourceKind(kind: PacketSourceKind): void { kinds.set(kind.type, kind); }
-export function packetSourceKind(type: string): PacketSourceKind | undefined { return kinds.get(type); }
-export function packetSourceTypes(): string[] { return [...kinds.keys()].sort(); }
+export function definePacketSourceKind<S extends TSchema>(kind: PacketSourceKind<S>): PacketSourceKind<S> {
+  return kind;
+}

@@ -1,8 +1,11 @@
 /**
- * Hands one out-of-band egress document (packets and/or async replies) to the egress and reports what
- * happened, so each source decides its own answer (HTTP status, delete or leave an SQS message).
+ * The one delivery path of out-of-band documents (packets and/or async replies), whichever source
+ * they come from (SNS, SQS, the admin API): parse, hand to the egress, report what happened, so
+ * each source decides its own answer (HTTP status, delete or leave an SQS message).
  */
-import type { Egress, EgressRefusal } from '../egress.js';
+import type { EgressRefusal, EgressResult } from '../egress.js';
+import type { Formatter } from '../packet.js';
+import type { OutOfBandEgress } from '../extension/packet-source.js';
 import { parseEgressDocument } from '../wire/egress-message.js';
 import type { SourceMetrics } from './source-metrics.js';
 
@@ -13,33 +16,40 @@ export interface DeliveryReport {
   readonly refused: readonly EgressRefusal[];
   /** Entries the parser rejected, with the reason. */
   readonly rejected: readonly { index: number; reason: string }[];
+  /** The egress's answer for each valid packet and each valid reply, in document order. */
+  readonly messages: readonly EgressResult[];
+  readonly replies: readonly EgressResult[];
 }
+
+/** Egress path label of an async reply (a reply by tag that arrives out of band, not from a destination). */
+export const ASYNC_REPLY_PATH = 'async_reply';
 
 /** Refusals that will never succeed on a retry and are not worth keeping a message for: the data is stale. */
 const STALE: ReadonlySet<EgressRefusal> = new Set(['expired', 'tag-expired']);
 
 export interface DeliverOptions {
-  readonly egress: Egress;
+  readonly egress: OutOfBandEgress;
   /** The source's own listener; a message may name another with "Listener". */
   readonly listener: string;
-  /** Reference time for TtlSeconds (ms since the epoch): when the message was published. */
-  readonly now: number;
+  /** Reference time for TtlSeconds (ms since the epoch): when the message was published; absent: now. */
+  readonly now?: number;
+  /** Data encoding of packets that name none; absent: base64 (the document format's default). */
+  readonly defaultFormatter?: Formatter;
 }
 
 export function deliverDocument(body: unknown, opts: DeliverOptions): DeliveryReport | Error {
-  const doc = parseEgressDocument(body, { now: opts.now, formatterOf: opts.egress.formatterOfTag });
+  const defaultFormatter = opts.defaultFormatter;
+  const doc = parseEgressDocument(body, {
+    ...(opts.now !== undefined ? { now: opts.now } : {}), ...(defaultFormatter ? { defaultFormatter } : {}),
+    formatterOf: opts.egress.formatterOfTag,
+  });
   if (doc instanceof Error) return doc;
+  const messages = doc.packets.map((p) => opts.egress.sendOutOfBand(p, opts.listener));
+  const replies = doc.replies.map((r) => opts.egress.reply(r.tag, r.data, ASYNC_REPLY_PATH));
   const refused: EgressRefusal[] = [];
   let sent = 0;
-  for (const p of doc.packets) {
-    const r = opts.egress.sendOutOfBand(p, opts.listener);
-    if (r.ok) sent++; else refused.push(r.reason);
-  }
-  for (const reply of doc.replies) {
-    const r = opts.egress.reply(reply.tag, reply.data);
-    if (r.ok) sent++; else refused.push(r.reason);
-  }
-  return { sent, refused, rejected: doc.rejected };
+  for (const r of [...messages, ...replies]) { if (r.ok) sent++; else refused.push(r.reason); }
+  return { sent, refused, rejected: doc.rejected, messages, replies };
 }
 
 /** True when the document held nothing usable: entries were rejected and none was valid. */

@@ -4,8 +4,7 @@
  * of it (a load balancer or reverse proxy) for an https subscription.
  */
 import Fastify, { type FastifyInstance } from 'fastify';
-import { Type, type Static } from '@sinclair/typebox';
-import type { PacketSource, PacketSourceContext, PacketSourceKind } from '../../gateway/extension/packet-source.js';
+import type { PacketSource, PacketSourceContext } from '../../gateway/extension/packet-source.js';
 import { createSnsHandler, type SnsHandler } from './sns-handler.js';
 import { checkSnsUrl } from './sns-envelope.js';
 import { createSignatureVerifier, httpsGetText, type CertificateFetcher } from './sns-signature.js';
@@ -13,19 +12,8 @@ import { SeenIds } from '../../gateway/out-of-band/seen-ids.js';
 import { sourceMetrics } from '../../gateway/out-of-band/source-metrics.js';
 import { GatewayError } from '../../gateway/errors.js';
 
-export const DEFAULT_CERTIFICATE_HOST_PATTERN = '^sns\\.[a-z0-9-]+\\.amazonaws\\.com(\\.cn)?$';
-
-export const SnsHttpOptionsSchema = Type.Object({
-  host: Type.String({ default: '0.0.0.0', description: 'address to bind; SNS must reach it' }),
-  port: Type.Integer({ minimum: 0, maximum: 65535 }),
-  path: Type.String({ default: '/sns', pattern: '^/' }),
-  topicArns: Type.Array(Type.String({ pattern: '^arn:' }), { minItems: 1, description: 'topics whose subscriptions are confirmed and whose notifications are accepted' }),
-  certificateHostPattern: Type.String({ default: DEFAULT_CERTIFICATE_HOST_PATTERN, description: 'regular expression the SigningCertURL and SubscribeURL hosts must match' }),
-  verifySignatures: Type.Boolean({ default: true }),
-  maxRememberedMessageIds: Type.Integer({ minimum: 1, default: 10_000, description: 'handled MessageIds kept to ignore SNS retries' }),
-}, { additionalProperties: false });
-
-export type SnsHttpOptions = Static<typeof SnsHttpOptionsSchema>;
+export { DEFAULT_CERTIFICATE_HOST_PATTERN, SnsHttpOptionsSchema, type SnsHttpOptions } from './options.js';
+import type { SnsHttpOptions } from './options.js';
 
 /** Injection points (tests, emulators). Defaults: https GETs and the host pattern check. */
 export interface SnsHttpDeps {
@@ -90,8 +78,3 @@ function buildServer(path: string, handle: SnsHandler): FastifyInstance {
   return app;
 }
 
-export const snsHttpKind: PacketSourceKind<typeof SnsHttpOptionsSchema> = {
-  type: 'sns-http',
-  options: SnsHttpOptionsSchema,
-  create: (name, options, ctx) => createSnsHttpSource(name, options, ctx),
-};

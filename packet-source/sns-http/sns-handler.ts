@@ -4,7 +4,7 @@
  * Answers with the HTTP status and one outcome word (a metric label and a log field).
  */
 import type { Logger } from 'pino';
-import type { Egress } from '../../gateway/egress.js';
+import type { OutOfBandEgress } from '../../gateway/extension/packet-source.js';
 import { countDelivery, deliverDocument, isMalformed, summarize } from '../../gateway/out-of-band/deliver.js';
 import { parseSnsEnvelope, type SnsEnvelope } from './sns-envelope.js';
 import type { SignatureVerifier } from './sns-signature.js';
@@ -20,7 +20,7 @@ export interface SnsHandling { readonly status: 200 | 400 | 403 | 502; readonly 
 export interface SnsHandlerOptions {
   readonly source: string;
   readonly listener: string;
-  readonly egress: Egress;
+  readonly egress: OutOfBandEgress;
   readonly logger: Logger;
   readonly metrics: SourceMetrics;
   readonly topicArns: readonly string[];

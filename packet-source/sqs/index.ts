@@ -7,7 +7,7 @@
 import { DeleteMessageBatchCommand, ReceiveMessageCommand, SQSClient, type Message } from '@aws-sdk/client-sqs';
 import { SqsOptionsSchema, type SqsOptions } from './options.js';
 import type { Logger } from 'pino';
-import type { PacketSource, PacketSourceContext, PacketSourceKind } from '../../gateway/extension/packet-source.js';
+import type { PacketSource, PacketSourceContext } from '../../gateway/extension/packet-source.js';
 import { awsClientConfig } from '../../aws/client-config.js';
 import { countDelivery, deliverDocument, needsAttention, summarize } from '../../gateway/out-of-band/deliver.js';
 import { sentTimestampOf, unwrapSqsBody } from './sqs-body.js';
@@ -136,8 +136,3 @@ function sleep(ms: number, signal: AbortSignal): Promise<void> {
   });
 }
 
-export const sqsKind: PacketSourceKind<typeof SqsOptionsSchema> = {
-  type: 'sqs',
-  options: SqsOptionsSchema,
-  create: (name, options, ctx) => createSqsSource(name, options, ctx),
-};

@@ -3,7 +3,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import { pino } from 'pino';
-import '../../app/builtin-destinations.js';
+import '../../app/builtin-kinds.js';
 import { resolveConfig } from '../../app/config/load.js';
 import { createGateway } from '../../app/gateway.js';
 import { UdpClient } from '../support/udp-client.js';

@@ -71,16 +71,16 @@ describe('config schema', () => {
   });
 
   it('every built-in destination kind can be configured from a file (no option collides with a common key)', async () => {
-    await import('../../app/builtin-destinations.js');
+    await import('../../app/builtin-kinds.js');
     const c = resolveConfig({ listeners: [{ name: 'e', port: 1, destinations: [
       { type: 'stepfunctions', stateMachineArn: 'arn:aws:states:us-east-1:1:stateMachine:m', executionType: 'STANDARD' },
       { type: 'udp', backends: ['127.0.0.1:9'] },
     ] }] }, '/tmp');
     expect(c.listeners[0]!.destinations.map((d) => [d.type, d.options.executionType ?? d.options.balance])).toEqual([['stepfunctions', 'STANDARD'], ['udp', 'hash']]);
     const { COMMON_DESTINATION_KEYS } = await import('../../gateway/config/schema.js');
-    const { destinationTypes, destinationKind } = await import('../../gateway/extension/destination-registry.js');
-    for (const t of destinationTypes()) {
-      const keys = Object.keys((destinationKind(t)!.options as { properties?: object }).properties ?? {});
+    const { destinationKinds } = await import('../../gateway/extension/registry.js');
+    for (const t of destinationKinds.types()) {
+      const keys = Object.keys((destinationKinds.get(t)!.options as { properties?: object }).properties ?? {});
       expect(keys.filter((k) => COMMON_DESTINATION_KEYS.includes(k)), `${t} options`).toEqual([]);
     }
   });
@@ -104,25 +104,12 @@ describe('config schema', () => {
 });
 
 describe('built-in destination kinds', () => {
-  it('lazily loaded AWS kinds register the same schema and batch defaults as their modules', async () => {
-    await import('../../app/builtin-destinations.js');
-    const { destinationKind } = await import('../../gateway/extension/destination-registry.js');
-    const modules: [string, () => Promise<import('../../gateway/extension/destination.js').DestinationKind>][] = [
-      ['sqs', async () => (await import('../../destinations/sqs/index.js')).sqsKind],
-      ['lambda', async () => (await import('../../destinations/lambda/index.js')).lambdaKind],
-      ['stepfunctions', async () => (await import('../../destinations/stepfunctions/index.js')).stepFunctionsKind],
-      ['sns', async () => (await import('../../destinations/sns/index.js')).snsKind],
-      ['kinesis', async () => (await import('../../destinations/kinesis/index.js')).kinesisKind],
-      ['firehose', async () => (await import('../../destinations/firehose/index.js')).firehoseKind],
-      ['s3', async () => (await import('../../destinations/s3/index.js')).s3Kind],
-      ['dynamodb', async () => (await import('../../destinations/dynamodb/index.js')).dynamoDbKind],
-      ['cloudwatch-logs', async () => (await import('../../destinations/cloudwatch-logs/index.js')).cloudWatchLogsKind],
-      ['eventbridge', async () => (await import('../../destinations/eventbridge/index.js')).eventBridgeKind],
-    ];
-    for (const [type, load] of modules) {
-      const real = await load();
-      const registered = destinationKind(type)!;
-      expect([registered.type, registered.options, registered.batchDefaults], type).toEqual([real.type, real.options, real.batchDefaults]);
-    }
+  it('each kind is one manifest in its own folder, whose lazy loader yields the factory', async () => {
+    const { builtinDestinationKinds } = await import('../../app/builtin-kinds.js');
+    const { readdirSync, existsSync } = await import('node:fs');
+    const folders = readdirSync(new URL('../../destinations/', import.meta.url), { withFileTypes: true })
+      .filter((d) => d.isDirectory() && existsSync(new URL(`../../destinations/${d.name}/manifest.ts`, import.meta.url))).map((d) => d.name);
+    expect(builtinDestinationKinds.map((k) => k.type).sort()).toEqual(folders.sort());
+    for (const kind of builtinDestinationKinds) expect(typeof (await kind.load()), kind.type).toBe('function');
   });
 });

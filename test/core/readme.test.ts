@@ -3,8 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parse } from 'yaml';
-import '../../app/builtin-destinations.js';
-import '../../app/builtin-packet-sources.js';
+import '../../app/builtin-kinds.js';
 import { resolveConfig } from '../../app/config/load.js';
 
 const readme = readFileSync(resolve(import.meta.dirname, '../../README.md'), 'utf8');

@@ -2,8 +2,9 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync, mkdirSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createFileDestination, encodeBatch, fileDestination, type FileOptions } from '../../destinations/file/index.js';
+import { createFileDestination, encodeBatch, type FileOptions } from '../../destinations/file/index.js';
 import type { Destination } from '../../gateway/extension/destination.js';
+import { fileKind } from '../../destinations/file/manifest.js';
 import type { EventMessage } from '../../gateway/wire/event.js';
 import { context, packet } from './helpers.js';
 
@@ -90,7 +91,7 @@ describe('file destination', () => {
   });
 
   it('has the documented defaults', () => {
-    const p = fileDestination.options.properties;
+    const p = fileKind.options.properties;
     expect([p.maxBytes.default, p.maxFiles.default, p.raw.default]).toEqual([64 * 1024 * 1024, 5, false]);
   });
 });

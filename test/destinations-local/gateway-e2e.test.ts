@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { pino } from 'pino';
-import '../../app/builtin-destinations.js';
+import '../../app/builtin-kinds.js';
 import { resolveConfig } from '../../app/config/load.js';
 import { createGateway } from '../../app/gateway.js';
 import { UdpClient, eventually } from '../support/udp-client.js';

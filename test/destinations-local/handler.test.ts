@@ -2,8 +2,9 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { fileURLToPath } from 'node:url';
 import { getEventListeners } from 'node:events';
 import { dirname, join, resolve } from 'node:path';
-import { createHandlerDestination, handlerDestination, type HandlerOptions } from '../../destinations/handler/index.js';
+import { createHandlerDestination, type HandlerOptions } from '../../destinations/handler/index.js';
 import type { Destination } from '../../gateway/extension/destination.js';
+import { handlerKind } from '../../destinations/handler/manifest.js';
 import { GatewayError } from '../../gateway/errors.js';
 import { context, never, packet } from './helpers.js';
 
@@ -119,8 +120,8 @@ describe('handler destination', () => {
   });
 
   it('registers as the handler kind with defaults from its schema', () => {
-    expect(handlerDestination.type).toBe('handler');
-    const props = handlerDestination.options.properties;
+    expect(handlerKind.type).toBe('handler');
+    const props = handlerKind.options.properties;
     expect([props.export.default, props.workers.default, props.timeoutMs.default]).toEqual(['handler', 2, 5_000]);
   });
 });

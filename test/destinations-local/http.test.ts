@@ -2,8 +2,9 @@ import { afterEach, describe, expect, it } from 'vitest';
 import http from 'node:http';
 import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
-import { createHttpDestination, httpDestination, type HttpOptions } from '../../destinations/http/index.js';
+import { createHttpDestination, type HttpOptions } from '../../destinations/http/index.js';
 import type { Destination } from '../../gateway/extension/destination.js';
+import { httpKind } from '../../destinations/http/manifest.js';
 import type { GatewayEvent } from '../../gateway/wire/event.js';
 import { context, never, packet } from './helpers.js';
 
@@ -109,7 +110,7 @@ describe('http destination', () => {
   });
 
   it('has the documented defaults and refuses a non-http URL in its schema', () => {
-    const p = httpDestination.options.properties;
+    const p = httpKind.options.properties;
     expect([p.timeoutMs.default, p.maxBatchPackets.default]).toEqual([5_000, 100]);
     expect(new RegExp(p.url.pattern!).test('ftp://x')).toBe(false);
   });

@@ -4,9 +4,10 @@
  * destination contract runs for dgram sessions here (contract.test.ts runs the default, native).
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { udpKind } from '../../destinations/udp/manifest.js';
 import { createSocket, type Socket } from 'node:dgram';
 import { once } from 'node:events';
-import { createUdpDestination, udpDestination, type UdpDestination, type UdpOptions } from '../../destinations/udp/index.js';
+import { createUdpDestination, type UdpDestination, type UdpOptions } from '../../destinations/udp/index.js';
 import { GatewayError } from '../../gateway/errors.js';
 import type { UpstreamKindName } from '../../destinations/udp/upstream.js';
 import { context, never, packet, RecordingClients, until } from './helpers.js';
@@ -175,7 +176,7 @@ describe.each(kinds)('udp destination, %s sessions', (upstream) => {
   });
 
   it('has the documented defaults', () => {
-    const p = udpDestination.options.properties;
+    const p = udpKind.options.properties;
     expect([p.balance.default, p.idleTimeoutMs.default, p.maxSessions.default, p.replies.default]).toEqual(['hash', 60_000, 10_000, true]);
   });
 });

@@ -4,7 +4,7 @@
  */
 import { Type } from '@sinclair/typebox';
 import { defineDestinationKind, type BatchResult, type Destination, type DeliveryOutcome } from '../../gateway/extension/destination.js';
-import { registerDestinationKind } from '../../gateway/extension/destination-registry.js';
+import { registerDestinationKind } from '../../gateway/extension/registry.js';
 import type { Packet } from '../../gateway/packet.js';
 
 export const recorded = new Map<string, Packet[][]>();
@@ -28,7 +28,7 @@ const Options = Type.Object({
 export const memoryDestination = defineDestinationKind({
   type: 'memory',
   options: Options,
-  create(name, o): Destination {
+  load: async () => (name, o): Destination => {
     const key = o.prefix + name;
     recorded.set(key, []);
     let attempts = 0;

@@ -7,7 +7,7 @@ import { createSocket } from 'node:dgram';
 import { once } from 'node:events';
 import { afterEach, describe, expect, it } from 'vitest';
 import { pino } from 'pino';
-import '../../app/builtin-destinations.js';
+import '../../app/builtin-kinds.js';
 import { resolveConfig } from '../../app/config/load.js';
 import { createGateway } from '../../app/gateway.js';
 import { nativeTransport } from '../../net/native.js';

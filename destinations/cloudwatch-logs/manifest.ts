@@ -1,0 +1,9 @@
+/** Manifest of the `cloudwatch-logs` destination: type, options schema, batch defaults, lazy loader. */
+import { defineDestinationKind } from '../../gateway/extension/destination.js';
+import { CloudWatchLogsOptions } from './options.js';
+
+export const cloudwatchLogsKind = defineDestinationKind({
+  type: 'cloudwatch-logs',
+  options: CloudWatchLogsOptions,
+  load: async () => (await import('./index.js')).createCloudWatchLogsDestination,
+});

@@ -1,0 +1,9 @@
+/** Manifest of the `kinesis` destination: type, options schema, batch defaults, lazy loader. */
+import { defineDestinationKind } from '../../gateway/extension/destination.js';
+import { KinesisOptions } from './options.js';
+
+export const kinesisKind = defineDestinationKind({
+  type: 'kinesis',
+  options: KinesisOptions,
+  load: async () => (await import('./index.js')).createKinesisDestination,
+});

@@ -1,0 +1,9 @@
+/** Manifest of the `sqs` destination: type, options schema, batch defaults, lazy loader. */
+import { defineDestinationKind } from '../../gateway/extension/destination.js';
+import { SqsOptions } from './options.js';
+
+export const sqsKind = defineDestinationKind({
+  type: 'sqs',
+  options: SqsOptions,
+  load: async () => (await import('./index.js')).createSqsDestination,
+});

@@ -1,0 +1,25 @@
+/**
+ * The kinds the gateway knows, by type name: destination kinds and packet source kinds. The core
+ * only reads it; the application registers the built-in kinds (app/builtin-kinds.ts), and a user
+ * registers kinds of their own the same way before loading the config.
+ */
+import type { DestinationKind } from './destination.js';
+import type { PacketSourceKind } from './packet-source.js';
+
+export class KindRegistry<K extends { readonly type: string }> {
+  private readonly kinds = new Map<string, K>();
+  constructor(readonly what: string) {}
+  register(kind: K): void { this.kinds.set(kind.type, kind); }
+  get(type: string): K | undefined { return this.kinds.get(type); }
+  types(): string[] { return [...this.kinds.keys()].sort(); }
+}
+
+/* eslint-disable @typescript-eslint/no-explicit-any -- a kind's options type is known only to the kind */
+export type AnyDestinationKind = DestinationKind<any>;
+export type AnyPacketSourceKind = PacketSourceKind<any>;
+
+export const destinationKinds = new KindRegistry<AnyDestinationKind>('destination');
+export const packetSourceKinds = new KindRegistry<AnyPacketSourceKind>('packet source');
+
+export function registerDestinationKind(kind: AnyDestinationKind): void { destinationKinds.register(kind); }
+export function registerPacketSourceKind(kind: AnyPacketSourceKind): void { packetSourceKinds.register(kind); }

@@ -1,0 +1,9 @@
+/** Manifest of the `sns-http` packet source: type, options schema, lazy loader. */
+import { definePacketSourceKind } from '../../gateway/extension/packet-source.js';
+import { SnsHttpOptionsSchema } from './options.js';
+
+export const snsHttpSourceKind = definePacketSourceKind({
+  type: 'sns-http',
+  options: SnsHttpOptionsSchema,
+  load: async () => (await import('./index.js')).createSnsHttpSource,
+});
