@@ -19,7 +19,7 @@ import { Egress } from '../gateway/egress.js';
 import { Metrics } from '../gateway/metrics.js';
 import { Listener } from '../gateway/listener.js';
 import { DestinationRunner } from '../gateway/fanout/runner.js';
-import { createDeadLetter } from '../gateway/fanout/create-dead-letter.js';
+import { createDeadLetter, type DeadLetter } from '../gateway/fanout/dead-letter.js';
 import { selectTransport, transportPreferenceFromEnv } from '../net/select.js';
 import { createLogger } from '../gateway/logger.js';
 import { GatewayError } from '../gateway/errors.js';
@@ -145,21 +145,32 @@ async function start(gw: Gateway, transport: TransportFactory, now?: () => numbe
 }
 
 async function createRunner(gw: Gateway, listener: string, dc: DestinationConfig, log: Logger): Promise<DestinationRunner> {
-  const kind = destinationKinds.get(dc.type)!;
   const dlog = log.child({ destination: dc.name });
+  const destination = await createDestination(gw, listener, dc, dlog);
+  let deadLetter: DeadLetter | undefined;
+  if (dc.deadLetter) {
+    const target = await createDestination(gw, listener, { ...dc.deadLetter, name: `${dc.name}.dead-letter` }, dlog.child({ deadLetter: dc.deadLetter.type }));
+    deadLetter = createDeadLetter(target, `${listener}/${dc.name}`, dc.deadLetter.retry);
+  }
+  const runner = new DestinationRunner(listener, destination, dc, {
+    metrics: gw.metrics, logger: dlog,
+    onReplies: (replies) => { for (const r of replies) gw.egress.reply(r.tag, r.data); },
+    ...(deadLetter ? { deadLetter } : {}),
+  });
+  gw.runners.push(runner);
+  return runner;
+}
+
+/** A destination through its kind's manifest; closed with the others at shutdown, after the runners drained. */
+async function createDestination(gw: Gateway, listener: string, dc: DestinationConfig, logger: Logger): Promise<Destination> {
+  const kind = destinationKinds.get(dc.type)!;
   let destination: Destination;
   try {
-    destination = await createFromKind(kind, dc.name, dc.options, { logger: dlog, clients: gw.egress, baseDir: gw.config.baseDir });
+    destination = await createFromKind(kind, dc.name, dc.options, { logger, clients: gw.egress, baseDir: gw.config.baseDir });
   } catch (err) {
     if (err instanceof GatewayError) throw err;
     throw new GatewayError('UGW_ERR_DESTINATION_CREATE', `destination "${dc.name}" (${dc.type}) on listener "${listener}": ${(err as Error).message}`, { cause: err });
   }
   gw.destinations.push(destination);
-  const runner = new DestinationRunner(listener, destination, dc, {
-    metrics: gw.metrics, logger: dlog,
-    onReplies: (replies) => { for (const r of replies) gw.egress.reply(r.tag, r.data); },
-    ...(dc.deadLetter ? { deadLetter: await createDeadLetter(dc.deadLetter, `${listener}/${dc.name}`, gw.config.baseDir) } : {}),
-  });
-  gw.runners.push(runner);
-  return runner;
+  return destination;
 }

@@ -23,6 +23,8 @@ export interface Packet {
   readonly data: Buffer;
   /** How Data is encoded in JSON events for this listener. */
   readonly formatter: Formatter;
+  /** Extra keys of this packet's event message (a dead letter's Destination, Reason, FailedAt). */
+  readonly annotations?: Readonly<Record<string, string | number | boolean>>;
 }
 
 /** A datagram as a transport delivers it, before tagging. */

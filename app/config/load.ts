@@ -121,11 +121,30 @@ function resolveDestination(raw: Record<string, unknown>, at: string, problems: 
     return undefined;
   }
   const o = validate(kind.options, options, at);
+  const deadLetter = c.value.deadLetter ? resolveDeadLetter(c.value.deadLetter, `${at}/deadLetter`, problems) : undefined;
   if ('problems' in o) { problems.push(...o.problems); return undefined; }
   const name = c.value.name ?? `${c.value.type}${names.size ? `-${names.size}` : ''}`;
   if (names.has(name)) problems.push({ path: `${at}/name`, message: `duplicate destination name "${name}" on this listener: give each a unique name` });
   names.add(name);
-  return { ...c.value, name, options: o.value as Record<string, unknown> };
+  const { deadLetter: _raw, ...rest } = c.value;
+  return { ...rest, name, options: o.value as Record<string, unknown>, ...(deadLetter ? { deadLetter } : {}) };
+}
+
+/** Keys of a destination entry that mean nothing for a dead-letter target (it is written directly,
+ *  within its kind's limits, with its own retry). */
+const NOT_FOR_DEAD_LETTER = ['batch', 'queue', 'inFlight', 'deadLetter'];
+
+/** A dead-letter target: the shorthands `{ file }` and `{ sqsQueueUrl }`, or any destination kind. */
+function resolveDeadLetter(raw: Record<string, unknown>, at: string, problems: ConfigProblem[]): DestinationConfig | undefined {
+  const entry = 'file' in raw ? { type: 'file', path: raw.file }
+    : 'sqsQueueUrl' in raw ? { type: 'sqs', queueUrl: raw.sqsQueueUrl, ...(raw.region ? { region: raw.region } : {}), ...(raw.endpoint ? { endpoint: raw.endpoint } : {}) }
+    : raw;
+  let ok = true;
+  for (const key of NOT_FOR_DEAD_LETTER) {
+    if (key in entry) { problems.push({ path: `${at}/${key}`, message: 'not used by a dead-letter target (it is written directly, with its own retry): remove it' }); ok = false; }
+  }
+  const d = resolveDestination({ name: 'dead-letter', ...entry }, at, problems, new Set());
+  return ok ? d : undefined;
 }
 
 function resolvePacketSource(raw: Record<string, unknown>, at: string, problems: ConfigProblem[], listeners: Set<string>): PacketSourceConfig | undefined {

@@ -11,7 +11,7 @@ import { delivered, failed, type BatchResult, type Destination, type DeliveryOut
 import type { Packet } from '../../gateway/packet.js';
 import { awsClientConfig, closeOnce } from '../../aws/client-config.js';
 import { textBody } from '../../aws/body.js';
-import { memoPerPacket, sendWithinLimits } from '../../aws/batch.js';
+import { guarded, memoPerPacket } from '../../aws/batch.js';
 import { CloudWatchLogsOptions } from './options.js';
 export { CloudWatchLogsOptions } from './options.js';
 
@@ -75,7 +75,7 @@ export function createCloudWatchLogsDestination(name: string, o: CloudWatchLogsO
   };
   return {
     kind: 'cloudwatch-logs', name, limits,
-    sendBatch: (batch) => sendWithinLimits(batch, limits, sendChunk),
+    sendBatch: (batch) => guarded(batch, sendChunk),
     close: closeOnce(client),
   };
 }

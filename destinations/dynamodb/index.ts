@@ -9,7 +9,7 @@ import { delivered, retryable, type Destination, type DeliveryOutcome } from '..
 import type { Packet } from '../../gateway/packet.js';
 import { awsClientConfig, closeOnce } from '../../aws/client-config.js';
 import { compileExpression } from '../../aws/create-error.js';
-import { memoPerPacket, sendWithinLimits } from '../../aws/batch.js';
+import { guarded, memoPerPacket } from '../../aws/batch.js';
 import { itemBytes, itemKey, packetItem, type ItemLayout } from './item.js';
 import { DynamoDbOptions } from './options.js';
 export { DynamoDbOptions } from './options.js';
@@ -31,7 +31,7 @@ export function createDynamoDbDestination(name: string, o: DynamoDbOptions): Des
   };
   return {
     kind: 'dynamodb', name, limits,
-    sendBatch: (batch) => sendWithinLimits(batch, limits, async (chunk) => {
+    sendBatch: (batch) => guarded(batch, async (chunk) => {
       if (chunk.length === 0) return { outcomes: [] };
       const res = await client.send(new BatchWriteItemCommand({
         RequestItems: { [o.tableName]: chunk.map((p) => ({ PutRequest: { Item: item(p) } })) },

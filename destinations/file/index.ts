@@ -39,7 +39,7 @@ export function createFileDestination(name: string, options: FileOptions, ctx: D
     throw new GatewayError('UGW_ERR_DESTINATION_CREATE',
       `destination "${name}": cannot create the directory of ${path}: ${(err as Error).message}`, { cause: err });
   }
-  const logger = ctx.logger.child({ destination: name, kind: 'file' });
+  const logger = ctx.logger.child({ kind: 'file' });
   const file = new RotatingFile(path, options.maxBytes ?? 64 * 1024 * 1024, options.maxFiles ?? 5);
   const raw = options.raw ?? false;
   let writeErrors = 0;

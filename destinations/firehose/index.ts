@@ -7,7 +7,7 @@ import { delivered, type Destination, type DeliveryOutcome } from '../../gateway
 import type { Packet } from '../../gateway/packet.js';
 import { awsClientConfig, closeOnce } from '../../aws/client-config.js';
 import { eventJson } from '../../aws/body.js';
-import { memoPerPacket, sendWithinLimits } from '../../aws/batch.js';
+import { guarded, memoPerPacket } from '../../aws/batch.js';
 import { outcomeForEntryError } from '../../aws/errors.js';
 import { FirehoseOptions } from './options.js';
 export { FirehoseOptions } from './options.js';
@@ -29,7 +29,7 @@ export function createFirehoseDestination(name: string, o: FirehoseOptions): Des
   };
   return {
     kind: 'firehose', name, limits,
-    sendBatch: (batch) => sendWithinLimits(batch, limits, async (chunk) => {
+    sendBatch: (batch) => guarded(batch, async (chunk) => {
       const outcomes: DeliveryOutcome[] = chunk.map(() => delivered);
       if (chunk.length === 0) return { outcomes };
       const res = await client.send(new PutRecordBatchCommand({

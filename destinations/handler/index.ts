@@ -33,7 +33,7 @@ function moduleNotFound(name: string, path: string, baseDir: string): GatewayErr
 export async function createHandlerDestination(name: string, options: HandlerOptions, ctx: DestinationContext): Promise<Destination> {
   const module = resolve(ctx.baseDir, options.module);
   if (!existsSync(module) || !statSync(module).isFile()) throw moduleNotFound(name, module, ctx.baseDir);
-  const logger = ctx.logger.child({ destination: name, kind: 'handler' });
+  const logger = ctx.logger.child({ kind: 'handler' });
   const timeoutMs = options.timeoutMs ?? 5_000;
   let pool: HandlerPool;
   try {

@@ -40,7 +40,7 @@ function parseUrl(name: string, text: string): URL {
 
 export function createHttpDestination(name: string, options: HttpOptions, ctx: DestinationContext): Destination {
   const url = parseUrl(name, options.url);
-  const logger = ctx.logger.child({ destination: name, kind: 'http' });
+  const logger = ctx.logger.child({ kind: 'http' });
   const agent = createAgent(url);
   const post = { agent, headers: options.headers ?? {}, timeoutMs: options.timeoutMs ?? 5_000, maxResponseBytes: MAX_RESPONSE_BYTES };
   const stats: ReplyStats & { unparsedAnswers: number; requestErrors: number } = { repliesRejected: 0, unparsedAnswers: 0, requestErrors: 0 };

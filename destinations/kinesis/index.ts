@@ -9,7 +9,7 @@ import type { Packet } from '../../gateway/packet.js';
 import { awsClientConfig, closeOnce } from '../../aws/client-config.js';
 import { binaryBody } from '../../aws/body.js';
 import { compileExpression, createError } from '../../aws/create-error.js';
-import { memoPerPacket, sendWithinLimits } from '../../aws/batch.js';
+import { guarded, memoPerPacket } from '../../aws/batch.js';
 import { outcomeForEntryError } from '../../aws/errors.js';
 import { KinesisOptions } from './options.js';
 export { KinesisOptions } from './options.js';
@@ -36,7 +36,7 @@ export function createKinesisDestination(name: string, o: KinesisOptions): Desti
   };
   return {
     kind: 'kinesis', name, limits,
-    sendBatch: (batch) => sendWithinLimits(batch, limits, async (chunk) => {
+    sendBatch: (batch) => guarded(batch, async (chunk) => {
       const outcomes: DeliveryOutcome[] = chunk.map(() => delivered);
       const sent: number[] = [];
       const records: PutRecordsRequestEntry[] = [];

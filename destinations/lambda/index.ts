@@ -14,7 +14,7 @@ import type { Packet } from '../../gateway/packet.js';
 import { toEvent, parseReplies } from '../../gateway/wire/event.js';
 import { awsClientConfig, closeOnce } from '../../aws/client-config.js';
 import { eventJson } from '../../aws/body.js';
-import { memoPerPacket, sendWithinLimits } from '../../aws/batch.js';
+import { guarded, memoPerPacket } from '../../aws/batch.js';
 import { ReplyStreamParser } from './reply-stream.js';
 import { formatterIndex, functionErrorReason } from './payload.js';
 import { LambdaOptions } from './options.js';
@@ -48,11 +48,11 @@ export function createLambdaDestination(name: string, o: LambdaOptions, ctx: Pic
     if (o.invocation === 'Event' || text.trim() === '') return { outcomes };
     let body: unknown;
     try { body = JSON.parse(text); } catch {
-      ctx.logger.warn({ destination: name }, 'lambda answer is not JSON: no replies sent');
+      ctx.logger.warn('lambda answer is not JSON: no replies sent');
       return { outcomes };
     }
     const { replies, rejected } = parseReplies(body, formatterIndex(chunk));
-    if (rejected.length) ctx.logger.warn({ destination: name, rejected }, 'lambda replies rejected');
+    if (rejected.length) ctx.logger.warn({ rejected }, 'lambda replies rejected');
     return { outcomes, replies };
   };
 
@@ -65,13 +65,13 @@ export function createLambdaDestination(name: string, o: LambdaOptions, ctx: Pic
       if (ev.InvokeComplete?.ErrorCode) error = `${ev.InvokeComplete.ErrorCode}: ${ev.InvokeComplete.ErrorDetails ?? ''}`.trim();
     }
     parser.end();
-    if (parser.rejected) ctx.logger.warn({ destination: name, rejected: parser.rejected }, 'streamed lambda replies rejected');
+    if (parser.rejected) ctx.logger.warn({ rejected: parser.rejected }, 'streamed lambda replies rejected');
     return { outcomes: allOutcomes(chunk.length, error ? failed(`function error: ${error}`) : delivered) };
   };
 
   return {
     kind: 'lambda', name, limits,
-    sendBatch: (batch) => sendWithinLimits(batch, limits, async (chunk) => {
+    sendBatch: (batch) => guarded(batch, async (chunk) => {
       if (chunk.length === 0) return { outcomes: [] };
       return o.invocation === 'ResponseStream' ? stream(chunk) : invoke(chunk);
     }),

@@ -8,7 +8,7 @@ import type { Packet } from '../../gateway/packet.js';
 import { awsClientConfig, closeOnce } from '../../aws/client-config.js';
 import { textBody } from '../../aws/body.js';
 import { fifoBatchEntries, fifoIds, markFailedEntries } from '../../aws/fifo.js';
-import { memoPerPacket, sendWithinLimits } from '../../aws/batch.js';
+import { guarded, memoPerPacket } from '../../aws/batch.js';
 import { SnsOptions } from './options.js';
 export { SnsOptions } from './options.js';
 
@@ -28,7 +28,7 @@ export function createSnsDestination(name: string, o: SnsOptions): Destination {
   };
   return {
     kind: 'sns', name, limits,
-    sendBatch: (batch) => sendWithinLimits(batch, limits, async (chunk) => {
+    sendBatch: (batch) => guarded(batch, async (chunk) => {
       const { outcomes, entries } = fifoBatchEntries(chunk, ids, (p, id, f): PublishBatchRequestEntry => ({ Id: id, Message: body(p), ...f }));
       if (entries.length === 0) return { outcomes };
       const res = await client.send(new PublishBatchCommand({ TopicArn: o.topicArn, PublishBatchRequestEntries: entries }));

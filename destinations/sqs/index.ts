@@ -8,7 +8,7 @@ import type { Packet } from '../../gateway/packet.js';
 import { awsClientConfig, closeOnce } from '../../aws/client-config.js';
 import { textBody } from '../../aws/body.js';
 import { fifoBatchEntries, fifoIds, markFailedEntries } from '../../aws/fifo.js';
-import { memoPerPacket, sendWithinLimits } from '../../aws/batch.js';
+import { guarded, memoPerPacket } from '../../aws/batch.js';
 import { SqsOptions } from './options.js';
 export { SqsOptions } from './options.js';
 export { SQS_DEFAULT_MAX_BYTES, SQS_MAX_BYTES } from './options.js';
@@ -28,7 +28,7 @@ export function createSqsDestination(name: string, o: SqsOptions): Destination {
   };
   return {
     kind: 'sqs', name, limits,
-    sendBatch: (batch) => sendWithinLimits(batch, limits, async (chunk) => {
+    sendBatch: (batch) => guarded(batch, async (chunk) => {
       const { outcomes, entries } = fifoBatchEntries(chunk, ids, (p, id, f): SendMessageBatchRequestEntry => ({ Id: id, MessageBody: body(p), ...f }));
       if (entries.length === 0) return { outcomes };
       const res = await client.send(new SendMessageBatchCommand({ QueueUrl: o.queueUrl, Entries: entries }));

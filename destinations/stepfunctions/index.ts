@@ -12,7 +12,7 @@ import type { Packet } from '../../gateway/packet.js';
 import { toEvent, parseReplies } from '../../gateway/wire/event.js';
 import { awsClientConfig, closeOnce } from '../../aws/client-config.js';
 import { eventJson } from '../../aws/body.js';
-import { memoPerPacket, sendWithinLimits } from '../../aws/batch.js';
+import { guarded, memoPerPacket } from '../../aws/batch.js';
 import { formatterIndex } from '../lambda/payload.js';
 import { StepFunctionsOptions } from './options.js';
 export { StepFunctionsOptions } from './options.js';
@@ -42,7 +42,7 @@ export function createStepFunctionsDestination(name: string, o: StepFunctionsOpt
     let body: unknown;
     try { body = res.output ? JSON.parse(res.output) : undefined; } catch { body = undefined; }
     const { replies, rejected } = parseReplies(body, formatterIndex(chunk));
-    if (rejected.length) ctx.logger.warn({ destination: name, rejected }, 'state machine replies rejected');
+    if (rejected.length) ctx.logger.warn({ rejected }, 'state machine replies rejected');
     return { outcomes: allOutcomes(chunk.length, delivered), replies };
   };
 
@@ -53,7 +53,7 @@ export function createStepFunctionsDestination(name: string, o: StepFunctionsOpt
 
   return {
     kind: 'stepfunctions', name, limits,
-    sendBatch: (batch) => sendWithinLimits(batch, limits, async (chunk) => {
+    sendBatch: (batch) => guarded(batch, async (chunk) => {
       if (chunk.length === 0) return { outcomes: [] };
       return o.executionType === 'EXPRESS' ? express(chunk) : standard(chunk);
     }),

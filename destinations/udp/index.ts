@@ -50,7 +50,7 @@ export async function createUdpDestination(
   const backends = await resolveBackends(options.backends).catch((err: Error) => {
     throw new GatewayError('UGW_ERR_DESTINATION_CREATE', `destination "${name}": ${err.message}`, { cause: err });
   });
-  const logger = ctx.logger.child({ destination: name, kind: 'udp' });
+  const logger = ctx.logger.child({ kind: 'udp' });
   let upstreams: Upstreams<unknown>;
   try {
     upstreams = createUpstreams(upstream);

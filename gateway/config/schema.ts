@@ -21,9 +21,12 @@ export const RetrySchema = Type.Object({
   maxDelayMs: Type.Integer({ minimum: 1, default: 5_000 }),
 }, { additionalProperties: false, default: {} });
 
+/** A dead-letter target is a destination of any kind: `{ type, …its options, retry? }`. Two
+ *  shorthands stay accepted: `{ file }` (= type file) and `{ sqsQueueUrl, region?, endpoint? }` (= type sqs). */
 export const DeadLetterSchema = Type.Union([
   Type.Object({ file: Type.String({ minLength: 1 }) }, { additionalProperties: false }),
   Type.Object({ sqsQueueUrl: Type.String({ minLength: 1 }), region: Type.Optional(Type.String()), endpoint: Type.Optional(Type.String()) }, { additionalProperties: false }),
+  Type.Object({ type: Type.String({ minLength: 1 }) }, { additionalProperties: true }),
 ]);
 
 /** Keys every destination has, whatever its type. */
@@ -85,6 +88,7 @@ export const ConfigSchema = Type.Object({
 
 export type GatewayConfig = Static<typeof ConfigSchema>;
 export type ListenerConfig = Static<typeof ListenerSchema>;
-export type CommonDestinationConfig = Static<typeof CommonDestinationSchema> & { name: string };
-/** A destination entry after validation: common keys plus the kind's options. */
-export type DestinationConfig = CommonDestinationConfig & { options: Record<string, unknown> };
+export type CommonDestinationConfig = Omit<Static<typeof CommonDestinationSchema>, 'deadLetter'> & { name: string };
+/** A destination entry after validation: common keys plus the kind's options; its dead-letter
+ *  target resolved the same way (a destination entry of its own, without a dead-letter). */
+export type DestinationConfig = CommonDestinationConfig & { options: Record<string, unknown>; deadLetter?: DestinationConfig };

@@ -5,6 +5,7 @@
  */
 import type { BatchResult, DeliveryOutcome, Destination } from '../extension/destination.js';
 import type { Packet, Reply } from '../packet.js';
+import { isPromise } from './promise.js';
 
 export interface RetryPolicy {
   readonly maxAttempts: number;
@@ -37,9 +38,7 @@ export function sendOnce(dest: Destination, batch: readonly Packet[], signal: Ab
   return isPromise(r) ? r.then((v) => checked(batch, v), (err: unknown) => allRetryable(batch, err)) : checked(batch, r);
 }
 
-export function isPromise<T>(v: T | Promise<T>): v is Promise<T> {
-  return typeof (v as { then?: unknown } | null)?.then === 'function';
-}
+export { isPromise };
 
 function checked(batch: readonly Packet[], r: BatchResult): BatchResult {
   if (r.outcomes.length === batch.length) return r;

@@ -4,13 +4,15 @@
  * Nothing here awaits on the enqueue path: a slow destination fills its own queue and drops, counted.
  */
 import type { Logger } from 'pino';
-import type { BatchResult, Destination, DestinationLimits } from '../extension/destination.js';
+import type { BatchResult, Destination } from '../extension/destination.js';
 import type { Packet, Reply } from '../packet.js';
 import type { Metrics } from '../metrics.js';
 import type { CommonDestinationConfig } from '../config/schema.js';
-import type { DeadLetter } from './dead-letter.js';
+import { DeadLetterError, type DeadLetter } from './dead-letter.js';
 import { PacketQueue } from './queue.js';
-import { isPromise, withRetry } from './retry.js';
+import { withRetry } from './retry.js';
+import { isPromise } from './promise.js';
+import { BatchLimits } from './limits.js';
 
 export interface RunnerDeps {
   readonly metrics: Metrics;
@@ -27,7 +29,9 @@ export class DestinationRunner {
   private readonly sender: Destination;
   private readonly maxPackets: number;
   private readonly maxBytes: number;
-  private readonly limits: DestinationLimits;
+  private readonly limits: BatchLimits;
+  /** Only a destination that declares a packet limit pays for sizing each packet on enqueue. */
+  private readonly checksOversize: boolean;
   private readonly abort = new AbortController();
   private readonly inFlightBatches = new Set<Promise<void>>();
   private lingerTimer: NodeJS.Timeout | undefined;
@@ -40,9 +44,10 @@ export class DestinationRunner {
   constructor(readonly listener: string, readonly destination: Destination, private readonly cfg: CommonDestinationConfig, private readonly deps: RunnerDeps) {
     this.id = `${listener}/${destination.name}`;
     this.queue = new PacketQueue(cfg.queue.maxPackets);
-    this.limits = destination.limits ?? {};
-    this.maxPackets = Math.min(cfg.batch.maxPackets, this.limits.maxBatchPackets ?? Infinity);
-    this.maxBytes = Math.min(cfg.batch.maxBytes, this.limits.maxBatchBytes ?? Infinity);
+    this.limits = new BatchLimits(destination.limits, cfg.batch);
+    this.maxPackets = this.limits.maxPackets;
+    this.maxBytes = this.limits.maxBytes;
+    this.checksOversize = destination.limits?.maxPacketBytes !== undefined || destination.limits?.maxBatchBytes !== undefined;
     const m = deps.metrics, d = { destination: this.id };
     this.m = {
       queued: m.queued.labels(d), inFlight: m.inFlight.labels(d), batches: m.batches.hot(d), delivered: m.delivered.hot(d),
@@ -63,7 +68,7 @@ export class DestinationRunner {
   /** Hot path. Returns false when the packet was dropped (counted). */
   enqueue(p: Packet): boolean {
     if (this.draining) return false;
-    if (this.limits.maxPacketBytes !== undefined && this.size(p) > this.limits.maxPacketBytes) {
+    if (this.checksOversize && this.limits.oversize(this.limits.size(p))) {
       this.m.oversize.inc();
       return false;
     }
@@ -73,10 +78,6 @@ export class DestinationRunner {
     }
     this.schedule();
     return true;
-  }
-
-  private size(p: Packet): number {
-    return this.limits.packetBytes ? this.limits.packetBytes(p) : p.data.length;
   }
 
   private schedule(): void {
@@ -148,9 +149,9 @@ export class DestinationRunner {
   private takeBatch(): Packet[] {
     const batch: Packet[] = [];
     let bytes = 0;
-    for (let p = this.queue.peek(); p && batch.length < this.maxPackets; p = this.queue.peek()) {
-      const s = this.size(p);
-      if (batch.length > 0 && bytes + s > this.maxBytes) break;
+    for (let p = this.queue.peek(); p; p = this.queue.peek()) {
+      const s = this.limits.size(p);
+      if (!this.limits.fits(batch.length, bytes, s)) break;
       batch.push(this.queue.shift()!);
       bytes += s;
     }
@@ -186,14 +187,21 @@ export class DestinationRunner {
   /** Final failure: one structured delivery-error line, and the dead-letter when configured. */
   private async failFinally(packets: Packet[], reason: string): Promise<void> {
     this.m.failed.inc(packets.length);
-    this.deps.logger.error({ destination: this.id, packets: packets.length, reason, deadLetter: !!this.deps.deadLetter }, 'delivery failed');
+    this.deps.logger.error({ packets: packets.length, reason, deadLetter: !!this.deps.deadLetter }, 'delivery failed');
+    await this.deadLetter(packets, reason);
+  }
+
+  /** To the dead-letter; what it could not take is counted as 'dead-letter-failed' drops. */
+  private async deadLetter(packets: Packet[], reason: string): Promise<void> {
     if (!this.deps.deadLetter) return;
     try {
       await this.deps.deadLetter.write(packets, reason);
       this.m.deadLettered.inc(packets.length);
     } catch (err) {
-      this.deps.logger.error({ destination: this.id, packets: packets.length, err }, 'dead-letter write failed; packets lost');
-      this.deps.metrics.drops.inc({ where: this.id, reason: 'dead-letter-failed' }, packets.length);
+      const lost = err instanceof DeadLetterError ? err.failed : packets.length;
+      if (packets.length > lost) this.m.deadLettered.inc(packets.length - lost);
+      this.deps.logger.error({ packets: lost, err }, 'dead-letter write failed; packets lost');
+      this.deps.metrics.drops.inc({ where: this.id, reason: 'dead-letter-failed' }, lost);
     }
   }
 
@@ -225,8 +233,11 @@ export class DestinationRunner {
     const left = this.queue.takeAll();
     this.abort.abort();
     if (left.length) {
-      this.deps.metrics.drops.inc({ where: this.id, reason: 'shutdown' }, left.length);
-      await this.failFinally(left, 'shutdown deadline passed before delivery');
+      // Never sent, so not 'failed': dead-lettered when there is a dead-letter, else dropped (counted once).
+      const reason = 'shutdown deadline passed before delivery';
+      this.deps.logger.error({ packets: left.length, reason, deadLetter: !!this.deps.deadLetter }, 'delivery failed');
+      if (this.deps.deadLetter) await this.deadLetter(left, reason);
+      else this.deps.metrics.drops.inc({ where: this.id, reason: 'shutdown' }, left.length);
     }
     await Promise.allSettled([...this.inFlightBatches]);
   }

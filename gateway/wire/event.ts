@@ -23,7 +23,7 @@ export interface ReplyMessage { Tag: string; Data: string; Formatter?: Formatter
 export interface ReplyBody { Replies: ReplyMessage[] }
 
 export function toEventMessage(p: Packet): EventMessage {
-  return {
+  const m: EventMessage = {
     Tag: p.tag,
     Remote: { IpAddress: p.remote.address, Port: p.remote.port },
     Local: { Domain: p.listener, IpAddress: p.local.address, Port: p.local.port, Protocol: 'udp' },
@@ -31,6 +31,7 @@ export function toEventMessage(p: Packet): EventMessage {
     Formatter: p.formatter,
     Data: encodeData(p.data, p.formatter),
   };
+  return p.annotations ? Object.assign(m, p.annotations) : m;
 }
 
 export function toEvent(batch: readonly Packet[]): GatewayEvent {

@@ -15,7 +15,8 @@ import { createSnsDestination } from '../../destinations/sns/index.js';
 import { createEventBridgeDestination } from '../../destinations/eventbridge/index.js';
 import { createLambdaDestination } from '../../destinations/lambda/index.js';
 import { createStepFunctionsDestination } from '../../destinations/stepfunctions/index.js';
-import { createSqsDeadLetter } from '../../aws/sqs-dead-letter.js';
+import { createSqsDestination } from '../../destinations/sqs/index.js';
+import { createDeadLetter } from '../../gateway/fanout/dead-letter.js';
 import type { GatewayEvent } from '../../gateway/wire/event.js';
 import { pino } from 'pino';
 
@@ -125,17 +126,19 @@ describe('lambda replies and the SQS dead-letter against moto', () => {
 
   it('writes dead letters as the event JSON plus Reason', async () => {
     const q = await createQueue(sqs, 'dlq');
-    const dl = createSqsDeadLetter({ sqsQueueUrl: q.url, ...ep() });
+    const target = createSqsDestination('dlq', { queueUrl: q.url, body: 'json', maxMessageBytes: 262_144, ...ep() });
+    const dl = createDeadLetter(target, 'edge/sqs', { maxAttempts: 1, baseDelayMs: 1, maxDelayMs: 1 });
     const packets = [makePacket(Buffer.from([0, 1, 2])), makePacket(Buffer.from('lost'))];
     await dl.write(packets, 'failed: AccessDenied');
-    await dl.close();
+    await target.close!();
     const bodies = (await receiveBodies(sqs, q.url, 2)).map((b) => JSON.parse(b) as { Tag: string; Data: string; Reason: string });
     expect(bodies.map((b) => [b.Tag, b.Data, b.Reason]).sort()).toEqual(packets.map((p) => [p.tag, p.data.toString('base64'), 'failed: AccessDenied']).sort());
   });
 
   it('dead-letter write rejects when the queue does not exist', async () => {
-    const dl = createSqsDeadLetter({ sqsQueueUrl: `${moto.endpoint}/123456789012/nope`, ...ep() });
+    const target = createSqsDestination('dlq', { queueUrl: `${moto.endpoint}/123456789012/nope`, body: 'json', maxMessageBytes: 262_144, ...ep() });
+    const dl = createDeadLetter(target, 'edge/sqs', { maxAttempts: 1, baseDelayMs: 1, maxDelayMs: 1 });
     await expect(dl.write([makePacket(Buffer.from('x'))], 'r')).rejects.toThrow(/NonExistentQueue|does not exist/i);
-    await dl.close();
+    await target.close!();
   });
 });

@@ -2,7 +2,6 @@
 import { describe, expect, it } from 'vitest';
 import { parseExpression } from '../../aws/expression.js';
 import { iamStatementsFor, sqsQueueArn } from '../../aws/iam.js';
-import { sendWithinLimits } from '../../aws/batch.js';
 import { chronologicalGroups } from '../../destinations/cloudwatch-logs/index.js';
 import { ReplyStreamParser } from '../../destinations/lambda/reply-stream.js';
 import { createSqsDestination, SqsOptions } from '../../destinations/sqs/index.js';
@@ -67,17 +66,6 @@ describe('iamStatementsFor', () => {
 });
 
 describe('limits and ordering', () => {
-  it('splits a batch by packets and bytes and fails oversize packets, outcomes in order', async () => {
-    const calls: number[] = [];
-    const batch = [5, 5, 50, 5, 5, 5].map((n) => makePacket(Buffer.alloc(n)));
-    const r = await sendWithinLimits(batch, { maxBatchPackets: 2, maxBatchBytes: 12, maxPacketBytes: 20 }, async (chunk) => {
-      calls.push(chunk.length);
-      return { outcomes: chunk.map(() => delivered) };
-    });
-    expect(calls).toEqual([2, 2, 1]);
-    expect(r.outcomes.map((o) => o.status)).toEqual(['delivered', 'delivered', 'failed', 'delivered', 'delivered', 'delivered']);
-  });
-
   it('orders log events by time and splits at 24 hours', () => {
     const t = Date.UTC(2026, 0, 1);
     const batch = [t + 5, t, t + 25 * 3600_000, t + 1].map((receivedAt) => makePacket(Buffer.from('x'), { receivedAt }));
