@@ -2,8 +2,8 @@
  * Helpers shared by the AWS destinations: one outcome per packet in order, and an SDK error turned
  * into outcomes instead of a throw. Splitting by the service limits is the core's (fanout/limits.ts).
  */
-import { allOutcomes, type BatchResult, type DeliveryOutcome } from '../gateway/extension/destination.js';
-import type { Packet } from '../gateway/packet.js';
+import { allOutcomes, type BatchResult, type DeliveryOutcome } from '../gateway/plugin-kit.js';
+import type { Packet } from '../gateway/plugin-kit.js';
 import { outcomeForAwsError } from './errors.js';
 
 export type ChunkSender = (chunk: readonly Packet[]) => Promise<BatchResult>;

@@ -3,8 +3,8 @@
  * bytes where the destination is configured raw").
  */
 import { Type } from '@sinclair/typebox';
-import type { Packet } from '../gateway/packet.js';
-import { toEventMessage } from '../gateway/wire/event.js';
+import type { Packet } from '../gateway/plugin-kit.js';
+import { toEventMessage } from '../gateway/plugin-kit.js';
 
 export type BodyFormat = 'json' | 'raw';
 

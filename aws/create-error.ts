@@ -1,5 +1,5 @@
 /** Turn a bad option found at create() time into the gateway's destination-create error. */
-import { GatewayError } from '../gateway/errors.js';
+import { GatewayError } from '../gateway/plugin-kit.js';
 import { parseExpression, type Expression } from './expression.js';
 
 export function compileExpression(destination: string, option: string, source: string): Expression {

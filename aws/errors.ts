@@ -2,7 +2,7 @@
  * Classify an AWS SDK error into a delivery outcome: throttling, 5xx and network problems are
  * 'retryable'; validation, access denied, missing resources and other 4xx are 'failed' with reason.
  */
-import { failed, retryable, type DeliveryOutcome } from '../gateway/extension/destination.js';
+import { failed, retryable, type DeliveryOutcome } from '../gateway/plugin-kit.js';
 
 /** Error names (the service's error code) that mean "slow down" or "try again". */
 const RETRYABLE_NAMES = new Set([

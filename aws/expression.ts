@@ -10,7 +10,7 @@
  * base64 or base64url. No functions, no loops, no access to anything but the packet.
  */
 import { FormatRegistry } from '@sinclair/typebox';
-import type { Packet } from '../gateway/packet.js';
+import type { Packet } from '../gateway/plugin-kit.js';
 
 export type Expression = (p: Packet) => string;
 

@@ -1,7 +1,7 @@
 /** FIFO message group and deduplication ids (SQS FIFO queues, SNS FIFO topics) from expressions. */
 import { Type } from '@sinclair/typebox';
-import type { Packet } from '../gateway/packet.js';
-import { delivered, failed, type DeliveryOutcome } from '../gateway/extension/destination.js';
+import type { Packet } from '../gateway/plugin-kit.js';
+import { delivered, failed, type DeliveryOutcome } from '../gateway/plugin-kit.js';
 import { outcomeForEntryError } from './errors.js';
 import { EXPRESSION_FORMAT, EXPRESSION_HELP, type Expression } from './expression.js';
 import { compileExpression } from './create-error.js';

@@ -7,8 +7,8 @@
 import {
   CloudWatchLogsClient, PutLogEventsCommand, CreateLogStreamCommand, type PutLogEventsCommandOutput,
 } from '@aws-sdk/client-cloudwatch-logs';
-import { delivered, failed, type BatchResult, type Destination, type DeliveryOutcome } from '../../gateway/extension/destination.js';
-import type { Packet } from '../../gateway/packet.js';
+import { delivered, failed, type BatchResult, type Destination, type DeliveryOutcome } from '../../gateway/plugin-kit.js';
+import type { Packet } from '../../gateway/plugin-kit.js';
 import { awsClientConfig, closeOnce } from '../../aws/client-config.js';
 import { textBody } from '../../aws/body.js';
 import { guarded, memoPerPacket } from '../../aws/batch.js';

@@ -5,8 +5,8 @@
  * the default partition key is the packet's tag, which is unique per packet.
  */
 import { DynamoDBClient, BatchWriteItemCommand } from '@aws-sdk/client-dynamodb';
-import { delivered, retryable, type Destination, type DeliveryOutcome } from '../../gateway/extension/destination.js';
-import type { Packet } from '../../gateway/packet.js';
+import { delivered, retryable, type Destination, type DeliveryOutcome } from '../../gateway/plugin-kit.js';
+import type { Packet } from '../../gateway/plugin-kit.js';
 import { awsClientConfig, closeOnce } from '../../aws/client-config.js';
 import { compileExpression } from '../../aws/create-error.js';
 import { guarded, memoPerPacket } from '../../aws/batch.js';

@@ -3,7 +3,7 @@
  * values: strings UTF-8 bytes, binary raw bytes, numbers at most 21 bytes (counted as 21 here).
  */
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
-import type { Packet } from '../../gateway/packet.js';
+import type { Packet } from '../../gateway/plugin-kit.js';
 import type { Expression } from '../../aws/expression.js';
 
 export type Item = Record<string, AttributeValue>;

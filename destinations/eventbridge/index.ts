@@ -4,8 +4,8 @@
  * and internal failures 'retryable', the rest 'failed'.
  */
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
-import { delivered, type Destination, type DeliveryOutcome } from '../../gateway/extension/destination.js';
-import type { Packet } from '../../gateway/packet.js';
+import { delivered, type Destination, type DeliveryOutcome } from '../../gateway/plugin-kit.js';
+import type { Packet } from '../../gateway/plugin-kit.js';
 import { awsClientConfig, closeOnce } from '../../aws/client-config.js';
 import { eventJson } from '../../aws/body.js';
 import { guarded, memoPerPacket } from '../../aws/batch.js';

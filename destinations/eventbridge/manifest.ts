@@ -1,5 +1,5 @@
 /** Manifest of the `eventbridge` destination: type, options schema, batch defaults, lazy loader. */
-import { defineDestinationKind } from '../../gateway/extension/destination.js';
+import { defineDestinationKind } from '../../gateway/plugin-kit.js';
 import { EventBridgeOptions } from './options.js';
 
 export const eventbridgeKind = defineDestinationKind({

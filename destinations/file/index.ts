@@ -8,10 +8,10 @@ import { dirname, resolve } from 'node:path';
 import {
   allOutcomes, delivered, retryable,
   type BatchResult, type Destination, type DestinationContext,
-} from '../../gateway/extension/destination.js';
-import type { Packet } from '../../gateway/packet.js';
-import { toEventMessage } from '../../gateway/wire/event.js';
-import { GatewayError } from '../../gateway/errors.js';
+} from '../../gateway/plugin-kit.js';
+import type { Packet } from '../../gateway/plugin-kit.js';
+import { toEventMessage } from '../../gateway/plugin-kit.js';
+import { GatewayError } from '../../gateway/plugin-kit.js';
 import { RotatingFile } from './rotating-file.js';
 
 export interface FileOptions {

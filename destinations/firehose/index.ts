@@ -3,8 +3,8 @@
  * Only the records the service reports failed (per-record ErrorCode) come back 'retryable'.
  */
 import { FirehoseClient, PutRecordBatchCommand } from '@aws-sdk/client-firehose';
-import { delivered, type Destination, type DeliveryOutcome } from '../../gateway/extension/destination.js';
-import type { Packet } from '../../gateway/packet.js';
+import { delivered, type Destination, type DeliveryOutcome } from '../../gateway/plugin-kit.js';
+import type { Packet } from '../../gateway/plugin-kit.js';
 import { awsClientConfig, closeOnce } from '../../aws/client-config.js';
 import { eventJson } from '../../aws/body.js';
 import { guarded, memoPerPacket } from '../../aws/batch.js';

@@ -8,12 +8,12 @@ import { resolve } from 'node:path';
 import {
   allOutcomes, delivered, failed, retryable,
   type BatchResult, type Destination, type DestinationContext,
-} from '../../gateway/extension/destination.js';
-import type { Packet } from '../../gateway/packet.js';
-import { toEvent } from '../../gateway/wire/event.js';
-import { GatewayError } from '../../gateway/errors.js';
+} from '../../gateway/plugin-kit.js';
+import type { Packet } from '../../gateway/plugin-kit.js';
+import { toEvent } from '../../gateway/plugin-kit.js';
+import { GatewayError } from '../../gateway/plugin-kit.js';
 import { HandlerPool } from './pool.js';
-import { repliesFrom, type ReplyStats } from './replies.js';
+import { repliesFrom, type ReplyStats } from '../../gateway/plugin-kit.js';
 
 export interface HandlerOptions {
   readonly module: string;

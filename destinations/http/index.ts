@@ -6,11 +6,11 @@
 import {
   allOutcomes, delivered, failed, retryable,
   type BatchResult, type Destination, type DestinationContext, type DeliveryOutcome,
-} from '../../gateway/extension/destination.js';
-import type { Packet, Reply } from '../../gateway/packet.js';
-import { toEvent } from '../../gateway/wire/event.js';
-import { GatewayError } from '../../gateway/errors.js';
-import { repliesFrom, type ReplyStats } from '../handler/replies.js';
+} from '../../gateway/plugin-kit.js';
+import type { Packet, Reply } from '../../gateway/plugin-kit.js';
+import { toEvent } from '../../gateway/plugin-kit.js';
+import { GatewayError } from '../../gateway/plugin-kit.js';
+import { repliesFrom, type ReplyStats } from '../../gateway/plugin-kit.js';
 import { createAgent, postJson, HttpTimeoutError, type HttpAnswer } from './post.js';
 
 export interface HttpOptions {

@@ -1,5 +1,5 @@
 /** Manifest of the `http` destination: type, options schema, batch defaults, lazy loader. */
-import { defineDestinationKind } from '../../gateway/extension/destination.js';
+import { defineDestinationKind } from '../../gateway/plugin-kit.js';
 import { HttpOptionsSchema } from './options.js';
 
 export const httpKind = defineDestinationKind({

@@ -4,8 +4,8 @@
  * service reports failed (per-record ErrorCode) come back 'retryable'; the core resubmits those.
  */
 import { KinesisClient, PutRecordsCommand, type PutRecordsRequestEntry } from '@aws-sdk/client-kinesis';
-import { delivered, failed, type Destination, type DeliveryOutcome } from '../../gateway/extension/destination.js';
-import type { Packet } from '../../gateway/packet.js';
+import { delivered, failed, type Destination, type DeliveryOutcome } from '../../gateway/plugin-kit.js';
+import type { Packet } from '../../gateway/plugin-kit.js';
 import { awsClientConfig, closeOnce } from '../../aws/client-config.js';
 import { binaryBody } from '../../aws/body.js';
 import { compileExpression, createError } from '../../aws/create-error.js';

@@ -9,14 +9,15 @@
 import { LambdaClient, InvokeCommand, InvokeWithResponseStreamCommand } from '@aws-sdk/client-lambda';
 import {
   allOutcomes, delivered, failed, type BatchResult, type Destination, type DestinationContext,
-} from '../../gateway/extension/destination.js';
-import type { Packet } from '../../gateway/packet.js';
-import { toEvent, parseReplies } from '../../gateway/wire/event.js';
+} from '../../gateway/plugin-kit.js';
+import type { Packet } from '../../gateway/plugin-kit.js';
+import { toEvent, parseReplies } from '../../gateway/plugin-kit.js';
 import { awsClientConfig, closeOnce } from '../../aws/client-config.js';
 import { eventJson } from '../../aws/body.js';
 import { guarded, memoPerPacket } from '../../aws/batch.js';
 import { ReplyStreamParser } from './reply-stream.js';
-import { formatterIndex, functionErrorReason } from './payload.js';
+import { functionErrorReason } from './payload.js';
+import { formatterOfBatch } from '../../gateway/plugin-kit.js';
 import { LambdaOptions } from './options.js';
 export { LambdaOptions } from './options.js';
 
@@ -51,14 +52,14 @@ export function createLambdaDestination(name: string, o: LambdaOptions, ctx: Pic
       ctx.logger.warn('lambda answer is not JSON: no replies sent');
       return { outcomes };
     }
-    const { replies, rejected } = parseReplies(body, formatterIndex(chunk));
+    const { replies, rejected } = parseReplies(body, formatterOfBatch(chunk));
     if (rejected.length) ctx.logger.warn({ rejected }, 'lambda replies rejected');
     return { outcomes, replies };
   };
 
   const stream = async (chunk: readonly Packet[]): Promise<BatchResult> => {
     const res = await client.send(new InvokeWithResponseStreamCommand({ ...base, Payload: payload(chunk) }));
-    const parser = new ReplyStreamParser((r) => { ctx.clients.replyByTag(r.tag, r.data); }, formatterIndex(chunk));
+    const parser = new ReplyStreamParser((r) => { ctx.clients.replyByTag(r.tag, r.data); }, formatterOfBatch(chunk));
     let error: string | undefined;
     for await (const ev of res.EventStream ?? []) {
       if (ev.PayloadChunk?.Payload) parser.push(ev.PayloadChunk.Payload);

@@ -1,5 +1,5 @@
 /** Manifest of the `lambda` destination: type, options schema, batch defaults, lazy loader. */
-import { defineDestinationKind } from '../../gateway/extension/destination.js';
+import { defineDestinationKind } from '../../gateway/plugin-kit.js';
 import { LambdaOptions } from './options.js';
 
 export const lambdaKind = defineDestinationKind({

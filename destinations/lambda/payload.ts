@@ -1,12 +1,7 @@
 /** Small pure helpers for request/response destinations (lambda, stepfunctions). */
-import type { Formatter, Packet } from '../../gateway/packet.js';
+import type { Formatter, Packet } from '../../gateway/plugin-kit.js';
 
 /** Formatter of the packet a reply's tag belongs to (replies use the packet's formatter). */
-export function formatterIndex(batch: readonly Packet[]): (tag: string) => Formatter | undefined {
-  const byTag = new Map(batch.map((p) => [p.tag, p.formatter]));
-  return (tag) => byTag.get(tag);
-}
-
 /** "FunctionError (Unhandled): <errorType>: <errorMessage>" from Lambda's error payload. */
 export function functionErrorReason(kind: string, payload: string): string {
   let detail = payload.slice(0, 500);

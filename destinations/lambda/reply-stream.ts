@@ -4,8 +4,8 @@
  * (pretty-printed across lines is fine) that completes at the end. Each reply is handed to `emit`
  * as soon as its line is complete. Pure apart from the callback.
  */
-import type { Formatter, Reply } from '../../gateway/packet.js';
-import { parseReplies } from '../../gateway/wire/event.js';
+import type { Formatter, Reply } from '../../gateway/plugin-kit.js';
+import { parseReplies } from '../../gateway/plugin-kit.js';
 
 // Bound on text held while waiting for a multi-line document to complete (Lambda response
 // streaming allows up to 20 MiB by default; replies are datagrams, far smaller).

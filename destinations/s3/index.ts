@@ -5,8 +5,8 @@
  */
 import { randomUUID } from 'node:crypto';
 import { S3Client, PutObjectCommand } from '@aws-sdk/client-s3';
-import { allOutcomes, delivered, type Destination } from '../../gateway/extension/destination.js';
-import type { Packet } from '../../gateway/packet.js';
+import { allOutcomes, delivered, type Destination } from '../../gateway/plugin-kit.js';
+import type { Packet } from '../../gateway/plugin-kit.js';
 import { awsClientConfig, closeOnce } from '../../aws/client-config.js';
 import { eventJson } from '../../aws/body.js';
 import { guarded, memoPerPacket } from '../../aws/batch.js';

@@ -1,5 +1,5 @@
 /** Manifest of the `s3` destination: type, options schema, batch defaults, lazy loader. */
-import { defineDestinationKind } from '../../gateway/extension/destination.js';
+import { defineDestinationKind } from '../../gateway/plugin-kit.js';
 import { S3Options } from './options.js';
 
 export const s3Kind = defineDestinationKind({

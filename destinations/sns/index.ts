@@ -3,8 +3,8 @@
  * message group and deduplication ids from expressions.
  */
 import { SNSClient, PublishBatchCommand, type PublishBatchRequestEntry } from '@aws-sdk/client-sns';
-import { type Destination } from '../../gateway/extension/destination.js';
-import type { Packet } from '../../gateway/packet.js';
+import { type Destination } from '../../gateway/plugin-kit.js';
+import type { Packet } from '../../gateway/plugin-kit.js';
 import { awsClientConfig, closeOnce } from '../../aws/client-config.js';
 import { textBody } from '../../aws/body.js';
 import { fifoBatchEntries, fifoIds, markFailedEntries } from '../../aws/fifo.js';

@@ -7,13 +7,13 @@
 import { SFNClient, StartExecutionCommand, StartSyncExecutionCommand } from '@aws-sdk/client-sfn';
 import {
   allOutcomes, delivered, failed, type BatchResult, type Destination, type DestinationContext,
-} from '../../gateway/extension/destination.js';
-import type { Packet } from '../../gateway/packet.js';
-import { toEvent, parseReplies } from '../../gateway/wire/event.js';
+} from '../../gateway/plugin-kit.js';
+import type { Packet } from '../../gateway/plugin-kit.js';
+import { toEvent, parseReplies } from '../../gateway/plugin-kit.js';
 import { awsClientConfig, closeOnce } from '../../aws/client-config.js';
 import { eventJson } from '../../aws/body.js';
 import { guarded, memoPerPacket } from '../../aws/batch.js';
-import { formatterIndex } from '../lambda/payload.js';
+import { formatterOfBatch } from '../../gateway/plugin-kit.js';
 import { StepFunctionsOptions } from './options.js';
 export { StepFunctionsOptions } from './options.js';
 
@@ -41,7 +41,7 @@ export function createStepFunctionsDestination(name: string, o: StepFunctionsOpt
     }
     let body: unknown;
     try { body = res.output ? JSON.parse(res.output) : undefined; } catch { body = undefined; }
-    const { replies, rejected } = parseReplies(body, formatterIndex(chunk));
+    const { replies, rejected } = parseReplies(body, formatterOfBatch(chunk));
     if (rejected.length) ctx.logger.warn({ rejected }, 'state machine replies rejected');
     return { outcomes: allOutcomes(chunk.length, delivered), replies };
   };

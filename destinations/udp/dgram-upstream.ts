@@ -4,8 +4,8 @@
  * completes, datagrams are held in order and sent when it does. One socket.send per datagram.
  */
 import { createSocket, type Socket } from 'node:dgram';
-import { delivered, type BatchResult, type DeliveryOutcome } from '../../gateway/extension/destination.js';
-import type { Packet } from '../../gateway/packet.js';
+import { delivered, type BatchResult, type DeliveryOutcome } from '../../gateway/plugin-kit.js';
+import type { Packet } from '../../gateway/plugin-kit.js';
 import type { Backend } from './backends.js';
 import { sendFailed, type UpstreamHooks, type Upstreams } from './upstream.js';
 

@@ -7,9 +7,9 @@
  */
 import {
   allOutcomes, retryable, type BatchResult, type Destination, type DestinationContext,
-} from '../../gateway/extension/destination.js';
-import type { Endpoint, Packet } from '../../gateway/packet.js';
-import { GatewayError } from '../../gateway/errors.js';
+} from '../../gateway/plugin-kit.js';
+import type { Endpoint, Packet } from '../../gateway/plugin-kit.js';
+import { GatewayError } from '../../gateway/plugin-kit.js';
 import { resolveBackends } from './backends.js';
 import { loadNativeAddon } from '../../net/native-addon.js';
 import { transportPreferenceFromEnv } from '../../net/select.js';

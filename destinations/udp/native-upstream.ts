@@ -7,8 +7,8 @@
  * its remaining datagrams wait (in order, bounded) until libuv reports it writable.
  */
 import { getSystemErrorName } from 'node:util';
-import { delivered, retryable, type BatchResult, type DeliveryOutcome } from '../../gateway/extension/destination.js';
-import type { Packet } from '../../gateway/packet.js';
+import { delivered, retryable, type BatchResult, type DeliveryOutcome } from '../../gateway/plugin-kit.js';
+import type { Packet } from '../../gateway/plugin-kit.js';
 import { META_WORDS, RECV, SEND, SEND_ERRNO, type NativeAddon, type NativeSocket, type ReadCallback } from '../../net/native-addon.js';
 import type { Backend } from './backends.js';
 import { sendFailed, type UpstreamHooks, type Upstreams } from './upstream.js';

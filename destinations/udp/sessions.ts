@@ -5,8 +5,8 @@
  * and closed through the destination's Upstreams, native or dgram); nothing else touches them.
  */
 import type { Logger } from 'pino';
-import type { ClientSender } from '../../gateway/extension/destination.js';
-import type { Endpoint, Packet } from '../../gateway/packet.js';
+import type { ClientSender } from '../../gateway/plugin-kit.js';
+import type { Endpoint, Packet } from '../../gateway/plugin-kit.js';
 import { hashAddress, type Backend } from './backends.js';
 import type { Upstreams } from './upstream.js';
 

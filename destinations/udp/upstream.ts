@@ -4,8 +4,8 @@
  *   and one send slab; a batch goes out with one sendmmsg per session socket.
  * - `dgram` (dgram-upstream.ts): one connected node:dgram socket per session, one send per datagram.
  */
-import { retryable, type BatchResult, type DeliveryOutcome } from '../../gateway/extension/destination.js';
-import type { Packet } from '../../gateway/packet.js';
+import { retryable, type BatchResult, type DeliveryOutcome } from '../../gateway/plugin-kit.js';
+import type { Packet } from '../../gateway/plugin-kit.js';
 import type { Backend } from './backends.js';
 
 /** What an upstream socket reports to its session. */

@@ -4,13 +4,13 @@
  * of it (a load balancer or reverse proxy) for an https subscription.
  */
 import Fastify, { type FastifyInstance } from 'fastify';
-import type { PacketSource, PacketSourceContext } from '../../gateway/extension/packet-source.js';
+import type { PacketSource, PacketSourceContext } from '../../gateway/plugin-kit.js';
 import { createSnsHandler, type SnsHandler } from './sns-handler.js';
 import { checkSnsUrl } from './sns-envelope.js';
 import { createSignatureVerifier, httpsGetText, type CertificateFetcher } from './sns-signature.js';
-import { SeenIds } from '../../gateway/out-of-band/seen-ids.js';
-import { sourceMetrics } from '../../gateway/out-of-band/source-metrics.js';
-import { GatewayError } from '../../gateway/errors.js';
+import { SeenIds } from '../../gateway/plugin-kit.js';
+import { sourceMetrics } from '../../gateway/plugin-kit.js';
+import { GatewayError } from '../../gateway/plugin-kit.js';
 
 export { DEFAULT_CERTIFICATE_HOST_PATTERN, SnsHttpOptionsSchema, type SnsHttpOptions } from './options.js';
 import type { SnsHttpOptions } from './options.js';

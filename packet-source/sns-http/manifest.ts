@@ -1,5 +1,5 @@
 /** Manifest of the `sns-http` packet source: type, options schema, lazy loader. */
-import { definePacketSourceKind } from '../../gateway/extension/packet-source.js';
+import { definePacketSourceKind } from '../../gateway/plugin-kit.js';
 import { SnsHttpOptionsSchema } from './options.js';
 
 export const snsHttpSourceKind = definePacketSourceKind({

@@ -4,12 +4,12 @@
  * Answers with the HTTP status and one outcome word (a metric label and a log field).
  */
 import type { Logger } from 'pino';
-import type { OutOfBandEgress } from '../../gateway/extension/packet-source.js';
-import { countDelivery, deliverDocument, isMalformed, summarize } from '../../gateway/out-of-band/deliver.js';
+import type { OutOfBandEgress } from '../../gateway/plugin-kit.js';
+import { countDelivery, deliverDocument, isMalformed, summarize } from '../../gateway/plugin-kit.js';
 import { parseSnsEnvelope, type SnsEnvelope } from './sns-envelope.js';
 import type { SignatureVerifier } from './sns-signature.js';
-import type { SeenIds } from '../../gateway/out-of-band/seen-ids.js';
-import type { SourceMetrics } from '../../gateway/out-of-band/source-metrics.js';
+import type { SeenIds } from '../../gateway/plugin-kit.js';
+import type { SourceMetrics } from '../../gateway/plugin-kit.js';
 
 export type SnsOutcome =
   | 'delivered' | 'refused' | 'duplicate' | 'malformed' | 'bad-signature' | 'topic-not-allowed'

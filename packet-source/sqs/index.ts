@@ -7,12 +7,12 @@
 import { DeleteMessageBatchCommand, ReceiveMessageCommand, SQSClient, type Message } from '@aws-sdk/client-sqs';
 import { SqsOptionsSchema, type SqsOptions } from './options.js';
 import type { Logger } from 'pino';
-import type { PacketSource, PacketSourceContext } from '../../gateway/extension/packet-source.js';
+import type { PacketSource, PacketSourceContext } from '../../gateway/plugin-kit.js';
 import { awsClientConfig } from '../../aws/client-config.js';
-import { countDelivery, deliverDocument, needsAttention, summarize } from '../../gateway/out-of-band/deliver.js';
+import { countDelivery, deliverDocument, needsAttention, summarize } from '../../gateway/plugin-kit.js';
 import { sentTimestampOf, unwrapSqsBody } from './sqs-body.js';
-import { SeenIds } from '../../gateway/out-of-band/seen-ids.js';
-import { sourceMetrics, type SourceMetrics } from '../../gateway/out-of-band/source-metrics.js';
+import { SeenIds } from '../../gateway/plugin-kit.js';
+import { sourceMetrics, type SourceMetrics } from '../../gateway/plugin-kit.js';
 
 export { SqsOptionsSchema, type SqsOptions } from './options.js';
 

@@ -1,5 +1,5 @@
 /** Manifest of the `sqs` packet source: type, options schema, lazy loader. */
-import { definePacketSourceKind } from '../../gateway/extension/packet-source.js';
+import { definePacketSourceKind } from '../../gateway/plugin-kit.js';
 import { SqsOptionsSchema } from './options.js';
 
 export const sqsSourceKind = definePacketSourceKind({

@@ -1,7 +1,7 @@
-/** Reply parsing shared by the request/response destinations (handler, http). */
+/** Reply parsing shared by the request/response destinations (handler, http, lambda, stepfunctions). */
 import type { Logger } from 'pino';
-import type { Formatter, Packet, Reply } from '../../gateway/packet.js';
-import { parseReplies } from '../../gateway/wire/event.js';
+import type { Formatter, Packet, Reply } from '../packet.js';
+import { parseReplies } from './event.js';
 
 /** The formatter of each packet of a batch, by tag (a reply's Data is decoded with its packet's formatter). */
 export function formatterOfBatch(batch: readonly Packet[]): (tag: string) => Formatter | undefined {

@@ -1,0 +1,26 @@
+/**
+ * The one import for people who write a destination or a packet source (`udp-gateway/plugin`), as
+ * Quilkin's prelude serves filter authors: the extension interfaces, the outcome helpers, the wire
+ * formats and the out-of-band delivery path. The built-in plugins import the core through this file
+ * only (the layering check in `npm test` holds them to it), so what they use is what users get.
+ * Walk-through: docs/architecture.md, "Add a destination".
+ */
+export {
+  defineDestinationKind, createFromKind, delivered, retryable, failed, allOutcomes,
+  type Destination, type DestinationKind, type DestinationFactory, type DestinationContext, type DestinationLimits,
+  type BatchResult, type DeliveryOutcome, type ClientSender,
+} from './extension/destination.js';
+export {
+  definePacketSourceKind, type PacketSource, type PacketSourceKind, type PacketSourceFactory, type PacketSourceContext, type OutOfBandEgress,
+} from './extension/packet-source.js';
+export { registerDestinationKind, registerPacketSourceKind } from './extension/registry.js';
+export type { IamStatement, ArnContext } from './extension/iam.js';
+export type { Packet, Reply, Endpoint, Formatter } from './packet.js';
+export { GatewayError } from './errors.js';
+export { toEvent, toEventMessage, parseReplies, type GatewayEvent, type EventMessage } from './wire/event.js';
+export { repliesFrom, formatterOfBatch, type ReplyStats } from './wire/replies.js';
+export { encodeData, decodeData } from './wire/formatter.js';
+export { deliverDocument, countDelivery, isMalformed, needsAttention, summarize, type DeliveryReport } from './out-of-band/deliver.js';
+export { sourceMetrics, type SourceMetrics } from './out-of-band/source-metrics.js';
+export { SeenIds } from './out-of-band/seen-ids.js';
+export { withLimits } from './fanout/limits.js';
