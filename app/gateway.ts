@@ -15,6 +15,7 @@ import type { Destination } from '../gateway/extension/destination.js';
 import type { Endpoint } from '../gateway/packet.js';
 import type { TransportFactory } from '../gateway/extension/transport.js';
 import { createTagCodec, type TagCodec } from '../gateway/tag.js';
+import { selectTagMac } from '../net/tag-mac.js';
 import { Egress } from '../gateway/egress.js';
 import { Metrics } from '../gateway/metrics.js';
 import { Listener } from '../gateway/listener.js';
@@ -101,6 +102,7 @@ export async function createGateway(config: ResolvedConfig, opts: GatewayOptions
   const logger = opts.logger ?? createLogger(config.log.level);
   const metrics = opts.metrics ?? new Metrics();
   const codec = createTagCodec({
+    mac: selectTagMac(),
     secret: tagSecret(config, logger),
     previousSecrets: config.previousSecrets.map((s) => Buffer.from(s, 'utf8')),
     replyWindowMs: config.replyWindowSeconds * 1000,

@@ -3,6 +3,7 @@ export { createGateway, Gateway, type GatewayOptions } from './gateway.js';
 export { runGateway, type RunningGateway } from './run.js';
 export { loadConfig, resolveConfig, defaultConfig, type ResolvedConfig } from './config/load.js';
 export { createTagCodec, type TagCodec, type TagClaims } from '../gateway/tag.js';
+export { selectTagMac } from '../net/tag-mac.js';
 export { toEvent, toEventMessage, parseReplies, type GatewayEvent, type EventMessage, type ReplyBody, type ReplyMessage } from '../gateway/wire/event.js';
 export { encodeData, decodeData } from '../gateway/wire/formatter.js';
 export { parseEgressDocument, type OutOfBandPacket } from '../gateway/wire/egress-message.js';

@@ -15,6 +15,7 @@ import { fileURLToPath } from 'node:url';
 import { pino } from 'pino';
 import { loadNativeAddon } from '../net/native-addon.js';
 import { createTagCodec } from '../gateway/tag.js';
+import { selectTagMac } from '../net/tag-mac.js';
 import { Metrics } from '../gateway/metrics.js';
 import { Listener } from '../gateway/listener.js';
 import { DestinationRunner } from '../gateway/fanout/runner.js';
@@ -82,12 +83,12 @@ const noop: Destination = { kind: 'noop', name: 'noop', sendBatch: async (b) => 
 async function main(): Promise<void> {
   const batch = datagrams();
   const rows: [string, number][] = [];
-  const codec = createTagCodec({ secret, replyWindowMs: 60_000 });
+  const codec = createTagCodec({ secret, replyWindowMs: 60_000, mac: selectTagMac() });
   const now = Date.now();
   // Both HMAC implementations, interleaved (the machine's speed drifts between runs).
   const macs = loadNativeAddon().addon?.TagMac ? (['node', 'native'] as const) : (['node'] as const);
   for (const mac of macs) {
-    const c = createTagCodec({ secret, replyWindowMs: 60_000, mac });
+    const c = createTagCodec({ secret, replyWindowMs: 60_000, mac: selectTagMac(mac) });
     const tag = c.encode('bench', batch[0]!, now);
     rows.push([`tag: encode, ${mac === 'node' ? 'node:crypto' : 'addon'} HMAC-SHA256`, await perPacket(() => { for (const d of batch) c.encode('bench', d, now); })]);
     rows.push([`tag: decode (reply path), ${mac === 'node' ? 'node:crypto' : 'addon'} HMAC-SHA256`, await perPacket(() => { for (let i = 0; i < batch.length; i++) c.decode(tag); })]);

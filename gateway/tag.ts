@@ -13,7 +13,6 @@
  */
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { Endpoint } from './packet.js';
-import { loadNativeAddon } from '../net/native-addon.js';
 
 const VERSION = 1;
 const MAC_BYTES = 12;
@@ -36,21 +35,22 @@ export interface TagCodecOptions {
   /** How long a tag may be replied to, ms. */
   readonly replyWindowMs: number;
   readonly now?: () => number;
-  /** HMAC implementation: the addon's (one call a tag, ~5x cheaper) where it loads, else node:crypto. */
-  readonly mac?: 'auto' | 'native' | 'node';
+  /** HMAC-SHA256 implementation: node:crypto by default, or a keyed signer from the net layer
+   *  (the native addon's TagMac: one call a tag, ~5x cheaper; net/tag-mac.ts chooses). */
+  readonly mac?: TagMacFactory;
 }
+
+/** A keyed HMAC-SHA256 that writes the first `macLen` bytes of the MAC of buf[0..len) at buf[len..]. */
+export type TagMacFactory = (key: Buffer) => { sign(buf: Uint8Array, len: number, macLen: number): void };
 
 /** Writes HMAC-SHA256(key, buf[0..len)) truncated to MAC_BYTES at buf[len..]. */
 type Signer = (buf: Buffer, len: number) => void;
 
-function signerFor(key: Buffer, kind: 'auto' | 'native' | 'node'): Signer {
-  const load = kind === 'node' ? undefined : loadNativeAddon();
-  const TagMac = load?.addon?.TagMac;
-  if (TagMac) {
-    const m = new TagMac(key);
+function signerFor(key: Buffer, mac: TagMacFactory | undefined): Signer {
+  if (mac) {
+    const m = mac(key);
     return (buf, len) => m.sign(buf, len, MAC_BYTES);
   }
-  if (kind === 'native') throw new Error(`native tag MAC unavailable: ${load && 'reason' in load ? load.reason : 'addon without TagMac'}`);
   return (buf, len) => { createHmac('sha256', key).update(buf.subarray(0, len)).digest().copy(buf, len, 0, MAC_BYTES); };
 }
 
@@ -68,7 +68,7 @@ export function createTagCodec(opts: TagCodecOptions): TagCodec {
   let counter = randomBytes(4).readUInt32BE(0);
   const nameCache = new Map<string, Buffer>();
 
-  const signers = keys.map((k) => signerFor(k, opts.mac ?? 'auto'));
+  const signers = keys.map((k) => signerFor(k, opts.mac));
   const scratch = Buffer.alloc(MAX_RAW); // encode and decode run to completion: one buffer serves both
 
   function encode(listener: string, remote: Endpoint, issuedAt: number): string {

@@ -2,6 +2,7 @@ import { createHmac, randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { createTagCodec as createCodec, type TagCodecOptions } from '../../gateway/tag.js';
 import { loadNativeAddon } from '../../net/native-addon.js';
+import { selectTagMac } from '../../net/tag-mac.js';
 
 // Both HMAC implementations pass the same suite: node:crypto everywhere, the addon's where it is
 // built (on Linux it must be: test/transport/native.test.ts fails loudly without it).
@@ -12,7 +13,7 @@ const secret = Buffer.from('0123456789abcdef0123456789abcdef');
 const t0 = 1_800_000_000_000;
 
 describe.each(kinds)('tag codec, %s HMAC', (mac) => {
-  const createTagCodec = (o: TagCodecOptions) => createCodec({ mac, ...o });
+  const createTagCodec = (o: TagCodecOptions) => createCodec({ mac: selectTagMac(mac), ...o });
   const codec = createTagCodec({ secret, replyWindowMs: 60_000, now: () => t0 + 1000 });
 
   it('round-trips listener, IPv4 client and issue time', () => {
@@ -100,8 +101,8 @@ describe.runIf(TagMac)('native TagMac', () => {
   });
 
   it('tags signed with the addon verify with node:crypto and the other way round', () => {
-    const native = createCodec({ secret, replyWindowMs: 60_000, now: () => t0, mac: 'native' });
-    const node = createCodec({ secret, replyWindowMs: 60_000, now: () => t0, mac: 'node' });
+    const native = createCodec({ secret, replyWindowMs: 60_000, now: () => t0, mac: selectTagMac('native') });
+    const node = createCodec({ secret, replyWindowMs: 60_000, now: () => t0, mac: selectTagMac('node') });
     const remote = { address: '2001:db8::7', port: 4242 };
     expect(node.decode(native.encode('edge', remote, t0))).toEqual({ ok: true, claims: { listener: 'edge', remote, issuedAt: t0 } });
     expect(native.decode(node.encode('edge', remote, t0))).toEqual({ ok: true, claims: { listener: 'edge', remote, issuedAt: t0 } });
