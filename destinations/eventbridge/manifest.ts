@@ -1,9 +1,14 @@
-/** Manifest of the `eventbridge` destination: type, options schema, batch defaults, lazy loader. */
+/** Manifest of the `eventbridge` destination: type, options schema, batch defaults, lazy loader, IAM statements. */
 import { defineDestinationKind } from '../../gateway/plugin-kit.js';
+import { arn, isArn, regionOf } from '../../aws/iam.js';
 import { EventBridgeOptions } from './options.js';
 
 export const eventbridgeKind = defineDestinationKind({
   type: 'eventbridge',
   options: EventBridgeOptions,
+  iam: (o, c) => {
+    const bus = o.eventBusName || 'default';
+    return [{ actions: ['events:PutEvents'], resources: [isArn(bus) ? bus : arn(c, 'events', regionOf(o, c), `event-bus/${bus}`)] }];
+  },
   load: async () => (await import('./index.js')).createEventBridgeDestination,
 });

@@ -1,9 +1,11 @@
-/** Manifest of the `sqs` destination: type, options schema, batch defaults, lazy loader. */
+/** Manifest of the `sqs` destination: type, options schema, batch defaults, lazy loader, IAM statements. */
 import { defineDestinationKind } from '../../gateway/plugin-kit.js';
+import { queueArnFromUrl, regionOf, required } from '../../aws/iam.js';
 import { SqsOptions } from './options.js';
 
 export const sqsKind = defineDestinationKind({
   type: 'sqs',
   options: SqsOptions,
+  iam: (o, c) => [{ actions: ['sqs:SendMessage'], resources: [queueArnFromUrl(required(o, 'queueUrl', 'sqs'), c, regionOf(o, c))] }],
   load: async () => (await import('./index.js')).createSqsDestination,
 });

@@ -1,7 +1,8 @@
 /** Pure parts of the AWS destinations: expressions, IAM derivation, limit splitting, log ordering. */
 import { describe, expect, it } from 'vitest';
 import { parseExpression } from '../../aws/expression.js';
-import { iamStatementsFor, sqsQueueArn } from '../../aws/iam.js';
+import { queueArnFromUrl } from '../../aws/iam.js';
+import { iamStatementsForConfig } from '../../app/iam.js';
 import { chronologicalGroups } from '../../destinations/cloudwatch-logs/index.js';
 import { ReplyStreamParser } from '../../destinations/lambda/reply-stream.js';
 import { createSqsDestination, SqsOptions } from '../../destinations/sqs/index.js';
@@ -41,27 +42,34 @@ describe('expressions', () => {
   });
 });
 
-describe('iamStatementsFor', () => {
-  it('derives least-privilege actions and ARNs from options', () => {
-    expect(iamStatementsFor('sqs', { queueUrl: 'https://sqs.eu-west-1.amazonaws.com/123456789012/q1' }))
+describe('IAM statements from the kinds\' manifests', () => {
+  const ctx = { partition: 'aws', region: 'eu-west-1', account: '111122223333' };
+  const of = (d: Record<string, unknown>) => iamStatementsForConfig({ listeners: [{ destinations: [d] }] }, ctx);
+  it('derives least-privilege statements per kind, the dead-letter target included', () => {
+    expect(of({ type: 'sqs', queueUrl: 'https://sqs.eu-west-1.amazonaws.com/123456789012/q1' }))
       .toEqual([{ actions: ['sqs:SendMessage'], resources: ['arn:aws:sqs:eu-west-1:123456789012:q1'] }]);
-    expect(iamStatementsFor('lambda', { functionName: 'fn', region: 'us-east-2' }))
-      .toEqual([{ actions: ['lambda:InvokeFunction'], resources: ['arn:aws:lambda:us-east-2:*:function:fn', 'arn:aws:lambda:us-east-2:*:function:fn:*'] }]);
-    expect(iamStatementsFor('lambda', { functionName: 'arn:aws:lambda:us-east-1:1:function:f', qualifier: 'live' })[0]!.resources)
+    expect(of({ type: 'lambda', functionName: 'arn:aws:lambda:us-east-1:1:function:f', qualifier: 'live' })[0]!.resources)
       .toEqual(['arn:aws:lambda:us-east-1:1:function:f:live']);
-    expect(iamStatementsFor('cloudwatch-logs', { logGroupName: 'g', logStreamName: 's', createIfMissing: true, region: 'us-east-1' }).map((s) => s.actions))
+    expect(of({ type: 'cloudwatch-logs', logGroupName: 'g', logStreamName: 's', createIfMissing: true, region: 'us-east-1' }).map((s) => s.actions))
       .toEqual([['logs:PutLogEvents'], ['logs:CreateLogStream']]);
-    expect(iamStatementsFor('stepfunctions', { stateMachineArn: 'arn:aws:states:us-east-1:1:stateMachine:m', executionType: 'EXPRESS' })[0]!.actions)
+    expect(of({ type: 'stepfunctions', stateMachineArn: 'arn:aws:states:us-east-1:1:stateMachine:m', executionType: 'EXPRESS' })[0]!.actions)
       .toEqual(['states:StartSyncExecution']);
-    expect(iamStatementsFor('s3', { bucket: 'b', prefix: 'p/' })[0]!.resources).toEqual(['arn:aws:s3:::b/p/*']);
-    expect(iamStatementsFor('kinesis', { streamName: 's', deadLetter: { sqsQueueUrl: 'https://sqs.us-east-1.amazonaws.com/1/dlq' } }).map((s) => s.actions[0]))
+    expect(of({ type: 's3', bucket: 'b', prefix: 'p/' })[0]!.resources).toEqual(['arn:aws:s3:::b/p/*']);
+    expect(of({ type: 'kinesis', streamName: 's', deadLetter: { sqsQueueUrl: 'https://sqs.us-east-1.amazonaws.com/123456789012/dlq' } }).map((s) => s.actions[0]))
       .toEqual(['kinesis:PutRecords', 'sqs:SendMessage']);
-    expect(iamStatementsFor('handler', {})).toEqual([]);
+    expect(of({ type: 'handler', module: 'x.mjs', deadLetter: { type: 'kinesis', streamName: 'dl' } }).map((s) => s.resources[0]))
+      .toEqual(['arn:aws:kinesis:eu-west-1:111122223333:stream/dl']);
+    expect(of({ type: 'handler', module: 'x.mjs' })).toEqual([]);
+  });
+
+  it('refuses a type no manifest knows, and a missing option the resource depends on', () => {
+    expect(() => of({ type: 'statsd' })).toThrow(/listeners\[0\]\.destinations\[0\]: unknown destination type "statsd"/);
+    expect(() => of({ type: 'sns' })).toThrow(/sns needs "topicArn"/);
   });
 
   it('maps legacy and China queue URLs', () => {
-    expect(sqsQueueArn('https://queue.amazonaws.com/1/q')).toBe('arn:aws:sqs:us-east-1:1:q');
-    expect(sqsQueueArn('https://sqs.cn-north-1.amazonaws.com.cn/1/q')).toBe('arn:aws-cn:sqs:cn-north-1:1:q');
+    expect(queueArnFromUrl('https://queue.amazonaws.com/123456789012/q', ctx)).toBe('arn:aws:sqs:us-east-1:123456789012:q');
+    expect(queueArnFromUrl('https://sqs.cn-north-1.amazonaws.com.cn/123456789012/q', ctx)).toBe('arn:aws-cn:sqs:cn-north-1:123456789012:q');
   });
 });
 
