@@ -98,7 +98,6 @@ export class GatewayStack extends Stack {
       gatewayEndpoints: { S3: { service: ec2.GatewayVpcEndpointAwsService.S3 } },
     });
     const taskSubnets = { subnetType: natGateways === 0 ? ec2.SubnetType.PRIVATE_ISOLATED : ec2.SubnetType.PRIVATE_WITH_EGRESS };
-    if (props.vpcEndpoints) this.addInterfaceEndpoints(taskSubnets);
 
     const eips = props.elasticIps
       ? this.vpc.publicSubnets.map((_, i) => new ec2.CfnEIP(this, `NlbAddress${i}`, { domain: 'vpc', tags: [{ key: 'Name', value: `udp-gateway NLB ${i}` }] }))
@@ -123,6 +122,7 @@ export class GatewayStack extends Stack {
       observability: { alarmTopic, ...(props.agentImage ? { agentImage: props.agentImage } : {}) },
     });
     if (props.image === 'parameter') this.grantEcrPull();
+    if (props.vpcEndpoints) this.addInterfaceEndpoints(taskSubnets);
     if (props.exampleApp) {
       this.example = new ExampleApp(this, 'Example', { ...(this.gateway.packetSource ? { packetTopic: this.gateway.packetSource.topic } : {}) });
     }
@@ -168,6 +168,9 @@ export class GatewayStack extends Stack {
       ['EcrApi', s.ECR], ['EcrDocker', s.ECR_DOCKER], ['Logs', s.CLOUDWATCH_LOGS], ['Ssm', s.SSM],
       ['SecretsManager', s.SECRETS_MANAGER], ['Sqs', s.SQS], ['Sns', s.SNS], ['Monitoring', s.CLOUDWATCH_MONITORING],
     ];
-    for (const [id, service] of services) this.vpc.addInterfaceEndpoint(id, { service, subnets, privateDnsEnabled: true });
+    // HTTPS from the gateway tasks only (the default would open 443 to the whole VPC CIDR).
+    const sg = new ec2.SecurityGroup(this, 'EndpointSecurityGroup', { vpc: this.vpc, allowAllOutbound: false, description: 'udp-gateway VPC interface endpoints: HTTPS from the gateway tasks' });
+    sg.addIngressRule(this.gateway.securityGroup, ec2.Port.tcp(443), 'AWS API calls of the gateway tasks');
+    for (const [id, service] of services) this.vpc.addInterfaceEndpoint(id, { service, subnets, privateDnsEnabled: true, securityGroups: [sg], open: false });
   }
 }
