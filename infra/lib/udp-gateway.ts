@@ -160,6 +160,8 @@ export class UdpGateway extends Construct {
     }
 
     this.securityGroup = new ec2.SecurityGroup(this, 'TaskSecurityGroup', {
+      // Out-of-band sends to IPv6 clients are new outbound packets (replies ride the stateful inbound flow).
+      ...(props.dualStack ? { allowAllIpv6Outbound: true } : {}),
       vpc: props.vpc, description: 'udp-gateway tasks: listener, health-check and SNS ports from the load balancer security group only',
     });
     this.loadBalancerSecurityGroup = new ec2.SecurityGroup(this, 'LoadBalancerSecurityGroup', {

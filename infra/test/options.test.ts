@@ -27,6 +27,10 @@ describe('dual-stack', () => {
     t.hasResourceProperties('AWS::EC2::VPCCidrBlock', { AmazonProvidedIpv6CidrBlock: true });
     t.hasResourceProperties('AWS::EC2::SecurityGroup', { SecurityGroupIngress: Match.arrayWith([Match.objectLike({ CidrIpv6: { Ref: 'ClientIpv6Cidr' }, FromPort: 5555 })]) });
   });
+  it('lets the tasks send to IPv6 clients (out-of-band packets)', () => {
+    t.hasResourceProperties('AWS::EC2::SecurityGroup', { GroupDescription: Match.stringLikeRegexp('udp-gateway tasks'),
+      SecurityGroupEgress: Match.arrayWith([Match.objectLike({ CidrIpv6: '::/0', IpProtocol: '-1' })]) });
+  });
   it('binds listeners and the admin API to :: in the stored config', () => {
     expect(JSON.stringify(resources(t, 'AWS::SSM::Parameter')[0]!.Properties.Value)).toContain('\\"host\\":\\"::\\"');
   });
