@@ -6,6 +6,9 @@ import { Match, Template } from 'aws-cdk-lib/assertions';
 import { buildApp, FEATURE_FLAGS, type BuildOptions } from '../lib/app.js';
 import { parseContext, type ContextKey } from '../lib/context.js';
 import type { GatewayConfigInput } from '../lib/gateway-config.js';
+import { loadConfig } from '../../gateway/config/load.js';
+import '../../destinations/builtin.js';
+import '../../packet-source/builtin.js';
 
 type Json = Record<string, unknown>;
 const base: GatewayConfigInput = { listeners: [{ name: 'l', port: 5555, destinations: [{ type: 'lambda', functionName: 'f' }] }] };
@@ -63,6 +66,13 @@ describe('HTTP headers from Secrets Manager', () => {
     expect(stored).toContain('x-team');
     const secrets = gateway(t).Secrets as { Name: string; ValueFrom: unknown }[];
     expect(secrets).toContainEqual({ Name: 'UDPGW_CONFIG__listeners__0__destinations__1__headers__Authorization', ValueFrom: `${arn}:token::` });
+  });
+  it('the gateway puts the injected value back into the header at start', () => {
+    const stored = resources(t, 'AWS::SSM::Parameter')[0]!.Properties.Value as { 'Fn::Join': [string, unknown[]] };
+    const json = stored['Fn::Join'][1].map((p) => (typeof p === 'string' ? p : 'https://sqs.eu-west-1.amazonaws.com/111122223333/q')).join('');
+    const env = { UDPGW_CONFIG_JSON: json, UDPGW_SECRET: 's'.repeat(32), UDPGW_CONFIG__listeners__0__destinations__1__headers__Authorization: 'Bearer from-secrets-manager' };
+    const http = loadConfig({ env }).listeners[0]!.destinations[1]!;
+    expect(http.options.headers).toEqual({ 'x-team': 'udp', Authorization: 'Bearer from-secrets-manager' });
   });
   it('lets the execution role read that secret', () => {
     expect(JSON.stringify(t.findResources('AWS::IAM::Policy', { Properties: { PolicyName: Match.stringLikeRegexp('ExecutionRole') } }))).toContain(arn);
