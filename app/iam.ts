@@ -15,7 +15,7 @@ export function iamStatementsFor(registry: KindRegistry<{ readonly type: string;
   const { type } = entry;
   if (typeof type !== 'string') throw new Error(`${where}: "type" is required`);
   const kind = registry.get(type);
-  if (!kind) throw new Error(`${where}: unknown ${registry.what} type "${type}": use one of ${registry.types().join(', ')}`);
+  if (!kind) throw new Error(`${where}: type "${type}" has no IAM rule: no ${registry.what} kind of that name (use one of ${registry.types().join(', ')})`);
   return kind.iam ? kind.iam(entry as never, ctx) : [];
 }
 

@@ -8,6 +8,7 @@
 import { readFileSync } from 'node:fs';
 import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as firehose from 'aws-cdk-lib/aws-kinesisfirehose';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
@@ -59,7 +60,9 @@ export class ExampleApp extends Construct {
       + 'this stream delivers to S3, so the mapping stays unused.');
     if (props.packetTopic) {
       this.notifier = this.fn('Notifier', EXAMPLE_NAMES.notifierFunction, exampleCode('notify-device.cjs'), { TOPIC_ARN: props.packetTopic.topicArn });
-      props.packetTopic.grantPublish(this.notifier);
+      // sns:Publish only: the topic's key is the AWS managed alias/aws/sns, whose key policy already lets SNS use it on
+      // behalf of principals of this account (topic.grantPublish would add kms actions on key/* for an alias-imported key).
+      this.notifier.addToRolePolicy(new iam.PolicyStatement({ actions: ['sns:Publish'], resources: [props.packetTopic.topicArn] }));
     }
   }
 

@@ -27,7 +27,8 @@ describe('checked-in template', () => {
     expect(text).not.toContain('aws:cdk:path');
     expect(text).not.toContain('CDKMetadata');
     expect(text).not.toContain('BootstrapVersion');
-    expect(Object.keys(template.toJSON().Parameters as object).sort()).toEqual(['ClientCidr', 'ImageUri']);
+    expect(Object.keys(template.toJSON().Parameters as object).sort()).toEqual(
+      ['AlarmEmail', 'ClientCidr', 'DesiredCount', 'ImageUri', 'MaxTasks', 'MinTasks', 'TaskCpu', 'TaskMemory']);
   });
 });
 
@@ -49,13 +50,19 @@ describe('load balancer', () => {
     });
   });
 
-  it('opens exactly the listener UDP port to clients and the admin port to the VPC only', () => {
-    const groups = template.findResources('AWS::EC2::SecurityGroup', { Properties: { GroupDescription: Match.stringLikeRegexp('udp-gateway tasks') } });
+  it('opens exactly the listener UDP port to clients, on the load balancer security group', () => {
+    const groups = template.findResources('AWS::EC2::SecurityGroup', { Properties: { GroupDescription: Match.stringLikeRegexp('udp-gateway load balancer') } });
     const ingress = (Object.values(groups)[0] as { Properties: { SecurityGroupIngress: Record<string, unknown>[] } }).Properties.SecurityGroupIngress;
-    expect(ingress.map((r) => [r.IpProtocol, r.FromPort, r.ToPort, r.CidrIp])).toEqual([
-      ['udp', 5555, 5555, { Ref: 'ClientCidr' }],
-      ['tcp', 9555, 9555, { 'Fn::GetAtt': [expect.stringMatching(/^Vpc/), 'CidrBlock'] }],
+    expect(ingress.map((r) => [r.IpProtocol, r.FromPort, r.ToPort, r.CidrIp])).toEqual([['udp', 5555, 5555, { Ref: 'ClientCidr' }]]);
+  });
+
+  it('lets only the load balancer security group reach the tasks: the UDP port and the admin port', () => {
+    const rules = Object.values(template.findResources('AWS::EC2::SecurityGroupIngress')) as { Properties: Record<string, unknown> }[];
+    expect(rules.map((r) => [r.Properties.IpProtocol, r.Properties.FromPort, r.Properties.CidrIp, JSON.stringify(r.Properties.SourceSecurityGroupId)]).sort()).toEqual([
+      ['tcp', 9555, undefined, expect.stringContaining('LoadBalancerSecurityGroup')],
+      ['udp', 5555, undefined, expect.stringContaining('LoadBalancerSecurityGroup')],
     ]);
+    template.resourceCountIs('AWS::EC2::SecurityGroup', 2);
   });
 });
 
@@ -66,9 +73,10 @@ describe('task', () => {
     return containers.find((c) => c.Name === 'gateway') as Record<string, unknown> & { Secrets: { Name: string }[]; Command: string[] };
   };
 
-  it('injects config, tag secret and admin token as ECS secrets and writes the config file for --config', () => {
+  it('injects config, tag secret and admin token as ECS secrets; the gateway reads UDPGW_CONFIG_JSON itself', () => {
     expect(gateway().Secrets.map((s) => s.Name).sort()).toEqual(['UDPGW_ADMIN_TOKEN', 'UDPGW_CONFIG_JSON', 'UDPGW_SECRET']);
-    expect(gateway().Command[0]).toMatch(/> \/tmp\/udpgw-config\.json && exec node dist\/gateway\/cli\.js start --config \/tmp\/udpgw-config\.json$/);
+    expect(gateway().Command).toEqual(['start']);
+    expect(gateway().EntryPoint).toEqual(['node', 'dist/app/cli.js']);
     expect(gateway().Environment).toBeUndefined();
   });
 
@@ -99,7 +107,8 @@ describe('IAM', () => {
   it('grants exactly the destinations in the config', () => {
     expect(JSON.stringify(find('lambda:InvokeFunction')!.Resource)).toContain(':function:udpgw-example-counter');
     expect(JSON.stringify(find('firehose:PutRecordBatch')!.Resource)).toContain(':deliverystream/udpgw-example-archive');
-    expect(find('sqs:ReceiveMessage')!.Resource).toEqual({ 'Fn::GetAtt': [expect.stringMatching(/^GatewayPacketSourceQueue/), 'Arn'] });
+    const consume = taskRoleStatements().find((st) => JSON.stringify(st.Resource).includes('GatewayPacketSourceQueue'))!;
+    expect(consume.Action).toEqual(['sqs:DeleteMessage', 'sqs:ReceiveMessage']); // what the sqs packet source calls, no more
     expect(find('sns:Publish')).toBeUndefined();
     expect(find('s3:PutObject')).toBeUndefined();
   });
@@ -120,9 +129,61 @@ describe('packet source', () => {
 });
 
 describe('observability', () => {
+  const alarms = () => Object.values(template.findResources('AWS::CloudWatch::Alarm')) as { Properties: Record<string, unknown> }[];
+
   it('alarms on drops and on delivery failures of this gateway', () => {
     template.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: 'udpgw_drops_total', Namespace: 'UdpGateway', Statistic: 'Sum' });
     template.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: 'udpgw_destination_failed_total', Threshold: 1 });
+  });
+
+  it('alarms when metrics stop (dead agent, no task): missing data breaches', () => {
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      MetricName: 'udpgw_destination_queued', Statistic: 'SampleCount', ComparisonOperator: 'LessThanThreshold', TreatMissingData: 'breaching',
+    });
+  });
+
+  it('alarms on unhealthy targets, running tasks below the minimum and dead-lettered packets', () => {
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', { Namespace: 'AWS/NetworkELB', MetricName: 'UnHealthyHostCount' });
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', { Namespace: 'ECS/ContainerInsights', MetricName: 'RunningTaskCount', Threshold: { Ref: 'MinTasks' } });
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', { Namespace: 'AWS/SQS', MetricName: 'ApproximateNumberOfMessagesVisible',
+      Dimensions: [{ Name: 'QueueName', Value: { 'Fn::GetAtt': [Match.stringLikeRegexp('DeadLetterQueue'), 'QueueName'] } }] });
+  });
+
+  it('every alarm notifies the alarm topic, which CloudWatch can use (its own KMS key) and e-mail can subscribe to', () => {
+    for (const a of alarms()) {
+      expect(a.Properties.AlarmActions, String(a.Properties.AlarmDescription)).toEqual([{ Ref: expect.stringMatching(/^AlarmTopic/) }]);
+      expect(a.Properties.OKActions).toEqual([{ Ref: expect.stringMatching(/^AlarmTopic/) }]);
+    }
+    template.hasResourceProperties('AWS::SNS::Topic', { KmsMasterKeyId: { 'Fn::GetAtt': [Match.stringLikeRegexp('^AlarmTopicKey'), 'Arn'] } });
+    expect(JSON.stringify(template.findResources('AWS::KMS::Key'))).toContain('cloudwatch.amazonaws.com');
+    template.hasResource('AWS::SNS::Subscription', { Condition: 'HasAlarmEmail', Properties: { Protocol: 'email', Endpoint: { Ref: 'AlarmEmail' } } });
+  });
+
+  it('runs a pinned CloudWatch agent image', () => {
+    expect(JSON.stringify(template.findResources('AWS::ECS::TaskDefinition'))).toMatch(/cloudwatch-agent:\d+\.\d+\.\d+b\d+"/);
+  });
+});
+
+describe('autoscaling and sizing', () => {
+  it('sizes the task and the service from parameters', () => {
+    template.hasResourceProperties('AWS::ECS::TaskDefinition', { Cpu: { Ref: 'TaskCpu' }, Memory: { Ref: 'TaskMemory' } });
+    template.hasResourceProperties('AWS::ECS::Service', { DesiredCount: { Ref: 'DesiredCount' } });
+    template.hasResourceProperties('AWS::ApplicationAutoScaling::ScalableTarget', { MinCapacity: { Ref: 'MinTasks' }, MaxCapacity: { Ref: 'MaxTasks' } });
+  });
+
+  it('tracks CPU and packets per second per task (the gateway\'s own counter, per stack)', () => {
+    template.hasResourceProperties('AWS::ApplicationAutoScaling::ScalingPolicy', { TargetTrackingScalingPolicyConfiguration: Match.objectLike({
+      PredefinedMetricSpecification: { PredefinedMetricType: 'ECSServiceAverageCPUUtilization' }, TargetValue: 60 }) });
+    template.hasResourceProperties('AWS::ApplicationAutoScaling::ScalingPolicy', { TargetTrackingScalingPolicyConfiguration: Match.objectLike({
+      CustomizedMetricSpecification: Match.objectLike({ MetricName: 'udpgw_packets_received_total', Namespace: 'UdpGateway', Statistic: 'Average' }),
+      TargetValue: 20_000 * 60 }) });
+  });
+});
+
+describe('network', () => {
+  it('has a NAT gateway per AZ and an S3 gateway endpoint', () => {
+    template.resourceCountIs('AWS::EC2::NatGateway', 2);
+    template.hasResourceProperties('AWS::EC2::VPCEndpoint', { VpcEndpointType: 'Gateway' });
   });
 });
 

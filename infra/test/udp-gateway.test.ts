@@ -49,8 +49,9 @@ describe('two listeners with HTTPS SNS delivery', () => {
     });
   });
 
-  it('opens each UDP port to the client CIDR only', () => {
+  it('opens each UDP port to the client CIDR only, on the load balancer security group', () => {
     t.hasResourceProperties('AWS::EC2::SecurityGroup', {
+      GroupDescription: Match.stringLikeRegexp('load balancer'),
       SecurityGroupIngress: Match.arrayWith([
         Match.objectLike({ IpProtocol: 'udp', FromPort: 8125, ToPort: 8125, CidrIp: '198.51.100.0/24' }),
         Match.objectLike({ IpProtocol: 'udp', FromPort: 5683, ToPort: 5683, CidrIp: '198.51.100.0/24' }),
@@ -84,7 +85,8 @@ describe('config checks', () => {
   it('needs an sns-http source for HTTPS delivery, and creates no topic with delivery none', () => {
     const cfg = { listeners: [twoListeners.listeners[0]!] };
     expect(() => gatewayStack({ config: cfg, snsDelivery: { kind: 'https', certificateArn: 'arn:x', endpointUrl: 'https://x' } })).toThrow(/sns-http/);
-    expect(Template.fromStack(gatewayStack({ config: cfg, snsDelivery: { kind: 'none' } }).stack).findResources('AWS::SNS::Topic')).toEqual({});
+    expect(Template.fromStack(gatewayStack({ config: cfg, snsDelivery: { kind: 'none' } }).stack)
+      .findResources('AWS::SNS::Topic', { Properties: { SignatureVersion: '2' } })).toEqual({});
   });
 });
 

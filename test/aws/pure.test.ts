@@ -63,7 +63,7 @@ describe('IAM statements from the kinds\' manifests', () => {
   });
 
   it('refuses a type no manifest knows, and a missing option the resource depends on', () => {
-    expect(() => of({ type: 'statsd' })).toThrow(/listeners\[0\]\.destinations\[0\]: unknown destination type "statsd"/);
+    expect(() => of({ type: 'statsd' })).toThrow(/listeners\[0\]\.destinations\[0\]: type "statsd" has no IAM rule/);
     expect(() => of({ type: 'sns' })).toThrow(/sns needs "topicArn"/);
   });
 
