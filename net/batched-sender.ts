@@ -41,8 +41,6 @@ export class BatchedSender<T extends { readonly data: Uint8Array }> {
   readonly status = new Int32Array(2);
   /** The list index of the datagram in each slot. */
   private readonly slotIndex = new Int32Array(MAX_SLOTS);
-  /** The parsed destination of the datagram being packed (unconnected sockets). */
-  private words: Uint32Array | undefined;
 
   /** `addresses` for unconnected sockets (T is then a Datagram); without it, connected ones. */
   constructor(private readonly maxBacklog: number, private readonly addresses?: AddressWords) {}
@@ -51,19 +49,27 @@ export class BatchedSender<T extends { readonly data: Uint8Array }> {
   send(q: SendQueue<T>, list: readonly T[], first: number, next: Int32Array | undefined, report: SendReport): void {
     if (list.length === 0) return;
     if (q.backlog.length > 0) return this.park(q, list, 0, 0, first, next, report);
+    const addressed = this.addresses !== undefined, meta = this.meta, payload = this.payload, slotIndex = this.slotIndex;
+    const n = list.length;
     let count = 0, offset = 0;
-    for (let i = first; i !== -1; i = step(i, next, list.length)) {
-      const item = list[i]!;
-      const errno = this.refusal(item);
-      if (errno !== 0) { report.refused(i, errno); continue; }
-      const len = item.data.length;
+    // The hot loop: step() written out, slab and metadata in locals (measured: a few ns a datagram).
+    for (let i = first; i !== -1; i = next === undefined ? (i + 1 < n ? i + 1 : -1) : next[i]!) {
+      const item = list[i]!, data = item.data, len = data.length;
+      const words = addressed ? this.destination(item) : undefined;
+      if (len > MAX_UDP_PAYLOAD || (addressed && words === undefined)) {
+        report.refused(i, addressed ? EINVAL : EMSGSIZE);
+        continue;
+      }
       if (count === MAX_SLOTS || offset + len > SEND_SLAB_BYTES) {
         const done = this.flush(q.socket, count, report);
         if (done < count) return this.park(q, list, done, count, i, next, report);
         count = 0; offset = 0;
       }
-      this.pack(item, count, offset);
-      this.slotIndex[count++] = i;
+      const b = count * META_WORDS;
+      meta[b + SEND.offset] = offset; meta[b + SEND.len] = len;
+      if (words !== undefined) this.writeAddress(item, words, b); else meta[b + SEND_ERRNO] = 0;
+      payload.set(data, offset);
+      slotIndex[count++] = i;
       offset += len;
     }
     const done = this.flush(q.socket, count, report);
@@ -77,25 +83,18 @@ export class BatchedSender<T extends { readonly data: Uint8Array }> {
     this.send(q, waiting, 0, undefined, report);
   }
 
-  /** 0 if the datagram may be packed, else the errno it is refused with before reaching the kernel. */
-  private refusal(item: T): number {
-    if (this.addresses === undefined) return item.data.length > MAX_UDP_PAYLOAD ? EMSGSIZE : 0;
+  /** Unconnected sockets: the datagram's destination words, or undefined if it cannot be sent there. */
+  private destination(item: T): Uint32Array | undefined {
     const d = item as unknown as Datagram;
-    const words = (this.words = this.addresses.lookup(d.address));
-    return words[0] === 0 || d.data.length > MAX_UDP_PAYLOAD || !(d.port > 0 && d.port < 65536) ? EINVAL : 0;
+    const words = this.addresses!.lookup(d.address);
+    return words[0] !== 0 && d.port > 0 && d.port < 65536 ? words : undefined;
   }
 
-  /** Writes one datagram into slot `slot` of the send slab, its payload at `offset`. */
-  private pack(item: T, slot: number, offset: number): void {
-    const m = this.meta, b = slot * META_WORDS, data = item.data;
-    m[b + SEND.offset] = offset; m[b + SEND.len] = data.length;
-    const w = this.words; // set by refusal() on unconnected sockets only
-    if (w === undefined) m[b + SEND_ERRNO] = 0;
-    else {
-      m[b + SEND.port] = (item as unknown as Datagram).port; m[b + SEND.family] = w[0]!;
-      m[b + SEND.addr] = w[1]!; m[b + SEND.addr + 1] = w[2]!; m[b + SEND.addr + 2] = w[3]!; m[b + SEND.addr + 3] = w[4]!;
-    }
-    this.payload.set(data, offset);
+  /** Unconnected sockets: the destination words of slot meta[b..]. */
+  private writeAddress(item: T, w: Uint32Array, b: number): void {
+    const m = this.meta;
+    m[b + SEND.port] = (item as unknown as Datagram).port; m[b + SEND.family] = w[0]!;
+    m[b + SEND.addr] = w[1]!; m[b + SEND.addr + 1] = w[2]!; m[b + SEND.addr + 2] = w[3]!; m[b + SEND.addr + 3] = w[4]!;
   }
 
   /** Sends slots 0..count-1; returns how many left the slab (sent or refused), the rest would block. */
