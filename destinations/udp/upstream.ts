@@ -1,21 +1,18 @@
 /**
- * How a udp proxy session talks to its backend. Two implementations behave the same:
- * - `native` (native-upstream.ts): connected sockets of the udp_native addon sharing one receive
- *   and one send slab; a batch goes out with one sendmmsg per session socket.
- * - `dgram` (dgram-upstream.ts): one connected node:dgram socket per session, one send per datagram.
+ * How a udp proxy session talks to its backend: the sockets are the net layer's, the outcomes
+ * are decided here. Two implementations behave the same:
+ * - `native` (native-upstream.ts on net/native-upstream-sockets.ts): connected sockets of the
+ *   udp_native addon sharing one receive and one send slab; one sendmmsg per session socket.
+ * - `dgram` (dgram-upstream.ts on net/dgram-upstream-sockets.ts): one connected node:dgram socket
+ *   per session, one send per datagram.
  */
 import { retryable, type BatchResult, type DeliveryOutcome } from '../../gateway/plugin-kit.js';
 import type { Packet } from '../../gateway/plugin-kit.js';
+import type { UpstreamSocketHooks as UpstreamHooks } from '../../net/upstream-socket.js';
 import type { Backend } from './backends.js';
 
-/** What an upstream socket reports to its session. */
-export interface UpstreamHooks {
-  /** A datagram from the session's backend. */
-  reply(data: Buffer): void;
-  /** A datagram from anyone else (dgram only: a connected native socket never sees one). */
-  foreign(): void;
-  error(err: Error): void;
-}
+/** What an upstream socket reports to its session: the net layer's hooks. */
+export type { UpstreamHooks };
 
 export type UpstreamKindName = 'native' | 'dgram';
 
