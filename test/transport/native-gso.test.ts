@@ -5,7 +5,7 @@
  * (offload()) show that GSO was really used, so these tests cannot pass on the plain path alone.
  * Real sockets on 127.0.0.1 and ::1.
  */
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createNativeUpstreams } from '../../destinations/udp/native-upstream.js';
 import type { Packet } from '../../gateway/packet.js';
 import { loadNativeAddon, type NativeAddon, type OffloadStatus } from '../../gateway/transport/native-addon.js';
@@ -31,9 +31,13 @@ function describeGso(): void {
 describe('native transport: UDP GSO', () => {
   const transports: NativeTransport[] = [];
   const clients: Client[] = [];
+  const warnings: string[] = [];
+  const onWarning = (w: Error & { code?: string }) => { if (w.code === 'UDPGW_GSO_FALLBACK') warnings.push(w.message); };
   beforeAll(() => {
     expect(addon.setOffload!('all')).toMatchObject({ mode: 'all', gso: true });
+    process.on('warning', onWarning);
   });
+  afterAll(() => { process.off('warning', onWarning); });
   afterEach(async () => {
     addon.setOffload!('all');
     await Promise.all(transports.splice(0).map((t) => t.close()));
@@ -116,6 +120,36 @@ describe('native transport: UDP GSO', () => {
     expect(since(before)).toEqual({ sends: 1, datagrams: 4, fallbacks: 0 });
   });
 
+  it('an IPv6 wildcard socket sends runs to an IPv4 client (v4-mapped) exact', async () => {
+    const t = await bind('::');
+    const c = await client();
+    const data = [bytes(200, 1), bytes(200, 2), bytes(150, 3)];
+    const before = addon.offload!();
+    t.send(data.map((d) => ({ data: d, address: '::ffff:127.0.0.1', port: c.port })));
+    t.send(data.map((d) => ({ data: d, address: '127.0.0.1', port: c.port })));
+    await waitFor(() => c.received.length === 6, 'six datagrams');
+    expect(c.received.map((r) => r.data)).toEqual([...data, ...data]);
+    expect(c.received.every((r) => r.port === t.local.port)).toBe(true);
+    expect(since(before)).toEqual({ sends: 2, datagrams: 6, fallbacks: 0 });
+  });
+
+  it('EMSGSIZE on a run (a segment over the route MTU) resends it plainly and stops coalescing segments that long only', async () => {
+    const t = await bind();
+    const c = await client();
+    const long = Array.from({ length: 4 }, (_, i) => bytes(300, i)), short = Array.from({ length: 4 }, (_, i) => bytes(299, i));
+    addon.setOffload!('all', { gsoErrno: 90, count: 1 }); // EMSGSIZE
+    let before = addon.offload!();
+    t.send(long.map((d) => ({ data: d, address: '127.0.0.1', port: c.port })));
+    await waitFor(() => c.received.length === 4, 'four datagrams');
+    expect(since(before)).toEqual({ sends: 0, datagrams: 0, fallbacks: 1 });
+    before = addon.offload!();
+    t.send([...long, ...short].map((d) => ({ data: d, address: '127.0.0.1', port: c.port })));
+    await waitFor(() => c.received.length === 12, 'eight more');
+    expect(c.received.map((r) => r.data)).toEqual([...long, ...long, ...short]);
+    expect(since(before)).toEqual({ sends: 1, datagrams: 4, fallbacks: 0 }); // only the 299-byte run
+    expect(t.stats.refused).toBe(0);
+  });
+
   it('more datagrams than the kernel takes per GSO send: runs of at most 64 segments and 65507 bytes', async () => {
     const t = await bind();
     const { t: rx, sink } = await plainReceiver();
@@ -133,36 +167,27 @@ describe('native transport: UDP GSO', () => {
     expect(since(before)).toEqual({ sends: 2, datagrams: 60, fallbacks: 0 });
   });
 
-  it('a GSO send the kernel refuses (simulated EIO) goes again without GSO: every datagram once, in order, one warning', async () => {
-    const warnings: string[] = [];
-    const onWarning = (w: Error & { code?: string }) => { if (w.code === 'UDPGW_GSO_FALLBACK') warnings.push(w.message); };
-    process.on('warning', onWarning);
-    try {
-      const t = await bind();
-      const c = await client();
-      const data = Array.from({ length: 6 }, (_, i) => bytes(80, i));
-      addon.setOffload!('all', { gsoErrno: EIO, count: 1 });
-      let before = addon.offload!();
-      t.send(data.map((d) => ({ data: d, address: '127.0.0.1', port: c.port })));
-      await waitFor(() => c.received.length === 6, 'six datagrams');
-      expect(c.received.map((r) => r.data)).toEqual(data);
-      expect(since(before)).toEqual({ sends: 0, datagrams: 0, fallbacks: 1 });
-      expect(addon.offload!().gsoLastErrno).toBe(EIO);
-      expect(t.stats.refused).toBe(0);
-      before = addon.offload!(); // that socket now sends without GSO
-      t.send(data.map((d) => ({ data: d, address: '127.0.0.1', port: c.port })));
-      await waitFor(() => c.received.length === 12, 'six more');
-      expect(since(before)).toEqual({ sends: 0, datagrams: 0, fallbacks: 0 });
-      addon.setOffload!('all', { gsoErrno: EIO, count: 1 }); // a second fallback: no second warning
-      const other = await bind();
-      other.send(data.map((d) => ({ data: d, address: '127.0.0.1', port: c.port })));
-      await waitFor(() => c.received.length === 18, 'six from another socket');
-      await new Promise((r) => setImmediate(r)); // process.emitWarning emits on the next tick
-      expect(warnings).toHaveLength(1);
-      expect(warnings[0]).toMatch(/GSO refused by the kernel \(EIO\)/);
-    } finally {
-      process.off('warning', onWarning);
-    }
+  it('a GSO send the kernel refuses (simulated EIO) goes again without GSO: every datagram once, in order', async () => {
+    const t = await bind();
+    const c = await client();
+    const data = Array.from({ length: 6 }, (_, i) => bytes(80, i));
+    addon.setOffload!('all', { gsoErrno: EIO, count: 1 });
+    let before = addon.offload!();
+    t.send(data.map((d) => ({ data: d, address: '127.0.0.1', port: c.port })));
+    await waitFor(() => c.received.length === 6, 'six datagrams');
+    expect(c.received.map((r) => r.data)).toEqual(data);
+    expect(since(before)).toEqual({ sends: 0, datagrams: 0, fallbacks: 1 });
+    expect(addon.offload!().gsoLastErrno).toBe(EIO);
+    expect(t.stats.refused).toBe(0);
+    before = addon.offload!(); // that socket now sends without GSO
+    t.send(data.map((d) => ({ data: d, address: '127.0.0.1', port: c.port })));
+    await waitFor(() => c.received.length === 12, 'six more');
+    expect(since(before)).toEqual({ sends: 0, datagrams: 0, fallbacks: 0 });
+    const other = await bind(); // another socket still uses GSO
+    before = addon.offload!();
+    other.send(data.map((d) => ({ data: d, address: '127.0.0.1', port: c.port })));
+    await waitFor(() => c.received.length === 18, 'six from another socket');
+    expect(since(before)).toEqual({ sends: 1, datagrams: 6, fallbacks: 0 });
   });
 
   it('a real kernel refusal (SO_NO_CHECK: udp_send_skb refuses GSO with EINVAL) falls back cleanly', async () => {
@@ -230,6 +255,13 @@ describe('native transport: UDP GSO', () => {
     await waitFor(() => c.received.length === 10, 'ten datagrams');
     expect(c.received.map((r) => r.data)).toEqual(data);
     expect(since(before)).toEqual({ sends: 0, datagrams: 0, fallbacks: 0 });
+  });
+
+  it('the fallbacks of this file (several sockets, several errnos) gave one process warning', async () => {
+    await new Promise((r) => setImmediate(r)); // process.emitWarning emits on the next tick
+    expect(addon.offload!().gsoFallbacks).toBeGreaterThanOrEqual(3);
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toMatch(/^udp GSO refused by the kernel \((EMSGSIZE|EIO|EINVAL)\)/);
   });
 
   it('bad arguments to setOffload never throw and mean the default mode', () => {
