@@ -135,7 +135,7 @@ export function builtCli(): string {
  * The gateway's udp proxy path, through its CLI: listener → `udp` destination → sink.
  * workers > 1 runs `--workers N` (SO_REUSEPORT workers); the native transport is required.
  */
-export async function startGateway(port: number, sinkPort: number, workers: number, cpus?: string): Promise<Proxy> {
+export async function startGateway(port: number, sinkPort: number, workers: number, cpus?: string, env: Record<string, string> = {}): Promise<Proxy> {
   const dir = mkdtempSync(join(tmpdir(), 'udpgw-sbs-'));
   const cfg = join(dir, 'gateway.json');
   writeFileSync(cfg, JSON.stringify({
@@ -145,7 +145,7 @@ export async function startGateway(port: number, sinkPort: number, workers: numb
   }));
   const args = [process.execPath, builtCli(), 'start', '--config', cfg, ...(workers > 1 ? ['--workers', String(workers)] : [])];
   const [cmd, argv] = pinned(cpus, args);
-  const child = spawn(cmd, argv, { cwd: ROOT, env: { ...process.env, UDPGW_TRANSPORT: 'native', UDPGW_LOG_LEVEL: 'info' }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(cmd, argv, { cwd: ROOT, env: { ...process.env, UDPGW_TRANSPORT: 'native', UDPGW_LOG_LEVEL: 'info', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let log = '';
   const ready = new Promise<void>((res, rej) => {
     const onData = (d: Buffer) => {
@@ -159,7 +159,7 @@ export async function startGateway(port: number, sinkPort: number, workers: numb
   });
   try { await ready; } catch (err) { await stopChild(child, 'SIGKILL'); throw err; }
   if (!/"transport":"native"/.test(log)) { await stopChild(child, 'SIGTERM'); throw new Error(`gateway did not use the native transport:\n${log.slice(-2000)}`); }
-  return { pid: child.pid!, command: `UDPGW_TRANSPORT=native udp-gateway start --config <cfg>${workers > 1 ? ` --workers ${workers}` : ''}`, stop: () => stopChild(child, 'SIGTERM') };
+  return { pid: child.pid!, command: `${Object.entries(env).map(([k, v]) => `${k}=${v} `).join('')}UDPGW_TRANSPORT=native udp-gateway start --config <cfg>${workers > 1 ? ` --workers ${workers}` : ''}`, stop: () => stopChild(child, 'SIGTERM') };
 }
 
 export interface NginxInstall { readonly bin?: string; readonly module?: string; readonly reason?: string }

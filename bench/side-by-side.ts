@@ -3,6 +3,9 @@
  * sink) and nginx's stream UDP proxy (listen udp reuseport → proxy_pass sink), in one run.
  *
  *   npm run bench:side-by-side [-- --sizes=64,1200 --workers=1,2 --proxies=gateway,nginx --seconds=4 --lat-seconds=3 --lat-warmup=3 --runs=1]
+ *                              [--offload=off,all] [--gso=1,16]
+ * --offload: a gateway row per UDPGW_OFFLOAD mode (the addon's UDP GSO/GRO); unset: the default.
+ * --gso: sender shapes, 1 = plain datagrams (real clients), N = UDP_SEGMENT runs of N (QUIC stacks).
  * --runs=N repeats the whole matrix and ends with the range of each ratio and p99 over the runs
  * (figures on a shared VM vary by 10–30% between runs).
  *   npm run bench -- --side-by-side [same options]
@@ -22,17 +25,20 @@ import { createSocket } from 'node:dgram';
 import { cpus } from 'node:os';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
-import { Tool, buildUdpbench, ensureNginx, freePort, startGateway, startNginx, treeCpuSeconds, type NginxInstall, type Proxy } from './proxies.js';
+import { Tool, buildUdpbench, builtCli, ensureNginx, freePort, startGateway, startNginx, treeCpuSeconds, type NginxInstall, type Proxy } from './proxies.js';
 
 const WARMUP_S = 1;
 const MAX_PACKETS = 50_000_000;
 const sleep = (s: number) => new Promise((r) => setTimeout(r, s * 1000));
 const log = (s: string) => process.stderr.write(s);
 
-interface Options { sizes: number[]; workers: number[]; proxies: string[]; seconds: number; latSeconds: number; latWarmup: number; flows: number; responses: string; runs: number }
+interface Options {
+  sizes: number[]; workers: number[]; proxies: string[]; seconds: number; latSeconds: number; latWarmup: number; flows: number;
+  responses: string; runs: number; offload: string[]; gso: number[];
+}
 
 interface Row {
-  proxy: string; workers: number; size: number; forwarded: number; perCpu: number; offered: number;
+  proxy: string; sender: string; workers: number; size: number; forwarded: number; perCpu: number; offered: number;
   p50: number; p99: number; halfRate: number; halfLoss: number; command: string;
 }
 
@@ -42,6 +48,7 @@ function options(args: string[]): Options {
     proxies: { type: 'string', default: 'gateway,nginx' }, seconds: { type: 'string', default: '4' },
     'lat-seconds': { type: 'string', default: '3' }, 'lat-warmup': { type: 'string', default: '3' }, flows: { type: 'string', default: '16' },
     'nginx-responses': { type: 'string', default: '' }, runs: { type: 'string', default: '1' },
+    offload: { type: 'string', default: '' }, gso: { type: 'string', default: '1' },
   } });
   const list = (s: string) => s.split(',').filter(Boolean);
   return {
@@ -49,6 +56,7 @@ function options(args: string[]): Options {
     seconds: Math.min(Number(values.seconds), 60), latSeconds: Math.min(Number(values['lat-seconds']), 60),
     latWarmup: Math.min(Number(values['lat-warmup']), 60),
     flows: Number(values.flows), responses: values['nginx-responses'], runs: Math.max(1, Math.min(Number(values.runs), 20)),
+    offload: list(values.offload), gso: list(values.gso).map(Number),
   };
 }
 
@@ -65,20 +73,24 @@ async function waitForwarding(port: number, sink: Tool): Promise<void> {
   if (sink.count === before) throw new Error('the proxy forwards nothing to the sink');
 }
 
-function command(o: Options, proxy: string, size: number, workers: number): string {
-  return `npm run bench:side-by-side -- --proxies=${proxy} --sizes=${size} --workers=${workers} --seconds=${o.seconds}`;
+function command(o: Options, proxy: string, size: number, workers: number, gso: number): string {
+  const [kind, offload] = proxy.split('/');
+  return `npm run bench:side-by-side -- --proxies=${kind} --sizes=${size} --workers=${workers} --seconds=${o.seconds}${offload ? ` --offload=${offload}` : ''}${gso > 1 ? ` --gso=${gso}` : ''}`;
 }
 
-async function measure(o: Options, bin: string, nginx: NginxInstall, proxy: string, size: number, workers: number): Promise<Row> {
+/** proxy: "nginx", "gateway", or "gateway/<UDPGW_OFFLOAD mode>". gso: the sender's segments per send. */
+async function measure(o: Options, bin: string, nginx: NginxInstall, proxy: string, size: number, workers: number, gso: number): Promise<Row> {
   const pin = workers === 1 && cpus().length >= 2;
   const [toolCpu, proxyCpu] = pin ? ['0', '1'] : [undefined, undefined];
   const sink = new Tool(bin, ['sink', String(WARMUP_S + o.seconds + o.latWarmup + o.latSeconds + 40)], toolCpu);
   let p: Proxy | undefined;
   try {
     const sinkPort = await sink.port, port = await freePort();
-    p = proxy === 'nginx' ? await startNginx(nginx, port, sinkPort, workers, o.responses, proxyCpu) : await startGateway(port, sinkPort, workers, proxyCpu);
+    const offload = proxy.split('/')[1];
+    p = proxy === 'nginx' ? await startNginx(nginx, port, sinkPort, workers, o.responses, proxyCpu)
+      : await startGateway(port, sinkPort, workers, proxyCpu, offload ? { UDPGW_OFFLOAD: offload } : {});
     await waitForwarding(port, sink);
-    const gen = new Tool(bin, ['gen', String(port), String(size), String(WARMUP_S + o.seconds), String(MAX_PACKETS), '0', String(o.flows)], toolCpu, true);
+    const gen = new Tool(bin, ['gen', String(port), String(size), String(WARMUP_S + o.seconds), String(MAX_PACKETS), '0', String(o.flows), String(gso)], toolCpu, true);
     await sleep(WARMUP_S);
     const [n0, c0] = [sink.count, treeCpuSeconds(p.pid)];
     await sleep(o.seconds);
@@ -91,12 +103,12 @@ async function measure(o: Options, bin: string, nginx: NginxInstall, proxy: stri
     // JIT still optimizing the path just changed from bursts to a steady rate adds ms-long tails
     // for its first seconds; docs/performance.md.)
     if (o.latWarmup > 0) {
-      await new Tool(bin, ['gen', String(port), String(size), String(o.latWarmup), String(Math.ceil(halfRate * o.latWarmup)), String(halfRate), String(o.flows)], toolCpu).done;
+      await new Tool(bin, ['gen', String(port), String(size), String(o.latWarmup), String(Math.ceil(halfRate * o.latWarmup)), String(halfRate), String(o.flows), String(gso)], toolCpu).done;
       await sleep(0.2);
     }
     await sink.resetLatency();
     const before = sink.count;
-    const lat = new Tool(bin, ['gen', String(port), String(size), String(o.latSeconds), String(Math.ceil(halfRate * o.latSeconds)), String(halfRate), String(o.flows)], toolCpu);
+    const lat = new Tool(bin, ['gen', String(port), String(size), String(o.latSeconds), String(Math.ceil(halfRate * o.latSeconds)), String(halfRate), String(o.flows), String(gso)], toolCpu);
     await lat.done;
     await sleep(0.5);
     const halfLoss = 1 - (sink.count - before) / Math.max(1, lat.sent);
@@ -104,8 +116,8 @@ async function measure(o: Options, bin: string, nginx: NginxInstall, proxy: stri
     p = undefined;
     await sink.stop();
     return {
-      proxy, workers, size, forwarded, perCpu: (n1 - n0) / (c1 - c0), offered: gen.sent / (WARMUP_S + o.seconds),
-      p50: sink.lat.p50, p99: sink.lat.p99, halfRate, halfLoss, command: command(o, proxy, size, workers),
+      proxy, sender: gso > 1 ? `gso${gso}` : 'plain', workers, size, forwarded, perCpu: (n1 - n0) / (c1 - c0), offered: gen.sent / (WARMUP_S + o.seconds),
+      p50: sink.lat.p50, p99: sink.lat.p99, halfRate, halfLoss, command: command(o, proxy, size, workers, gso),
     };
   } finally {
     await p?.stop();
@@ -118,14 +130,14 @@ const int = (n: number) => (Number.isFinite(n) && n >= 0 ? String(Math.round(n))
 
 function table(rows: Row[], skipped: string | undefined): string {
   const out = [
-    '| proxy | workers | payload | forwarded/s (at sink) | per proxy CPU-second | offered/s | one-way p50 µs @ half | p99 µs @ half | loss @ half | command |',
-    '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |',
-    ...rows.map((r) => `| ${r.proxy} | ${r.workers} | ${r.size} B | ${k(r.forwarded)} | ${k(r.perCpu)} | ${k(r.offered)} | ${int(r.p50)} | ${int(r.p99)} | ${(r.halfLoss * 100).toFixed(2)}% | \`${r.command}\` |`),
-    '', '| payload | workers | gateway / nginx, forwarded/s | gateway / nginx, per CPU-second |', '| ---: | ---: | ---: | ---: |',
+    '| proxy | sender | workers | payload | forwarded/s (at sink) | per proxy CPU-second | offered/s | one-way p50 µs @ half | p99 µs @ half | loss @ half | command |',
+    '| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |',
+    ...rows.map((r) => `| ${r.proxy} | ${r.sender} | ${r.workers} | ${r.size} B | ${k(r.forwarded)} | ${k(r.perCpu)} | ${k(r.offered)} | ${int(r.p50)} | ${int(r.p99)} | ${(r.halfLoss * 100).toFixed(2)}% | \`${r.command}\` |`),
+    '', '| gateway | sender | payload | workers | gateway / nginx, forwarded/s | gateway / nginx, per CPU-second |', '| --- | --- | ---: | ---: | ---: | ---: |',
   ];
-  for (const g of rows.filter((r) => r.proxy === 'gateway')) {
-    const n = rows.find((r) => r.proxy === 'nginx' && r.size === g.size && r.workers === g.workers);
-    if (n) out.push(`| ${g.size} B | ${g.workers} | ${(g.forwarded / n.forwarded).toFixed(2)}x | ${(g.perCpu / n.perCpu).toFixed(2)}x |`);
+  for (const g of rows.filter((r) => r.proxy.startsWith('gateway'))) {
+    const n = rows.find((r) => r.proxy === 'nginx' && r.size === g.size && r.workers === g.workers && r.sender === g.sender);
+    if (n) out.push(`| ${g.proxy} | ${g.sender} | ${g.size} B | ${g.workers} | ${(g.forwarded / n.forwarded).toFixed(2)}x | ${(g.perCpu / n.perCpu).toFixed(2)}x |`);
   }
   if (skipped) out.push('', `nginx rows skipped: ${skipped}`);
   return out.join('\n');
@@ -134,16 +146,20 @@ function table(rows: Row[], skipped: string | undefined): string {
 export async function runSideBySide(args: string[]): Promise<number> {
   const o = options(args);
   const bin = buildUdpbench();
+  // Compile the CLI before the first case: its sink's lifetime is counted from the case's start,
+  // and tsc on a busy machine took longer than that (the sink was gone before the latency phase).
+  if (o.proxies.includes('gateway')) builtCli();
   let nginx: NginxInstall = { reason: 'not requested' };
   if (o.proxies.includes('nginx')) nginx = ensureNginx(log);
   if (nginx.reason && o.proxies.includes('nginx')) log(`nginx rows skipped: ${nginx.reason}\n`);
   const all: Row[][] = [];
   for (let run = 1; run <= o.runs; run++) {
     const rows: Row[] = [];
-    for (const size of o.sizes) for (const workers of o.workers) for (const proxy of o.proxies) {
+    const proxies = o.proxies.flatMap((p) => (p === 'gateway' && o.offload.length ? o.offload.map((m) => `gateway/${m}`) : [p]));
+    for (const size of o.sizes) for (const gso of o.gso) for (const workers of o.workers) for (const proxy of proxies) {
       if (proxy === 'nginx' && nginx.reason) continue;
-      log(`${o.runs > 1 ? `run ${run}/${o.runs}: ` : ''}${proxy}, ${workers} worker(s), ${size} B ... `);
-      const r = await measure(o, bin, nginx, proxy, size, workers);
+      log(`${o.runs > 1 ? `run ${run}/${o.runs}: ` : ''}${proxy}, ${gso > 1 ? `gso${gso}` : 'plain'} sender, ${workers} worker(s), ${size} B ... `);
+      const r = await measure(o, bin, nginx, proxy, size, workers, gso);
       rows.push(r);
       log(`${k(r.forwarded)}/s forwarded, ${k(r.perCpu)} per CPU-s, p50/p99 ${int(r.p50)}/${int(r.p99)} µs at ${k(r.halfRate)}/s\n`);
     }
@@ -158,17 +174,18 @@ export async function runSideBySide(args: string[]): Promise<number> {
 /** Over several runs: the range of each ratio and of each proxy's p99, case by case. */
 function summary(runs: Row[][]): string {
   const range = (xs: number[], f: (x: number) => string) => (xs.length ? `${f(Math.min(...xs))}–${f(Math.max(...xs))}` : 'n/a');
-  const out = [`Over ${runs.length} runs:`, '', '| payload | workers | gateway / nginx, forwarded/s | gateway p99 µs @ half | nginx p99 µs @ half | gateway runs with p99 < 1 ms |', '| ---: | ---: | ---: | ---: | ---: | ---: |'];
-  const cases = runs[0]!.filter((r) => r.proxy === 'gateway');
+  const out = [`Over ${runs.length} runs:`, '', '| gateway | sender | payload | workers | gateway / nginx, forwarded/s | gateway / nginx, per CPU-second | gateway p99 µs @ half | nginx p99 µs @ half | gateway runs with p99 < 1 ms |', '| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |'];
+  const cases = runs[0]!.filter((r) => r.proxy.startsWith('gateway'));
   for (const c of cases) {
-    const pick = (proxy: string) => runs.map((rows) => rows.find((r) => r.proxy === proxy && r.size === c.size && r.workers === c.workers)).filter((r): r is Row => !!r);
-    const g = pick('gateway'), n = pick('nginx');
-    const ratios = runs.map((rows) => {
-      const gr = rows.find((r) => r.proxy === 'gateway' && r.size === c.size && r.workers === c.workers);
-      const nr = rows.find((r) => r.proxy === 'nginx' && r.size === c.size && r.workers === c.workers);
-      return gr && nr ? gr.forwarded / nr.forwarded : Number.NaN;
+    const same = (r: Row, proxy: string) => r.proxy === proxy && r.size === c.size && r.workers === c.workers && r.sender === c.sender;
+    const pick = (proxy: string) => runs.map((rows) => rows.find((r) => same(r, proxy))).filter((r): r is Row => !!r);
+    const g = pick(c.proxy), n = pick('nginx');
+    const ratio = (f: (r: Row) => number) => runs.map((rows) => {
+      const gr = rows.find((r) => same(r, c.proxy)), nr = rows.find((r) => same(r, 'nginx'));
+      return gr && nr ? f(gr) / f(nr) : Number.NaN;
     }).filter(Number.isFinite);
-    out.push(`| ${c.size} B | ${c.workers} | ${range(ratios, (x) => `${x.toFixed(2)}x`)} | ${range(g.map((r) => r.p99), int)} | ${range(n.map((r) => r.p99), int)} | ${g.filter((r) => r.p99 < 1000).length} of ${g.length} |`);
+    const x = (v: number) => `${v.toFixed(2)}x`;
+    out.push(`| ${c.proxy} | ${c.sender} | ${c.size} B | ${c.workers} | ${range(ratio((r) => r.forwarded), x)} | ${range(ratio((r) => r.perCpu), x)} | ${range(g.map((r) => r.p99), int)} | ${range(n.map((r) => r.p99), int)} | ${g.filter((r) => r.p99 < 1000).length} of ${g.length} |`);
   }
   return out.join('\n');
 }

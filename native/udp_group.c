@@ -13,6 +13,7 @@
 #include <node_api.h>
 
 #include "udp_native.h"
+#include "udp_offload.h"
 
 #define CHECK(call) do { if ((call) != napi_ok) return NULL; } while (0)
 
@@ -92,7 +93,7 @@ static napi_value session_construct(napi_env env, napi_callback_info info) {
   group *g = data;
   sock *s = calloc(1, sizeof *s);
   if (!s) return throw_errno(env, "alloc", ENOMEM);
-  int rc = udpn_open_connected(&s->io, &g->io, host, port);
+  int rc = udpn_open_connected(&s->io, &g->io, host, port, udpn_offload_mode());
   if (rc != 0) { udpn_close(&s->io); free(s); return throw_errno(env, "connect", -rc); }
   if (napi_wrap(env, self, s, finalize, NULL, NULL) != napi_ok) { udpn_close(&s->io); free(s); return NULL; }
   /* From here the finalizer owns s. */

@@ -1,6 +1,7 @@
-/* Batched UDP I/O for Linux (see udp_io.h). */
+/* Batched UDP I/O for Linux (see udp_io.h): sockets, slabs and receiving; sending is in udp_send.c. */
 #define _GNU_SOURCE
 #include "udp_io.h"
+#include "udp_offload.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -55,19 +56,27 @@ static int open_socket(const udpn_open_opts *o, int *family) {
   return fd;
 }
 
-static int alloc_slabs(udpn_io *io) {
-  io->recv_payload = malloc((size_t)io->slots * io->slot_bytes);
-  io->recv_msgs = calloc(io->slots, sizeof *io->recv_msgs);
-  io->recv_iov = calloc(io->slots, sizeof *io->recv_iov);
-  io->recv_addr = calloc(io->slots, sizeof *io->recv_addr);
+/* Receive: `msgs` buffers of `msg_bytes` (the slots, or fewer of 64 KiB for GRO) and where each
+ * of up to `slots` datagrams starts; send: headers for UDPN_MAX_SLOTS messages. */
+static int alloc_slabs(udpn_io *io, unsigned msgs, unsigned msg_bytes) {
+  io->recv_msgs_n = msgs;
+  io->recv_payload = malloc((size_t)msgs * msg_bytes);
+  io->recv_msgs = calloc(msgs, sizeof *io->recv_msgs);
+  io->recv_iov = calloc(msgs, sizeof *io->recv_iov);
+  io->recv_addr = calloc(msgs, sizeof *io->recv_addr);
+  io->recv_ctrl = calloc(msgs, UDPN_CTRL_BYTES);
+  io->recv_src = calloc(io->slots, sizeof *io->recv_src);
   io->send_msgs = calloc(UDPN_MAX_SLOTS, sizeof *io->send_msgs);
   io->send_iov = calloc(UDPN_MAX_SLOTS, sizeof *io->send_iov);
   io->send_addr = calloc(UDPN_MAX_SLOTS, sizeof *io->send_addr);
-  if (!io->recv_payload || !io->recv_msgs || !io->recv_iov || !io->recv_addr ||
-      !io->send_msgs || !io->send_iov || !io->send_addr) return -ENOMEM;
-  for (unsigned i = 0; i < io->slots; i++) {
-    io->recv_iov[i].iov_base = io->recv_payload + (size_t)i * io->slot_bytes;
-    io->recv_iov[i].iov_len = io->slot_bytes;
+  io->send_segs = calloc(UDPN_MAX_SLOTS, sizeof *io->send_segs);
+  io->send_ctrl = calloc(UDPN_MAX_SLOTS, UDPN_CTRL_BYTES);
+  if (!io->recv_payload || !io->recv_msgs || !io->recv_iov || !io->recv_addr || !io->recv_ctrl ||
+      !io->recv_src || !io->send_msgs || !io->send_iov || !io->send_addr || !io->send_segs ||
+      !io->send_ctrl) return -ENOMEM;
+  for (unsigned i = 0; i < msgs; i++) {
+    io->recv_iov[i].iov_base = io->recv_payload + (size_t)i * msg_bytes;
+    io->recv_iov[i].iov_len = msg_bytes;
     io->recv_msgs[i].msg_hdr.msg_iov = &io->recv_iov[i];
     io->recv_msgs[i].msg_hdr.msg_iovlen = 1;
     io->recv_msgs[i].msg_hdr.msg_name = &io->recv_addr[i];
@@ -81,25 +90,33 @@ static int alloc_slabs(udpn_io *io) {
 }
 
 static void free_slabs(udpn_io *io) {
-  free(io->recv_payload); free(io->recv_msgs); free(io->recv_iov); free(io->recv_addr);
-  free(io->send_msgs); free(io->send_iov); free(io->send_addr);
-  io->recv_payload = NULL; io->recv_msgs = NULL; io->recv_iov = NULL; io->recv_addr = NULL;
-  io->send_msgs = NULL; io->send_iov = NULL; io->send_addr = NULL;
+  void **all[] = {(void **)&io->recv_payload, (void **)&io->recv_msgs, (void **)&io->recv_iov,
+                  (void **)&io->recv_addr, (void **)&io->recv_ctrl, (void **)&io->recv_src,
+                  (void **)&io->send_msgs, (void **)&io->send_iov, (void **)&io->send_addr,
+                  (void **)&io->send_segs, (void **)&io->send_ctrl};
+  for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) { free(*all[i]); *all[i] = NULL; }
 }
 
 int udpn_open(udpn_io *io, const udpn_open_opts *opts) {
   memset(io, 0, sizeof *io);
   io->fd = -1;
+  io->owner = &io->owner_word;
   if (opts->slots == 0 || opts->slots > UDPN_MAX_SLOTS || opts->slot_bytes == 0 ||
       opts->port < 0 || opts->port > 65535) return -EINVAL;
   io->slots = opts->slots;
   io->slot_bytes = opts->slot_bytes;
-  int rc = alloc_slabs(io);
-  if (rc != 0) { free_slabs(io); return rc; }
   int fd = open_socket(opts, &io->family);
-  if (fd < 0) { free_slabs(io); return fd; }
+  if (fd < 0) return fd;
   io->fd = fd;
-  return 0;
+  udpn_offload_socket(io, opts->offload, 1);
+  unsigned msgs = io->slots, msg_bytes = io->slot_bytes;
+  if (io->gro && msg_bytes < UDPN_GRO_MSG_BYTES) {
+    msg_bytes = UDPN_GRO_MSG_BYTES;
+    if (msgs > UDPN_GRO_MSGS) msgs = UDPN_GRO_MSGS;
+  }
+  int rc = alloc_slabs(io, msgs, msg_bytes);
+  if (rc != 0) { free_slabs(io); close(fd); io->fd = -1; }
+  return rc;
 }
 
 void udpn_close(udpn_io *io) {
@@ -111,18 +128,19 @@ void udpn_close(udpn_io *io) {
 int udpn_open_group(udpn_io *group, unsigned slots, unsigned slot_bytes) {
   memset(group, 0, sizeof *group);
   group->fd = -1;
+  group->owner = &group->owner_word;
   if (slots == 0 || slots > UDPN_MAX_SLOTS || slot_bytes == 0) return -EINVAL;
   group->slots = slots;
   group->slot_bytes = slot_bytes;
-  int rc = alloc_slabs(group);
+  int rc = alloc_slabs(group, slots, slot_bytes);
   if (rc != 0) free_slabs(group);
   return rc;
 }
 
-int udpn_open_connected(udpn_io *io, const udpn_io *group, const char *host, int port) {
+int udpn_open_connected(udpn_io *io, const udpn_io *group, const char *host, int port, unsigned offload) {
   struct sockaddr_storage ss;
   socklen_t ss_len;
-  *io = *group; /* borrow the slab pointers */
+  *io = *group; /* borrow the slab pointers (and the group's slab owner word) */
   io->fd = -1;
   io->borrowed = 1;
   io->connected = 1;
@@ -136,6 +154,7 @@ int udpn_open_connected(udpn_io *io, const udpn_io *group, const char *host, int
   if (connect(fd, (struct sockaddr *)&ss, ss_len) != 0) { rc = -errno; close(fd); return rc; }
   io->fd = fd;
   io->family = ss.ss_family;
+  udpn_offload_socket(io, offload, group->slot_bytes >= UDPN_GRO_MSG_BYTES);
   return 0;
 }
 
@@ -151,10 +170,7 @@ int udpn_local(const udpn_io *io, char *addr, unsigned addr_len, int *port) {
   return 0;
 }
 
-static void fill_recv_meta(const struct mmsghdr *m, const struct sockaddr_storage *ss, uint32_t *w) {
-  w[UDPN_RECV_LEN] = m->msg_len;
-  /* recvmsg(2): MSG_TRUNC in msg_flags = the datagram was longer than the slot and was cut. */
-  w[UDPN_RECV_FLAGS] = (m->msg_hdr.msg_flags & MSG_TRUNC) ? UDPN_FLAG_TRUNCATED : 0;
+static void fill_addr(const struct sockaddr_storage *ss, uint32_t *w) {
   memset(&w[UDPN_ADDR], 0, 16);
   if (ss->ss_family == AF_INET) {
     const struct sockaddr_in *a = (const struct sockaddr_in *)ss;
@@ -169,93 +185,84 @@ static void fill_recv_meta(const struct mmsghdr *m, const struct sockaddr_storag
   }
 }
 
-int udpn_recv(udpn_io *io, uint32_t *meta) {
-  for (unsigned i = 0; i < io->slots; i++) io->recv_msgs[i].msg_hdr.msg_namelen = sizeof io->recv_addr[i];
-  int n;
-  do n = recvmmsg(io->fd, io->recv_msgs, io->slots, MSG_DONTWAIT, NULL);
-  while (n < 0 && errno == EINTR);
-  if (n < 0) return (errno == EAGAIN || errno == EWOULDBLOCK) ? 0 : -errno;
-  for (int i = 0; i < n; i++) fill_recv_meta(&io->recv_msgs[i], &io->recv_addr[i], meta + (size_t)i * UDPN_META_WORDS);
-  return n;
+static int recv_messages(udpn_io *io, unsigned n) {
+  int got;
+  *io->owner = io; /* the slab now holds this socket's datagrams */
+  do got = recvmmsg(io->fd, io->recv_msgs, n, MSG_DONTWAIT, NULL);
+  while (got < 0 && errno == EINTR);
+  if (got < 0) return (errno == EAGAIN || errno == EWOULDBLOCK) ? 0 : -errno;
+  return got;
 }
 
-/* Builds the destination of one send; 0 or -errno (the datagram is then refused). */
-static int build_dest(const udpn_io *io, const uint32_t *w, struct sockaddr_storage *ss, socklen_t *len) {
-  uint32_t port = w[UDPN_SEND_PORT], family = w[UDPN_SEND_FAMILY];
-  if (port == 0 || port > 65535) return -EINVAL;
-  memset(ss, 0, sizeof *ss);
-  if (io->family == AF_INET && family == 4) {
-    struct sockaddr_in *a = (struct sockaddr_in *)ss;
-    a->sin_family = AF_INET;
-    a->sin_port = htons((uint16_t)port);
-    memcpy(&a->sin_addr, &w[UDPN_ADDR], 4);
-    *len = sizeof *a;
-    return 0;
-  }
-  if (io->family != AF_INET6 || (family != 4 && family != 6)) return -EAFNOSUPPORT;
-  struct sockaddr_in6 *a = (struct sockaddr_in6 *)ss;
-  a->sin6_family = AF_INET6;
-  a->sin6_port = htons((uint16_t)port);
-  if (family == 6) memcpy(&a->sin6_addr, &w[UDPN_ADDR], 16);
-  else { /* IPv4 from an IPv6 socket: v4-mapped ::ffff:a.b.c.d (RFC 4291 2.5.5.2). */
-    a->sin6_addr.s6_addr[10] = 0xff;
-    a->sin6_addr.s6_addr[11] = 0xff;
-    memcpy(&a->sin6_addr.s6_addr[12], &w[UDPN_ADDR], 4);
-  }
-  *len = sizeof *a;
-  return 0;
-}
-
-/* Fills msgs for meta[from..count) until one is invalid; returns how many are ready. */
-static unsigned prepare(udpn_io *io, const uint8_t *payload, size_t payload_len, const uint32_t *meta,
-                        unsigned from, unsigned count, int *invalid_err) {
+/* GRO: hands out the datagrams of the received messages, a run cut at its segment size, up to
+ * io->slots of them; the rest stay for the next call. A datagram longer than slot_bytes is cut to
+ * it and flagged, as the kernel does with a slot of that size. */
+static unsigned split(udpn_io *io, uint32_t *meta) {
   unsigned k = 0;
-  *invalid_err = 0;
-  for (unsigned i = from; i < count; i++, k++) {
-    const uint32_t *w = meta + (size_t)i * UDPN_META_WORDS;
-    uint64_t off = w[UDPN_SEND_OFFSET], len = w[UDPN_SEND_LEN];
-    struct msghdr *h = &io->send_msgs[k].msg_hdr;
-    socklen_t alen = 0;
-    int rc = off + len > payload_len ? -EINVAL
-           : io->connected ? 0 : build_dest(io, w, &io->send_addr[k], &alen);
-    if (rc != 0) { *invalid_err = -rc; break; }
-    io->send_iov[k].iov_base = (void *)(payload + off);
-    io->send_iov[k].iov_len = len;
-    h->msg_namelen = alen;
+  while (io->rx_msg < io->rx_n && k < io->slots) {
+    const struct mmsghdr *m = &io->recv_msgs[io->rx_msg];
+    unsigned len = m->msg_len, seg = udpn_gro_segment(&m->msg_hdr);
+    if (seg == 0 || seg >= len) seg = len; /* a single datagram (possibly empty) */
+    else if (io->rx_off == 0) udpn_gro_received((len + seg - 1) / seg);
+    for (; k < io->slots; k++) {
+      unsigned piece = len - io->rx_off < seg ? len - io->rx_off : seg;
+      uint32_t *w = meta + (size_t)k * UDPN_META_WORDS;
+      int last = io->rx_off + piece >= len;
+      w[UDPN_RECV_LEN] = piece > io->slot_bytes ? io->slot_bytes : piece;
+      w[UDPN_RECV_FLAGS] = piece > io->slot_bytes || (last && (m->msg_hdr.msg_flags & MSG_TRUNC)) ? UDPN_FLAG_TRUNCATED : 0;
+      fill_addr(&io->recv_addr[io->rx_msg], w);
+      io->recv_src[k] = (const uint8_t *)io->recv_iov[io->rx_msg].iov_base + io->rx_off;
+      io->rx_off += piece;
+      if (last) { io->rx_msg++; io->rx_off = 0; k++; break; }
+    }
   }
   return k;
 }
 
-static void note_refused(udpn_io *io, uint32_t *meta, unsigned i, int err, udpn_send_result *r) {
-  r->refused++;
-  r->last_errno = err;
-  if (io->connected) meta[(size_t)i * UDPN_META_WORDS + UDPN_SEND_ERRNO] = (uint32_t)err;
+int udpn_recv_pending(const udpn_io *io) {
+  return io->gro && io->rx_msg < io->rx_n && *io->owner == io;
 }
 
-udpn_send_result udpn_send(udpn_io *io, const uint8_t *payload, size_t payload_len,
-                           uint32_t *meta, unsigned count) {
-  udpn_send_result r = {0, 0, 0};
-  if (count > UDPN_MAX_SLOTS) count = UDPN_MAX_SLOTS;
-  while (r.consumed < count) {
-    int invalid = 0;
-    unsigned ready = prepare(io, payload, payload_len, meta, r.consumed, count, &invalid);
-    unsigned done = 0;
-    while (done < ready) {
-      int n = sendmmsg(io->fd, io->send_msgs + done, ready - done, MSG_DONTWAIT);
-      if (n > 0) { done += (unsigned)n; continue; }
-      if (n < 0 && errno == EINTR) continue;
-      if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == ENOBUFS)) {
-        r.consumed += done;
-        return r; /* the rest waits for writable */
-      }
-      /* sendmmsg(2) stops at the first failing message: skip it and count it refused. */
-      note_refused(io, meta, r.consumed + done, n < 0 ? errno : EIO, &r);
-      done++;
+static int recv_gro(udpn_io *io, uint32_t *meta, int *more) {
+  if (*io->owner != io) io->rx_n = 0; /* another socket of the group has reused the slab */
+  if (io->rx_msg >= io->rx_n) {
+    for (unsigned i = 0; i < io->recv_msgs_n; i++) {
+      struct msghdr *h = &io->recv_msgs[i].msg_hdr;
+      h->msg_namelen = sizeof io->recv_addr[i];
+      h->msg_control = io->recv_ctrl + (size_t)i * UDPN_CTRL_BYTES;
+      h->msg_controllen = UDPN_CTRL_BYTES;
     }
-    r.consumed += done;
-    if (invalid) { note_refused(io, meta, r.consumed, invalid, &r); r.consumed++; }
+    int n = recv_messages(io, io->recv_msgs_n);
+    *more = 0;
+    if (n <= 0) return n;
+    io->rx_n = (unsigned)n;
+    io->rx_msg = io->rx_off = 0;
+    io->rx_full = (unsigned)n == io->recv_msgs_n;
   }
-  return r;
+  unsigned k = split(io, meta);
+  *more = io->rx_msg < io->rx_n || io->rx_full;
+  return (int)k;
+}
+
+int udpn_recv(udpn_io *io, uint32_t *meta, int *more) {
+  if (io->gro) return recv_gro(io, meta, more);
+  for (unsigned i = 0; i < io->slots; i++) {
+    io->recv_msgs[i].msg_hdr.msg_namelen = sizeof io->recv_addr[i];
+    io->recv_msgs[i].msg_hdr.msg_control = NULL;
+    io->recv_msgs[i].msg_hdr.msg_controllen = 0;
+  }
+  int n = recv_messages(io, io->slots);
+  *more = n == (int)io->slots;
+  for (int i = 0; i < n; i++) {
+    const struct mmsghdr *m = &io->recv_msgs[i];
+    uint32_t *w = meta + (size_t)i * UDPN_META_WORDS;
+    w[UDPN_RECV_LEN] = m->msg_len;
+    /* recvmsg(2): MSG_TRUNC in msg_flags = the datagram was longer than the slot and was cut. */
+    w[UDPN_RECV_FLAGS] = (m->msg_hdr.msg_flags & MSG_TRUNC) ? UDPN_FLAG_TRUNCATED : 0;
+    fill_addr(&io->recv_addr[i], w);
+    io->recv_src[i] = io->recv_iov[i].iov_base;
+  }
+  return n;
 }
 
 int udpn_pton(const char *text, uint32_t words[4]) {

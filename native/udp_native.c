@@ -7,6 +7,7 @@
  *   .watchWritable()   .close()
  * UdpGroup / UdpSession (connected session sockets sharing slabs): see udp_group.c.
  * TagMac (HMAC-SHA256 for tags): see tag_mac.c.
+ * setOffload(mode) / offload() (UDP GSO and GRO): see offload_js.c.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -15,6 +16,7 @@
 #include <uv.h>
 
 #include "udp_native.h"
+#include "udp_offload.h"
 
 #define CHECK(call) do { if ((call) != napi_ok) return NULL; } while (0)
 
@@ -63,6 +65,7 @@ static napi_value read_options(napi_env env, napi_value opts, udpn_open_opts *o,
   o->send_buffer_bytes = get_int_prop(env, opts, "sendBufferBytes", 0);
   o->slots = (unsigned)get_int_prop(env, opts, "slots", 0);
   o->slot_bytes = (unsigned)get_int_prop(env, opts, "slotBytes", 0);
+  o->offload = udpn_offload_mode();
   return opts;
 }
 
@@ -182,6 +185,7 @@ static napi_value m_send(napi_env env, napi_callback_info info) {
   }
   s->status[0] = (int32_t)r.refused;
   s->status[1] = r.last_errno;
+  warn_gso_fallback(env);
   CHECK(napi_create_uint32(env, r.consumed, &out));
   return out;
 }
@@ -255,6 +259,7 @@ NAPI_MODULE_INIT() {
   CHECK(napi_set_named_property(env, exports, "UdpSocket", cls));
   if (!define_group_classes(env, exports, sizeof methods / sizeof methods[0], methods)) return NULL;
   if (!define_tag_mac(env, exports)) return NULL;
+  if (!define_offload(env, exports)) return NULL;
   CHECK(napi_create_function(env, "pton", NAPI_AUTO_LENGTH, f_pton, NULL, &fn));
   CHECK(napi_set_named_property(env, exports, "pton", fn));
   CHECK(napi_create_function(env, "ntop", NAPI_AUTO_LENGTH, f_ntop, NULL, &fn));

@@ -69,6 +69,10 @@ napi_value attach_poll(napi_env env, sock *s, napi_value self);
 /* Registers UdpGroup and UdpSession (udp_group.c); sessions get the given socket methods. */
 /* Registers TagMac, HMAC-SHA256 for tags (tag_mac.c). */
 napi_value define_tag_mac(napi_env env, napi_value exports);
+/* Registers setOffload and offload (offload_js.c). */
+napi_value define_offload(napi_env env, napi_value exports);
+/* After a send: the first GSO fallback of the process becomes one process warning. */
+void warn_gso_fallback(napi_env env);
 napi_value define_group_classes(napi_env env, napi_value exports, size_t n, const napi_property_descriptor *methods);
 
 #endif

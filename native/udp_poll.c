@@ -126,7 +126,7 @@ static void deliver(sock *s, int n) {
   if (pool_take(env, s->pool, total, &argv[1], &offset, &p) != 0) return;
   for (int i = 0; i < n; i++) {
     uint32_t len = s->recv_meta[(size_t)i * UDPN_META_WORDS + UDPN_RECV_LEN];
-    memcpy(p, s->io.recv_iov[i].iov_base, len);
+    memcpy(p, s->io.recv_src[i], len);
     p += len;
   }
   napi_create_int32(env, n, &argv[0]);
@@ -143,13 +143,15 @@ static void report_error(sock *s, int err) {
   call_js(s, s->on_read, 3, argv);
 }
 
+/* At most MAX_ROUNDS recvmmsg calls per wake-up; datagrams of GRO runs already received are all
+ * handed out first (they wait in a slab that other sockets of a group may reuse). */
 static void on_readable(sock *s) {
-  for (int round = 0; round < MAX_ROUNDS && s->reading && !s->closed; round++) {
-    int n = udpn_recv(&s->io, s->recv_meta);
+  int round = 0, more = 1;
+  while (more && s->reading && !s->closed) {
+    if (!udpn_recv_pending(&s->io) && round++ == MAX_ROUNDS) return;
+    int n = udpn_recv(&s->io, s->recv_meta, &more);
     if (n < 0) { report_error(s, -n); return; }
-    if (n == 0) return;
-    deliver(s, n);
-    if ((unsigned)n < s->io.slots) return; /* the queue is drained */
+    if (n > 0) deliver(s, n);
   }
 }
 

@@ -55,10 +55,19 @@ export interface NativeAddon {
     opts: NativeSocketOptions, recvMeta: Uint32Array, sendPayload: Uint8Array, sendMeta: Uint32Array,
     status: Int32Array, onRead: ReadCallback, onWritable: () => void,
   ) => NativeSocket;
+  /** UDP GSO/GRO for sockets opened from now on (native/offload_js.c); set from UDPGW_OFFLOAD at load. */
+  setOffload?(mode: string | undefined, test?: { gsoErrno?: number; count?: number; noCheck?: boolean }): OffloadStatus;
+  offload?(): OffloadStatus;
   pton(text: string, words: Uint32Array): 0 | 4 | 6;
   ntop(family: number, words: Uint32Array): string;
   META_WORDS: number;
   MAX_SLOTS: number;
+}
+
+/** Process-wide offload mode, what new sockets use, and counters (native/offload_js.c). */
+export interface OffloadStatus {
+  mode: 'off' | 'gso' | 'gro' | 'all'; gso: boolean; gro: boolean;
+  gsoSends: number; gsoDatagrams: number; gsoFallbacks: number; gsoLastErrno: number; groRuns: number; groDatagrams: number;
 }
 
 export type AddonLoad = { addon: NativeAddon; path: string } | { addon?: undefined; reason: string };
@@ -82,6 +91,7 @@ export function loadNativeAddon(): AddonLoad {
     try {
       const addon = require(path) as NativeAddon;
       if (addon.META_WORDS !== META_WORDS) throw new Error(`layout mismatch: META_WORDS ${addon.META_WORDS}`);
+      addon.setOffload?.(process.env.UDPGW_OFFLOAD); // off | gso | gro | all; unset or other: the addon's default
       return (loaded = { addon, path });
     } catch (err) {
       problems.push(`${path}: ${(err as Error).message.split('\n')[0]}`);

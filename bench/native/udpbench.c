@@ -1,10 +1,12 @@
 /*
  * Batched UDP load tools for bench/transport.ts and bench/side-by-side.ts, loopback only
  * (127.0.0.1), bounded in time and count.
- *   udpbench gen  <port> <size> <seconds> [max_packets] [rate] [flows]
+ *   udpbench gen  <port> <size> <seconds> [max_packets] [rate] [flows] [gso]
  *                 send with sendmmsg(64) as fast as possible (rate 0), or open loop at `rate`
  *                 datagrams/s with a timestamp in every datagram; from `flows` sockets (source
- *                 ports, so SO_REUSEPORT groups spread them), round robin per batch
+ *                 ports, so SO_REUSEPORT groups spread them), round robin per batch; gso > 1:
+ *                 each message is a UDP_SEGMENT (GSO) run of `gso` datagrams of `size` (at most
+ *                 64 and 65507 bytes, the kernel's limits), as QUIC stacks send
  *   udpbench sink <seconds>                                bind 127.0.0.1:0, print "port N", then the
  *                                                          running received count every 100 ms; at the
  *                                                          end "lat <n> <p50_us> <p99_us> <max_us>" for
@@ -22,6 +24,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <netinet/udp.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -29,6 +32,11 @@
 #define BATCH 64
 #define SLOT 2048
 #define MAX_FLOWS 64
+#ifndef UDP_SEGMENT
+#define UDP_SEGMENT 103
+#endif
+#define GSO_MAX_SEGS 64      /* UDP_MAX_SEGMENTS on kernels before 6.11 */
+#define GSO_MAX_BYTES 65507  /* one UDP datagram before segmentation (65535 - 20 - 8) */
 /* Timestamped datagrams start with this 8-byte marker, then CLOCK_MONOTONIC ns (host order). */
 #define MAGIC 0x55475742454e4348ULL /* "UGWBENCH" */
 #define HIST_US 200000 /* one-way latency histogram: 1 us buckets up to 200 ms, then overflow */
@@ -96,38 +104,51 @@ static int bound_socket(int port) {
   return fd;
 }
 
-/* rate 0: as fast as sendmmsg takes them; rate > 0: open loop, timestamped, checked every ~20 us. */
-static int gen(int port, int size, double seconds, long max, double rate, int flows) {
-  static char payload[SLOT];
+/* rate 0: as fast as sendmmsg takes them; rate > 0: open loop, timestamped, checked every ~20 us.
+ * segs > 1: every message is a GSO run of segs datagrams (the payload holds segs copies). */
+static int gen(int port, int size, double seconds, long max, double rate, int flows, int segs) {
+  static char payload[GSO_MAX_BYTES];
+  static char ctrl[BATCH][CMSG_SPACE(sizeof(uint16_t))];
   struct mmsghdr msgs[BATCH];
   struct iovec iov[BATCH];
   struct sockaddr_in dst = loopback(port);
   int fds[MAX_FLOWS];
+  if (segs < 1) segs = 1;
+  if (segs > GSO_MAX_SEGS) segs = GSO_MAX_SEGS;
   if (size < (rate > 0 ? 16 : 1) || size > SLOT || flows < 1 || flows > MAX_FLOWS) return 2;
+  while (segs > 1 && segs * size > GSO_MAX_BYTES) segs--;
   for (int i = 0; i < flows; i++) fds[i] = socket(AF_INET, SOCK_DGRAM, 0);
   memset(payload, 'x', sizeof payload);
   memset(msgs, 0, sizeof msgs);
   for (int i = 0; i < BATCH; i++) {
-    iov[i].iov_base = payload; iov[i].iov_len = (size_t)size;
+    iov[i].iov_base = payload; iov[i].iov_len = (size_t)size * (size_t)segs;
     msgs[i].msg_hdr.msg_iov = &iov[i]; msgs[i].msg_hdr.msg_iovlen = 1;
     msgs[i].msg_hdr.msg_name = &dst; msgs[i].msg_hdr.msg_namelen = sizeof dst;
+    if (segs > 1) {
+      uint16_t seg = (uint16_t)size;
+      msgs[i].msg_hdr.msg_control = ctrl[i]; msgs[i].msg_hdr.msg_controllen = sizeof ctrl[i];
+      struct cmsghdr *c = CMSG_FIRSTHDR(&msgs[i].msg_hdr);
+      c->cmsg_level = SOL_UDP; c->cmsg_type = UDP_SEGMENT; c->cmsg_len = CMSG_LEN(sizeof seg);
+      memcpy(CMSG_DATA(c), &seg, sizeof seg);
+    }
   }
   long sent = 0, round = 0;
   double start = now(), end = start + seconds;
   unsigned long long magic = MAGIC;
-  if (rate > 0) memcpy(payload, &magic, 8);
+  if (rate > 0) for (int k = 0; k < segs; k++) memcpy(payload + (size_t)k * size, &magic, 8);
   for (double t = start; sent < max && t < end; t = now()) {
-    int want = BATCH;
+    int want = BATCH; /* messages */
     if (rate > 0) {
       long due = (long)((t - start) * rate);
       if (due > max) due = max;
-      if (due <= sent) { struct timespec w = { 0, 20000 }; nanosleep(&w, NULL); continue; }
-      want = due - sent < BATCH ? (int)(due - sent) : BATCH;
+      if (due - sent < segs) { struct timespec w = { 0, 20000 }; nanosleep(&w, NULL); continue; }
+      want = (due - sent) / segs < BATCH ? (int)((due - sent) / segs) : BATCH;
       unsigned long long ts = now_ns();
-      memcpy(payload + 8, &ts, 8); /* every datagram of this batch shares the buffer and the time */
+      /* every datagram of this batch shares the buffer and the time */
+      for (int k = 0; k < segs; k++) memcpy(payload + (size_t)k * size + 8, &ts, 8);
     }
     int n = sendmmsg(fds[round++ % flows], msgs, (unsigned)want, 0);
-    if (n > 0) sent += n;
+    if (n > 0) sent += (long)n * segs;
   }
   printf("sent %ld\n", sent);
   return 0;
@@ -176,9 +197,9 @@ static int recv_loop(int fwd_port, double seconds) {
 int main(int argc, char **argv) {
   if (argc >= 5 && strcmp(argv[1], "gen") == 0)
     return gen(atoi(argv[2]), atoi(argv[3]), atof(argv[4]), argc > 5 ? atol(argv[5]) : 100000000L,
-               argc > 6 ? atof(argv[6]) : 0, argc > 7 ? atoi(argv[7]) : 1);
+               argc > 6 ? atof(argv[6]) : 0, argc > 7 ? atoi(argv[7]) : 1, argc > 8 ? atoi(argv[8]) : 1);
   if (argc >= 3 && strcmp(argv[1], "sink") == 0) return recv_loop(0, atof(argv[2]));
   if (argc >= 4 && strcmp(argv[1], "fwd") == 0) return recv_loop(atoi(argv[2]), atof(argv[3]));
-  fprintf(stderr, "usage: udpbench gen <port> <size> <seconds> [max] [rate] [flows] | sink <seconds> (SIGUSR1: reset latency) | fwd <sink_port> <seconds>\n");
+  fprintf(stderr, "usage: udpbench gen <port> <size> <seconds> [max] [rate] [flows] [gso] | sink <seconds> (SIGUSR1: reset latency) | fwd <sink_port> <seconds>\n");
   return 2;
 }
