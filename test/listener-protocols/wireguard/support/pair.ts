@@ -1,5 +1,5 @@
 /** Two engines wired to each other in memory: A at 192.0.2.1:51820, B at 192.0.2.2:51820 (addresses are labels only). */
-import { WireGuardEngine, generatePrivateKey, publicKeyOf, type WireGuardAction, type WireGuardEngineOptions, type InnerUdpPacket } from '../../../../listener-protocols/wireguard/index.js';
+import { WireGuardEngine, generatePrivateKey, publicKeyOf, type WireGuardAction, type WireGuardEngineOptions, type InnerUdpPacket, type PeerConfig } from '../../../../listener-protocols/wireguard/index.js';
 
 export const A_ENDPOINT = { address: '192.0.2.1', port: 51820 };
 export const B_ENDPOINT = { address: '192.0.2.2', port: 51820 };
@@ -20,12 +20,12 @@ export interface Pair {
   udp(from: 'a' | 'b', payload: string, now: number): InnerUdpPacket;
 }
 
-export function makePair(over: { a?: Partial<WireGuardEngineOptions>; b?: Partial<WireGuardEngineOptions> } = {}): Pair {
+export function makePair(over: { a?: Partial<WireGuardEngineOptions>; b?: Partial<WireGuardEngineOptions>; aPeer?: Partial<PeerConfig> } = {}): Pair {
   const aPriv = generatePrivateKey();
   const bPriv = generatePrivateKey();
   const aKey = publicKeyOf(aPriv);
   const bKey = publicKeyOf(bPriv);
-  const a = new WireGuardEngine({ privateKey: aPriv, peers: [{ publicKey: bKey, allowedIPs: [`${B_INNER}/32`], endpoint: B_ENDPOINT }], ...over.a });
+  const a = new WireGuardEngine({ privateKey: aPriv, peers: [{ publicKey: bKey, allowedIPs: [`${B_INNER}/32`], endpoint: B_ENDPOINT, ...over.aPeer }], ...over.a });
   const b = new WireGuardEngine({ privateKey: bPriv, peers: [{ publicKey: aKey, allowedIPs: [`${A_INNER}/32`] }], ...over.b });
   const pair: Pair = {
     a, b, aKey, bKey, wire: [], delivered: [], drops: [],
