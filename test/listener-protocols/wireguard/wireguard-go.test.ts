@@ -28,13 +28,14 @@ describe.skipIf(noNamespaces !== undefined)('WireGuard engine against wireguard-
     ns.create();
     engine = new WireGuardEngine({
       privateKey: enginePrivate,
-      peers: [{ publicKey: run('wg', ['pubkey'], peerPrivate), allowedIPs: [`${PEER_INNER}/32`], name: 'device-1' }],
+      peers: [{ publicKey: run('wg', ['pubkey'], peerPrivate), allowedIPs: [`${PEER_INNER}/32`, 'fd77::2/128'], name: 'device-1' }],
     });
     // echo server inside the tunnel: every datagram to port 7000 comes back with "echo:" in front
     sock = await startEngineSocket(engine, ns.hostAddress, (d) =>
       d.packet.dstPort === 7000 ? engine.reply(d, Buffer.concat([Buffer.from('echo:'), d.packet.payload]), Date.now()) : []);
     const engineEndpoint = `${ns.hostAddress}:${sock.port}`;
-    peer = await ns.startWireguardGo('a', { privateKey: peerPrivate, listenPort: 51820, innerCidr: `${PEER_INNER}/24`, peerKey: engine.publicKey, peerEndpoint: engineEndpoint, peerAllowed: '10.77.0.0/24' });
+    peer = await ns.startWireguardGo('a', { privateKey: peerPrivate, listenPort: 51820, innerCidr: `${PEER_INNER}/24`, peerKey: engine.publicKey, peerEndpoint: engineEndpoint, peerAllowed: '10.77.0.0/24,fd77::/64' });
+    ns.exec('ip', ['-6', 'addr', 'add', 'fd77::2/64', 'dev', peer.name, 'nodad']);
     await ns.startWireguardGo('b', { privateKey: strangerPrivate, listenPort: 51821, innerCidr: '10.78.0.2/24', peerKey: engine.publicKey, peerEndpoint: engineEndpoint, peerAllowed: '10.78.0.0/24' });
   });
 
@@ -65,6 +66,12 @@ describe.skipIf(noNamespaces !== undefined)('WireGuard engine against wireguard-
     expect(c.handshakesCompletedAsResponder).toBe(1);
     expect(c.delivered).toBeGreaterThanOrEqual(1);
     expect(engine.peers(Date.now())[0]).toMatchObject({ name: 'device-1', hasSession: true, endpoint: { address: ns.nsAddress, port: 51820 } });
+  });
+
+  it('carries IPv6 inside the tunnel too', async () => {
+    const { localPort, answer } = await sendFromNamespace('fd77::1', 'ping-6');
+    expect(answer).toEqual({ reply: 'echo:ping-6', from: 'fd77::1:7000' });
+    expect(sock.deliveries.find((x) => x.packet.payload.toString() === 'ping-6')!.packet).toMatchObject({ src: 'fd77::2', dst: 'fd77::1', srcPort: localPort });
   });
 
   it('the engine initiates to a peer with a known endpoint (out-of-band) and the datagram arrives', async () => {

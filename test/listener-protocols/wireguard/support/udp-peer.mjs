@@ -5,7 +5,7 @@ import dgram from 'node:dgram';
 
 const [mode, host, portText, a4, a5] = process.argv.slice(2);
 const port = Number(portText);
-const socket = dgram.createSocket('udp4');
+const socket = dgram.createSocket(host.includes(':') ? 'udp6' : 'udp4');
 const print = (o) => process.stdout.write(`${JSON.stringify(o)}\n`);
 const finish = (o) => { print(o); socket.close(); };
 
