@@ -1,4 +1,5 @@
 /** The engine's shared state and the small operations every flow uses: indices, drops, keypair slots, timers. */
+import type { KeyObject } from 'node:crypto';
 import { REKEY_TIMEOUT_JITTER_MAX, type WireGuardLimits } from './constants.js';
 import type { CookieChecker } from './cookie.js';
 import type { DropReason, WireGuardCounters } from './counters.js';
@@ -24,6 +25,8 @@ export interface EngineCore {
   load: LoadMonitor;
   rateLimiter: SourceRateLimiter;
   random: (n: number) => Buffer;
+  /** a fresh ephemeral private key for each handshake message we create */
+  newEphemeral: () => KeyObject;
   queueLimit: number;
 }
 

@@ -6,7 +6,7 @@
  */
 import {
   createCipheriv, createDecipheriv, createHash, createHmac, createPrivateKey, createPublicKey,
-  diffieHellman, type KeyObject,
+  diffieHellman, generateKeyPairSync, type KeyObject,
 } from 'node:crypto';
 import { blake2s } from '@noble/hashes/blake2.js';
 import { xchacha20poly1305 } from '@noble/ciphers/chacha.js';
@@ -15,22 +15,28 @@ export const KEY_LENGTH = 32;
 export const TAG_LENGTH = 16; // Poly1305
 export const MAC_LENGTH = 16; // BLAKE2s-128
 
-// DER wrappers for raw X25519 keys (RFC 8410): PKCS#8 private, SubjectPublicKeyInfo public.
+// Raw X25519 private keys go in as PKCS#8 DER (RFC 8410). OpenSSL 3 decodes DER slowly
+// (~1 ms), so this is for static keys and tests; fresh ephemerals come from generateEphemeral.
 const PKCS8_X25519_PREFIX = Buffer.from('302e020100300506032b656e04220420', 'hex');
-const SPKI_X25519_PREFIX = Buffer.from('302a300506032b656e032100', 'hex');
 
 export function x25519PrivateKey(raw: Uint8Array): KeyObject {
   return createPrivateKey({ key: Buffer.concat([PKCS8_X25519_PREFIX, raw]), format: 'der', type: 'pkcs8' });
 }
 
+/** A new random X25519 private key (OpenSSL's generator: ~10× faster than importing random bytes). */
+export function generateEphemeral(): KeyObject {
+  return generateKeyPairSync('x25519').privateKey;
+}
+
+/** Public keys go in as JWK (RFC 8037), a raw import without the DER decoder. */
 export function x25519PublicKey(raw: Uint8Array): KeyObject {
-  return createPublicKey({ key: Buffer.concat([SPKI_X25519_PREFIX, raw]), format: 'der', type: 'spki' });
+  return createPublicKey({ key: { kty: 'OKP', crv: 'X25519', x: Buffer.from(raw).toString('base64url') }, format: 'jwk' });
 }
 
 /** The raw 32-byte public key of a private key object. */
 export function rawPublicKey(privateKey: KeyObject): Buffer {
-  const der = createPublicKey(privateKey).export({ format: 'der', type: 'spki' });
-  return der.subarray(der.length - KEY_LENGTH);
+  const x = privateKey.export({ format: 'jwk' }).x!;
+  return Buffer.from(x, 'base64url');
 }
 
 /**

@@ -9,6 +9,7 @@ import { randomBytes } from 'node:crypto';
 import { createAllowedIps } from './allowed-ips.js';
 import { DEFAULT_LIMITS, MESSAGE_COOKIE_REPLY, MESSAGE_INITIATION, MESSAGE_RESPONSE, MESSAGE_TRANSPORT, TRANSPORT, type WireGuardLimits } from './constants.js';
 import { CookieChecker } from './cookie.js';
+import { generateEphemeral, x25519PrivateKey } from './crypto.js';
 import { drop, sendingKeypair, type EngineCore } from './core.js';
 import { createCounters, type WireGuardCounters } from './counters.js';
 import { handleCookieReply, handleInitiation, handleResponse, HANDSHAKE_SIZES, sendInitiation } from './handshake-flow.js';
@@ -69,10 +70,12 @@ export class WireGuardEngine {
   /** Throws a clear error for a bad key, CIDR or duplicate peer. */
   constructor(options: WireGuardEngineOptions) {
     const random = options.random ?? randomBytes;
+    // with the caller's randomness (known-answer tests), ephemerals are made from it too
+    const newEphemeral = options.random ? () => x25519PrivateKey(random(32)) : generateEphemeral;
     const limits = { ...DEFAULT_LIMITS, ...options.limits };
     const local = createLocalIdentity(decodeKey(options.privateKey, 'privateKey'));
     this.core = {
-      local, limits, random,
+      local, limits, random, newEphemeral,
       peersByKey: new Map(),
       indices: new Map(),
       counters: createCounters(),

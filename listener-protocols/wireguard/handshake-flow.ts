@@ -37,7 +37,7 @@ export function sendInitiation(core: EngineCore, peer: PeerState, now: number, i
   if (!peer.endpoint) return;
   clearHandshake(core, peer);
   const localIndex = newIndex(core, { peer });
-  const { message, secrets } = createInitiation(core.local, peer.identity, localIndex, core.random(32), nextTimestamp(peer, now));
+  const { message, secrets } = createInitiation(core.local, peer.identity, localIndex, core.newEphemeral(), nextTimestamp(peer, now));
   addMacs(message, peer.identity.mac1Key, peer.cookie, now, core.limits.cookieRefreshTime);
   peer.handshake.localIndex = localIndex;
   peer.handshake.secrets = secrets;
@@ -94,7 +94,7 @@ function sendResponse(core: EngineCore, peer: PeerState, remoteIndex: number, se
   clearHandshake(core, peer); // a simultaneous initiation of ours is superseded
   const entry = { peer } as { peer: PeerState; keypair?: ReturnType<typeof createKeypair> };
   const localIndex = newIndex(core, entry);
-  const response = createResponse(peer.identity, secrets, localIndex, remoteIndex, core.random(32));
+  const response = createResponse(peer.identity, secrets, localIndex, remoteIndex, core.newEphemeral());
   if (!response) {
     core.indices.delete(localIndex);
     return drop(core, out, 'handshake-bad-ephemeral', peer);

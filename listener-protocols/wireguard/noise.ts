@@ -79,12 +79,11 @@ function mixKey(chainKey: Buffer, input: Buffer): Buffer {
 
 /** First message, initiator side. mac1/mac2 are left zero. */
 export function createInitiation(
-  local: LocalIdentity, peer: PeerIdentity, senderIndex: number, ephemeralRaw: Buffer, timestamp: Buffer,
+  local: LocalIdentity, peer: PeerIdentity, senderIndex: number, ephemeral: KeyObject, timestamp: Buffer,
 ): { message: Buffer; secrets: HandshakeSecrets } {
   const message = Buffer.alloc(INITIATION.size);
   message.writeUInt32LE(MESSAGE_INITIATION, 0);
   message.writeUInt32LE(senderIndex, INITIATION.sender);
-  const ephemeral = x25519PrivateKey(ephemeralRaw);
   const ephemeralPublic = rawPublicKey(ephemeral);
   ephemeralPublic.copy(message, INITIATION.ephemeral);
   let chainKey = mixKey(INITIAL_CHAIN_KEY, ephemeralPublic);
@@ -133,13 +132,12 @@ export function consumeInitiation(
 
 /** Second message, responder side. Returns the final chaining key for transport keys; undefined on a bad ephemeral. */
 export function createResponse(
-  peer: PeerIdentity, secrets: HandshakeSecrets, senderIndex: number, receiverIndex: number, ephemeralRaw: Buffer,
+  peer: PeerIdentity, secrets: HandshakeSecrets, senderIndex: number, receiverIndex: number, ephemeral: KeyObject,
 ): { message: Buffer; chainKey: Buffer } | undefined {
   const message = Buffer.alloc(RESPONSE.size);
   message.writeUInt32LE(MESSAGE_RESPONSE, 0);
   message.writeUInt32LE(senderIndex, RESPONSE.sender);
   message.writeUInt32LE(receiverIndex, RESPONSE.receiver);
-  const ephemeral = x25519PrivateKey(ephemeralRaw);
   const ephemeralPublic = rawPublicKey(ephemeral);
   ephemeralPublic.copy(message, RESPONSE.ephemeral);
   let chainKey = mixKey(secrets.chainKey, ephemeralPublic);
