@@ -29,12 +29,20 @@ describe('anti-replay window (RFC 6479 style)', () => {
     const w = new ReplayWindow();
     const seen = new Set<number>();
     let highest = -1;
+    const mismatches: number[] = [];
+    const outcomes = { accepted: 0, duplicate: 0, tooOld: 0 };
     for (let i = 0; i < 20_000; i++) {
-      const c = Math.max(0, Math.floor(highest + (rand() - 0.7) * 12_000));
-      const expected = !seen.has(c) && !(highest - c >= REPLAY_WINDOW_SIZE);
-      expect(w.accept(c)).toBe(expected);
-      if (expected) { seen.add(c); highest = Math.max(highest, c); }
+      // mostly near the top of the window, sometimes far behind it, sometimes a repeat
+      const c = i % 5 === 0 && highest > 0 ? highest - (i % 40) : Math.max(0, Math.floor(highest + (rand() - 0.7) * 12_000));
+      const tooOld = highest - c >= REPLAY_WINDOW_SIZE;
+      const expected = !seen.has(c) && !tooOld;
+      if (w.accept(c) !== expected) mismatches.push(c);
+      if (expected) { seen.add(c); highest = Math.max(highest, c); outcomes.accepted++; } else if (tooOld) outcomes.tooOld++; else outcomes.duplicate++;
     }
+    expect(mismatches).toEqual([]);
+    expect(outcomes.accepted).toBeGreaterThan(5_000); // the model exercised every outcome
+    expect(outcomes.duplicate).toBeGreaterThan(200);
+    expect(outcomes.tooOld).toBeGreaterThan(50);
   });
 
   it('refuses negative and inexact counters', () => {
