@@ -60,7 +60,7 @@ while True: print(s.recv(65535).hex(), flush=True)`]);
     writeFileSync(OUT, `${JSON.stringify(fixture, null, 2)}\n`);
     console.log(`wrote ${OUT}: ${received.length} received, ${sent.length} sent, ${udp().length} tun packets`);
   } finally {
-    ns.close();
+    await ns.close();
   }
 }
 

@@ -41,7 +41,7 @@ describe.skipIf(noNamespaces !== undefined)('WireGuard engine against wireguard-
 
   afterAll(async () => {
     await sock?.close();
-    ns.close();
+    await ns.close();
   });
 
   async function sendFromNamespace(host: string, text: string): Promise<{ localPort: number; answer: Record<string, unknown> }> {

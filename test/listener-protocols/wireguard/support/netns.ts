@@ -90,8 +90,14 @@ export class Namespace {
     return { name, privateKey, publicKey: run('wg', ['pubkey'], privateKey), listenPort: opts.listenPort };
   }
 
-  close(): void {
-    for (const c of this.children) if (c.exitCode === null && c.pid) { try { process.kill(c.pid, 'SIGTERM'); } catch { /* gone */ } }
+  /** Stop what we started (and wait, so nothing is left a zombie), then remove the namespace and veth. */
+  async close(): Promise<void> {
+    await Promise.all(this.children.map(async (c) => {
+      if (c.exitCode !== null || c.signalCode !== null) return;
+      const exited = new Promise<void>((r) => c.once('exit', () => r()));
+      c.kill('SIGTERM');
+      await Promise.race([exited, new Promise((r) => setTimeout(r, 2_000))]);
+    }));
     try { run('ip', ['netns', 'del', this.name]); } catch { /* never made */ }
     try { run('ip', ['link', 'del', this.vethHost]); } catch { /* went with the namespace */ }
     rmSync(this.dir, { recursive: true, force: true });
