@@ -12,15 +12,24 @@ export function run(cmd: string, args: string[], input?: string): string {
   return execFileSync(cmd, args, { input, encoding: 'utf8', stdio: ['pipe', 'pipe', 'pipe'] }).trim();
 }
 
-/** Whether this machine lets us make network namespaces (root, CAP_NET_ADMIN). */
+/**
+ * Why this machine cannot make network namespaces (not root, or not permitted, as in an
+ * unprivileged container), or undefined when it can. Other failures are retried and then
+ * thrown: they must fail the test, not skip it.
+ */
 export function canMakeNamespaces(): string | undefined {
+  if (process.getuid?.() !== 0) return 'not running as root';
   const probe = `ugw-probe-${process.pid}`;
-  try {
-    run('ip', ['netns', 'add', probe]);
-    run('ip', ['netns', 'del', probe]);
-    return undefined;
-  } catch (e) {
-    return (e as Error).message.split('\n')[0];
+  for (let attempt = 1; ; attempt++) {
+    try {
+      run('ip', ['netns', 'add', probe]);
+      run('ip', ['netns', 'del', probe]);
+      return undefined;
+    } catch (e) {
+      const message = String((e as { stderr?: string }).stderr || (e as Error).message);
+      if (/not permitted|permission denied/i.test(message)) return message.trim().split('\n')[0];
+      if (attempt === 3) throw new Error(`ip netns add failed: ${message}`);
+    }
   }
 }
 
