@@ -117,15 +117,23 @@ describe('WireGuard engine handshake (two engines in memory)', () => {
 
   it('uses the preshared key: matching keys complete, a mismatch fails the response', () => {
     const psk = Buffer.alloc(32, 9).toString('base64');
-    const good = makePair();
     const aPriv = generatePrivateKey();
     const bPriv = generatePrivateKey();
-    const a = new WireGuardEngine({ privateKey: aPriv, peers: [{ publicKey: publicKeyOf(bPriv), allowedIPs: [], presharedKey: psk, endpoint: B_ENDPOINT }] });
-    const b = new WireGuardEngine({ privateKey: bPriv, peers: [{ publicKey: publicKeyOf(aPriv), allowedIPs: [] }] });
-    const init = a.initiateHandshake(publicKeyOf(bPriv), T0)[0] as { data: Buffer };
-    const resp = b.receive(init.data, A_ENDPOINT, T0)[0] as { data: Buffer };
-    expect(a.receive(resp.data, B_ENDPOINT, T0)).toEqual([{ type: 'drop', reason: 'handshake-decrypt', peer: publicKeyOf(bPriv) }]);
-    aSends(good, 'ok', T0);
-    expect(good.delivered).toHaveLength(1);
+    const bPublic = publicKeyOf(bPriv);
+    const a = new WireGuardEngine({ privateKey: aPriv, peers: [{ publicKey: bPublic, allowedIPs: [], presharedKey: psk, endpoint: B_ENDPOINT }] });
+    const handshake = (b: WireGuardEngine) => {
+      const init = a.initiateHandshake(bPublic, T0)[0] as { data: Buffer };
+      const resp = b.receive(init.data, A_ENDPOINT, T0)[0] as { data: Buffer };
+      return a.receive(resp.data, B_ENDPOINT, T0).map((x) => (x.type === 'drop' ? x.reason : x.type));
+    };
+    const withPsk = new WireGuardEngine({ privateKey: bPriv, peers: [{ publicKey: publicKeyOf(aPriv), allowedIPs: [], presharedKey: psk }] });
+    expect(handshake(withPsk)).toEqual(['send']); // the keepalive that confirms the session
+    expect(a.hasSession(bPublic, T0)).toBe(true);
+    const a2 = new WireGuardEngine({ privateKey: aPriv, peers: [{ publicKey: bPublic, allowedIPs: [], presharedKey: psk, endpoint: B_ENDPOINT }] });
+    const withoutPsk = new WireGuardEngine({ privateKey: bPriv, peers: [{ publicKey: publicKeyOf(aPriv), allowedIPs: [] }] });
+    const init = a2.initiateHandshake(bPublic, T0)[0] as { data: Buffer };
+    const resp = withoutPsk.receive(init.data, A_ENDPOINT, T0)[0] as { data: Buffer };
+    expect(a2.receive(resp.data, B_ENDPOINT, T0)).toEqual([{ type: 'drop', reason: 'handshake-decrypt', peer: bPublic }]);
+    expect(a2.hasSession(bPublic, T0)).toBe(false);
   });
 });

@@ -15,11 +15,12 @@ const PEER_INNER = '10.77.0.2';
 const noNamespaces = canMakeNamespaces();
 if (noNamespaces) console.warn(`wireguard-go interop skipped: cannot create a network namespace here (${noNamespaces})`);
 
-describe.skipIf(noNamespaces !== undefined)('WireGuard engine against wireguard-go in a network namespace', () => {
+describe.skipIf(noNamespaces !== undefined)('WireGuard engine against wireguard-go in a network namespace (with a preshared key)', () => {
   const ns = new Namespace(41);
   const enginePrivate = generatePrivateKey();
   const peerPrivate = run('wg', ['genkey']);
   const strangerPrivate = run('wg', ['genkey']);
+  const presharedKey = run('wg', ['genpsk']);
   let engine: WireGuardEngine;
   let sock: EngineSocket;
   let peer: WgInterface;
@@ -28,13 +29,13 @@ describe.skipIf(noNamespaces !== undefined)('WireGuard engine against wireguard-
     ns.create();
     engine = new WireGuardEngine({
       privateKey: enginePrivate,
-      peers: [{ publicKey: run('wg', ['pubkey'], peerPrivate), allowedIPs: [`${PEER_INNER}/32`, 'fd77::2/128'], name: 'device-1' }],
+      peers: [{ publicKey: run('wg', ['pubkey'], peerPrivate), allowedIPs: [`${PEER_INNER}/32`, 'fd77::2/128'], presharedKey, name: 'device-1' }],
     });
     // echo server inside the tunnel: every datagram to port 7000 comes back with "echo:" in front
     sock = await startEngineSocket(engine, ns.hostAddress, (d) =>
       d.packet.dstPort === 7000 ? engine.reply(d, Buffer.concat([Buffer.from('echo:'), d.packet.payload]), Date.now()) : []);
     const engineEndpoint = `${ns.hostAddress}:${sock.port}`;
-    peer = await ns.startWireguardGo('a', { privateKey: peerPrivate, listenPort: 51820, innerCidr: `${PEER_INNER}/24`, peerKey: engine.publicKey, peerEndpoint: engineEndpoint, peerAllowed: '10.77.0.0/24,fd77::/64' });
+    peer = await ns.startWireguardGo('a', { privateKey: peerPrivate, listenPort: 51820, innerCidr: `${PEER_INNER}/24`, peerKey: engine.publicKey, peerEndpoint: engineEndpoint, peerAllowed: '10.77.0.0/24,fd77::/64', presharedKey });
     ns.exec('ip', ['-6', 'addr', 'add', 'fd77::2/64', 'dev', peer.name, 'nodad']);
     await ns.startWireguardGo('b', { privateKey: strangerPrivate, listenPort: 51821, innerCidr: '10.78.0.2/24', peerKey: engine.publicKey, peerEndpoint: engineEndpoint, peerAllowed: '10.78.0.0/24' });
   });
@@ -77,7 +78,7 @@ describe.skipIf(noNamespaces !== undefined)('WireGuard engine against wireguard-
   it('the engine initiates to a peer with a known endpoint (out-of-band) and the datagram arrives', async () => {
     const initiator = new WireGuardEngine({
       privateKey: enginePrivate,
-      peers: [{ publicKey: peer.publicKey, allowedIPs: [`${PEER_INNER}/32`], endpoint: { address: ns.nsAddress, port: peer.listenPort } }],
+      peers: [{ publicKey: peer.publicKey, allowedIPs: [`${PEER_INNER}/32`], presharedKey, endpoint: { address: ns.nsAddress, port: peer.listenPort } }],
     });
     const oob = await startEngineSocket(initiator, ns.hostAddress);
     try {

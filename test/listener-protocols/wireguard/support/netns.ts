@@ -82,7 +82,7 @@ export class Namespace {
    * Start wireguard-go with a tun device `name` and configure it with `wg set`: one peer (the
    * engine) at `engineEndpoint`, inner address `innerCidr`. Resolves once `wg show` answers.
    */
-  async startWireguardGo(suffix: string, opts: { privateKey: string; listenPort: number; innerCidr: string; peerKey: string; peerEndpoint: string; peerAllowed: string }): Promise<WgInterface> {
+  async startWireguardGo(suffix: string, opts: { privateKey: string; listenPort: number; innerCidr: string; peerKey: string; peerEndpoint: string; peerAllowed: string; presharedKey?: string }): Promise<WgInterface> {
     const name = `wg${this.tag}${suffix}`;
     const child = this.spawn('wireguard-go', ['-f', name]);
     let log = '';
@@ -92,8 +92,10 @@ export class Namespace {
     const privateKey = opts.privateKey;
     const keyFile = join(this.dir, `${name}.key`);
     writeFileSync(keyFile, privateKey, { mode: 0o600 });
+    const psk = opts.presharedKey ? ['preshared-key', join(this.dir, `${name}.psk`)] : [];
+    if (opts.presharedKey) writeFileSync(psk[1]!, opts.presharedKey, { mode: 0o600 });
     this.exec('wg', ['set', name, 'private-key', keyFile, 'listen-port', String(opts.listenPort),
-      'peer', opts.peerKey, 'endpoint', opts.peerEndpoint, 'allowed-ips', opts.peerAllowed]);
+      'peer', opts.peerKey, ...psk, 'endpoint', opts.peerEndpoint, 'allowed-ips', opts.peerAllowed]);
     this.exec('ip', ['addr', 'add', opts.innerCidr, 'dev', name]);
     this.exec('ip', ['link', 'set', name, 'up']);
     return { name, privateKey, publicKey: run('wg', ['pubkey'], privateKey), listenPort: opts.listenPort };
