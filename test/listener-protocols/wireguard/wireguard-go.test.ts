@@ -46,10 +46,10 @@ describe.skipIf(noNamespaces !== undefined)('WireGuard engine against wireguard-
   });
 
   async function sendFromNamespace(host: string, text: string): Promise<{ localPort: number; answer: Record<string, unknown> }> {
-    const child = ns.spawn('node', [UDP_PEER, 'send', host, '7000', text, '8000']);
+    const child = ns.spawn('node', [UDP_PEER, 'send', host, '7000', text, '15000']);
     const lines = jsonLines(child);
     const { localPort } = await lines.next(5_000) as { localPort: number };
-    return { localPort, answer: await lines.next(10_000) };
+    return { localPort, answer: await lines.next(20_000) };
   }
 
   it('derives public keys as `wg pubkey` does', () => {
