@@ -6,7 +6,7 @@
  */
 import {
   createCipheriv, createDecipheriv, createHash, createHmac, createPrivateKey, createPublicKey,
-  diffieHellman, generateKeyPairSync, type KeyObject,
+  diffieHellman, randomBytes, type KeyObject,
 } from 'node:crypto';
 import { blake2s } from '@noble/hashes/blake2.js';
 import { xchacha20poly1305 } from '@noble/ciphers/chacha.js';
@@ -15,17 +15,39 @@ export const KEY_LENGTH = 32;
 export const TAG_LENGTH = 16; // Poly1305
 export const MAC_LENGTH = 16; // BLAKE2s-128
 
-// Raw X25519 private keys go in as PKCS#8 DER (RFC 8410). OpenSSL 3 decodes DER slowly
-// (~1 ms), so this is for static keys and tests; fresh ephemerals come from generateEphemeral.
+// Raw X25519 private keys. OpenSSL 3 decodes PKCS#8 DER slowly (~1 ms a key); a JWK import is a
+// raw import (~0.1 ms). For an OKP private key node reads `d` and only checks that `x` is a
+// string; that is verified once below against RFC 7748 §6.1, with DER as the fallback.
+// generateKeyPairSync is NOT used: in node 20 its job's destructor runs in a GC callback and
+// takes the new key's mutex, which deadlocks the thread when that GC happens inside an export
+// of the same key (seen as a hang in bench/wireguard.ts; gdb: ~KeyGenJob under ExportJWKEdKey).
 const PKCS8_X25519_PREFIX = Buffer.from('302e020100300506032b656e04220420', 'hex');
+const UNUSED_X = 'A'.repeat(43);
 
-export function x25519PrivateKey(raw: Uint8Array): KeyObject {
+function importJwkPrivate(raw: Uint8Array): KeyObject {
+  return createPrivateKey({ key: { kty: 'OKP', crv: 'X25519', d: Buffer.from(raw).toString('base64url'), x: UNUSED_X }, format: 'jwk' });
+}
+
+function importDerPrivate(raw: Uint8Array): KeyObject {
   return createPrivateKey({ key: Buffer.concat([PKCS8_X25519_PREFIX, raw]), format: 'der', type: 'pkcs8' });
 }
 
-/** A new random X25519 private key (OpenSSL's generator: ~10× faster than importing random bytes). */
+const JWK_PRIVATE_IMPORT_READS_D = (() => {
+  try {
+    const alice = Buffer.from('77076d0a7318a57d3c16c17251b26645df4c2f87ebc0992ab177fba51db92c2a', 'hex');
+    return rawPublicKey(importJwkPrivate(alice)).toString('hex') === '8520f0098930a754748b7ddcb43ef75a0dbf3a0d26381af4eba4a98eaa9b4e6a';
+  } catch {
+    return false;
+  }
+})();
+
+export function x25519PrivateKey(raw: Uint8Array): KeyObject {
+  return JWK_PRIVATE_IMPORT_READS_D ? importJwkPrivate(raw) : importDerPrivate(raw);
+}
+
+/** A new random X25519 private key (X25519 clamps the scalar itself, RFC 7748 §5). */
 export function generateEphemeral(): KeyObject {
-  return generateKeyPairSync('x25519').privateKey;
+  return x25519PrivateKey(randomBytes(KEY_LENGTH));
 }
 
 /** Public keys go in as JWK (RFC 8037), a raw import without the DER decoder. */
