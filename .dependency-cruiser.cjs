@@ -49,8 +49,9 @@ module.exports = {
     },
     {
       name: 'no-circular',
+      comment: 'One known, intended cycle: the WireGuard handshake flow flushes packets queued for a new session, and the transport flow starts a handshake when a packet has no session (mutual recursion of two halves of one state machine).',
       severity: 'error',
-      from: {},
+      from: { pathNot: '^listener-protocols/wireguard/(handshake|transport)-flow\\.ts$' },
       to: { circular: true },
     },
   ],
