@@ -4,7 +4,8 @@
  * IAM statements); a kind's module, and with it its AWS SDK client, is loaded only when a
  * destination or source of that kind is created (the ten AWS clients cost about 350 ms to import).
  */
-import { registerDestinationKind, registerPacketSourceKind, type AnyDestinationKind, type AnyPacketSourceKind } from '../gateway/extension/registry.js';
+import { registerDestinationKind, registerListenerProtocolKind, registerPacketSourceKind, type AnyDestinationKind, type AnyListenerProtocolKind, type AnyPacketSourceKind } from '../gateway/extension/registry.js';
+import { wireguardKind } from '../listener-protocols/wireguard/manifest.js';
 import { handlerKind } from '../destinations/handler/manifest.js';
 import { fileKind } from '../destinations/file/manifest.js';
 import { udpKind } from '../destinations/udp/manifest.js';
@@ -31,3 +32,6 @@ export const builtinPacketSourceKinds: readonly AnyPacketSourceKind[] = [snsHttp
 
 for (const kind of builtinDestinationKinds) registerDestinationKind(kind);
 for (const kind of builtinPacketSourceKinds) registerPacketSourceKind(kind);
+
+export const builtinListenerProtocolKinds: readonly AnyListenerProtocolKind[] = [wireguardKind];
+for (const kind of builtinListenerProtocolKinds) registerListenerProtocolKind(kind);

@@ -6,7 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
 import './builtin-kinds.js';
-import { destinationKinds, packetSourceKinds } from '../gateway/extension/registry.js';
+import { destinationKinds, listenerProtocolKinds, packetSourceKinds } from '../gateway/extension/registry.js';
 import { createFromKind } from '../gateway/extension/destination.js';
 import type { PacketSource } from '../gateway/extension/packet-source.js';
 import type { ResolvedConfig } from './config/load.js';
@@ -130,6 +130,7 @@ async function start(gw: Gateway, transport: TransportFactory, now?: () => numbe
       recentClientMs: config.egress.recentClientSeconds * 1000, maxRecentClients: config.egress.maxRecentClients,
       ...(now ? { now } : {}),
     });
+    if (lc.protocol) await useProtocol(gw, listener, lc.protocol, log);
     const runners: DestinationRunner[] = [];
     for (const dc of lc.destinations) runners.push(await createRunner(gw, lc.name, dc, log));
     gw.listeners.set(lc.name, listener);
@@ -144,6 +145,17 @@ async function start(gw: Gateway, transport: TransportFactory, now?: () => numbe
     gw.sources.push({ name: pc.name, source });
     await source.start();
   }
+}
+
+/** A listener protocol (WireGuard) from its kind's manifest; its counters read into /metrics at scrape. */
+async function useProtocol(gw: Gateway, listener: Listener, pc: { type: string; options: Record<string, unknown> }, logger: Logger): Promise<void> {
+  const kind = listenerProtocolKinds.get(pc.type)!;
+  const protocol = await (await kind.load())(pc.options, {
+    listener: listener.name, logger: logger.child({ protocol: pc.type }), baseDir: gw.config.baseDir,
+    sendOuter: (datagrams) => listener.sendOuter(datagrams),
+  });
+  listener.useProtocol(protocol);
+  gw.metrics.readProtocolCounters(pc.type, listener.name, () => protocol.counters());
 }
 
 async function createRunner(gw: Gateway, listener: string, dc: DestinationConfig, log: Logger): Promise<DestinationRunner> {

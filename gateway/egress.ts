@@ -14,7 +14,11 @@ import { createCidrMatcher } from './cidr.js';
 
 export type EgressRefusal =
   | 'tag-malformed' | 'tag-forged' | 'tag-expired'
-  | 'unknown-listener' | 'address-refused' | 'expired' | 'family-mismatch';
+  | 'unknown-listener' | 'address-refused' | 'expired' | 'family-mismatch'
+  /** PeerKey given for a listener without a tunnel protocol. */
+  | 'peer-key-not-tunnelled'
+  /** A listener protocol's own refusal (WireGuard: unknown-peer, no-session, no-endpoint, allowed-ips-outbound, …). */
+  | (string & {});
 
 export type EgressResult = { ok: true } | { ok: false; reason: EgressRefusal };
 
@@ -25,7 +29,10 @@ export interface EgressPort {
   readonly recentClients: RecentClients;
   /** IPv4 or IPv6 socket: a client of the other family cannot be reached from it. */
   readonly family: 4 | 6;
-  transmit(remote: Endpoint, data: Buffer): void;
+  /** True when a listener protocol (WireGuard) carries the datagrams: clients are addressed inside the tunnel. */
+  readonly tunnelled?: boolean;
+  /** Send toward a client; a listener protocol may refuse (returns the reason). */
+  transmit(remote: Endpoint & { readonly peerKey?: string }, data: Buffer): string | undefined | void;
 }
 
 export interface EgressOptions {
@@ -88,6 +95,7 @@ export class Egress implements ClientSender {
     if (!port) return this.refuse('out_of_band', 'unknown-listener');
     const now = this.now();
     if (p.expiresAt !== undefined && p.expiresAt < now) return this.refuse('out_of_band', 'expired');
+    if (p.peerKey !== undefined || port.tunnelled) return this.tunnelOutOfBand(port, p);
     const v6 = p.remote.address.includes(':');
     if (v6 && port.family === 4 && !p.remote.address.startsWith('::ffff:')) return this.refuse('out_of_band', 'family-mismatch');
     // A dual-stack (IPv6) socket sees IPv4 clients as ::ffff:a.b.c.d; an IPv4 socket as a.b.c.d.
@@ -100,11 +108,26 @@ export class Egress implements ClientSender {
     return OK;
   }
 
+  /** Through a tunnel: the protocol authenticates the peer and refuses without a session. A PeerKey
+   *  names the peer; without one, the inner address must belong to a peer (its allowed IPs). */
+  private tunnelOutOfBand(port: EgressPort, p: OutOfBandPacket): EgressResult {
+    if (!port.tunnelled) return this.refuse('out_of_band', 'peer-key-not-tunnelled');
+    const refused = port.transmit({ address: p.remote.address, port: p.remote.port, ...(p.peerKey !== undefined ? { peerKey: p.peerKey } : {}) }, p.data);
+    if (refused) return this.refuse('out_of_band', refused);
+    this.count(port, 'out_of_band', p.data.length);
+    return OK;
+  }
+
   private emit(port: EgressPort, remote: Endpoint, data: Buffer, path: string): void {
-    port.transmit(remote, data);
+    const refused = port.transmit(remote, data);
+    if (refused) { this.refuse(path, refused); return; }
+    this.count(port, path, data.length);
+  }
+
+  private count(port: EgressPort, path: string, bytes: number): void {
     const c = this.countersFor(port, path);
     c.packets.inc();
-    c.bytes.inc(data.length);
+    c.bytes.inc(bytes);
   }
 
   /** Labelled counter children, cached per listener and path (this runs once per packet sent). */

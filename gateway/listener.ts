@@ -4,10 +4,11 @@
  */
 import type { Logger } from 'pino';
 import { isIPv6 } from 'node:net';
-import type { Datagram, Endpoint, Formatter, Packet } from './packet.js';
+import type { Datagram, Endpoint, Formatter, InnerAddresses, Packet } from './packet.js';
 import type { TagCodec } from './tag.js';
 import type { Metrics } from './metrics.js';
 import type { TransportFactory, UdpTransport } from './extension/transport.js';
+import type { ListenerProtocol, ProtocolDatagram } from './extension/listener-protocol.js';
 import type { EgressPort } from './egress.js';
 import type { DestinationRunner } from './fanout/runner.js';
 import type { ResolvedListener } from './config/resolved.js';
@@ -57,12 +58,24 @@ class ReceivedPacket implements Packet {
   }
 }
 
+/** A packet a listener protocol decapsulated: `remote` is the inner source (what the tag carries). */
+class TunnelledPacket extends ReceivedPacket {
+  readonly peerKey: string;
+  readonly outer: Endpoint;
+  readonly inner: InnerAddresses;
+  constructor(codec: TagCodec, listener: string, d: ProtocolDatagram, local: Endpoint, receivedAt: number, formatter: Formatter) {
+    super(codec, listener, { address: d.address, port: d.port }, local, receivedAt, d.data, formatter);
+    this.peerKey = d.peerKey; this.outer = d.outer; this.inner = d.inner;
+  }
+}
+
 export class Listener implements EgressPort {
   readonly name: string;
   readonly formatter: Formatter;
   readonly family: 4 | 6;
   readonly recentClients: RecentClients;
   private transport: UdpTransport | undefined;
+  private protocol: ListenerProtocol | undefined;
   private runners: readonly DestinationRunner[] = [];
   private readonly stage: AddressStage;
   private readonly now: () => number;
@@ -91,6 +104,14 @@ export class Listener implements EgressPort {
 
   get transportKind(): string | undefined { return this.transport?.kind; }
 
+  /** A listener protocol (WireGuard) between the socket and the pipeline; set before start(). */
+  useProtocol(protocol: ListenerProtocol): void { this.protocol = protocol; }
+
+  get tunnelled(): boolean { return this.protocol !== undefined; }
+
+  /** Outer datagrams from this listener's socket (a protocol's handshakes and encrypted data). */
+  sendOuter(datagrams: readonly Datagram[]): void { this.transport?.sendDatagrams(datagrams); }
+
   async start(runners: readonly DestinationRunner[]): Promise<void> {
     this.runners = runners;
     try {
@@ -107,6 +128,7 @@ export class Listener implements EgressPort {
 
   /** Hot path: one call per received batch. */
   private readonly onBatch = (batch: Datagram[]): void => {
+    if (this.protocol) return this.onOuterBatch(batch);
     const receivedAt = this.now();
     const local = this.transport!.local;
     let bytes = 0, denied = 0, notAllowed = 0;
@@ -116,35 +138,72 @@ export class Listener implements EgressPort {
         bytes += d.data.length;
         const drop = this.stage(d.address);
         if (drop) { if (drop === 'denied') denied++; else notAllowed++; continue; }
-        const packet = new ReceivedPacket(this.deps.codec, this.name, { address: d.address, port: d.port }, local, receivedAt, d.data, this.formatter);
-        this.recentClients.touch(d.address, receivedAt);
-        let accepted = false;
-        for (const r of this.runners) accepted = r.enqueue(packet) || accepted;
-        if (!accepted) this.m.noDestination.inc();
+        this.fanOut(new ReceivedPacket(this.deps.codec, this.name, { address: d.address, port: d.port }, local, receivedAt, d.data, this.formatter), d.address, receivedAt);
       }
     } finally {
       for (const r of this.runners) r.flush();
     }
-    this.m.packets.inc(batch.length);
+    this.count(batch.length, bytes, denied, notAllowed);
+  };
+
+  /** Through a listener protocol: allow/deny on the outer address, then decapsulate, then fan out. */
+  private onOuterBatch(batch: Datagram[]): void {
+    const receivedAt = this.now();
+    const local = this.transport!.local;
+    let bytes = 0, denied = 0, notAllowed = 0;
+    const admitted: Datagram[] = [];
+    for (const d of batch) {
+      bytes += d.data.length;
+      const drop = this.stage(d.address);
+      if (drop) { if (drop === 'denied') denied++; else notAllowed++; } else admitted.push(d);
+    }
+    this.count(batch.length, bytes, denied, notAllowed);
+    const inner = this.protocol!.receive(admitted, receivedAt);
+    if (inner.length === 0) return;
+    for (const r of this.runners) r.hold();
+    try {
+      for (const d of inner) this.fanOut(new TunnelledPacket(this.deps.codec, this.name, d, local, receivedAt, this.formatter), d.address, receivedAt);
+    } finally {
+      for (const r of this.runners) r.flush();
+    }
+  }
+
+  private fanOut(packet: Packet, client: string, receivedAt: number): void {
+    this.recentClients.touch(client, receivedAt);
+    let accepted = false;
+    for (const r of this.runners) accepted = r.enqueue(packet) || accepted;
+    if (!accepted) this.m.noDestination.inc();
+  }
+
+  private count(packets: number, bytes: number, denied: number, notAllowed: number): void {
+    this.m.packets.inc(packets);
     this.m.bytes.inc(bytes);
     if (denied) this.m.denied.inc(denied);
     if (notAllowed) this.m.notAllowed.inc(notAllowed);
-  };
+  }
 
-  transmit(remote: Endpoint, data: Buffer): void {
+  /** Toward a client: straight from the socket, or through the listener protocol (encrypted to the
+   *  peer that owns the inner address, or the peer named by key). A refusal reason, or undefined. */
+  transmit(remote: Endpoint & { readonly peerKey?: string }, data: Buffer): string | undefined {
+    if (this.protocol) return this.protocol.send(remote, data, this.now());
     this.transport?.sendDatagrams([{ data, address: remote.address, port: remote.port }]);
+    return undefined;
   }
 
   /** Stop reading (drain); sending stays possible for late replies. */
   pause(): void { this.transport?.pause(); }
 
-  async close(): Promise<void> { await this.transport?.close(); }
+  async close(): Promise<void> {
+    this.protocol?.close();
+    await this.transport?.close();
+  }
 
   status(): Record<string, unknown> {
     return {
       name: this.name, host: this.cfg.host, port: this.transport?.local.port ?? this.cfg.port, transport: this.transport?.kind,
       formatter: this.formatter, recentClients: this.recentClients.size,
       destinations: this.runners.map((r) => r.destination.name),
+      ...(this.protocol ? { protocol: this.protocol.type, tunnel: this.protocol.status(this.now()) } : {}),
     };
   }
 }

@@ -43,6 +43,41 @@ export class Metrics {
   readonly drops = this.c('drops_total', 'Packets dropped, by where (listener or destination) and reason.', ['where', 'reason']);
   readonly egressRefused = this.c('egress_refused_total', 'Sends toward clients refused, by path and reason (tag forged/expired/malformed, address policy, …).', ['path', 'reason']);
 
+  private readonly protocolReaders: { type: string; listener: string; read: () => Record<string, number> }[] = [];
+  private readonly protocolCounters = new Map<string, Counter<'listener' | 'reason'>>();
+
+  /**
+   * A listener protocol's counters (plain numbers, `name` or `name{reason="…"}`), exposed as
+   * udpgw_<type>_<name>{listener, reason?} and read at scrape time, never per packet.
+   */
+  readProtocolCounters(type: string, listener: string, read: () => Record<string, number>): void {
+    this.protocolReaders.push({ type, listener, read });
+    for (const key of [...Object.keys(read()), 'drops_total']) this.protocolCounter(type, key.replace(/\{.*$/, ''));
+  }
+
+  private protocolCounter(type: string, name: string): Counter<'listener' | 'reason'> {
+    const full = `udpgw_${type}_${name}`;
+    let c = this.protocolCounters.get(full);
+    if (c) return c;
+    const readers = this.protocolReaders;
+    c = new Counter({
+      name: full, help: `${type} listener protocol: ${name.replace(/_total$/, '').replace(/_/g, ' ')}.`, labelNames: ['listener', 'reason'], registers: [this.registry],
+      collect() {
+        this.reset();
+        for (const r of readers) {
+          if (r.type !== type) continue;
+          for (const [key, v] of Object.entries(r.read())) {
+            const m = /^([a-z_]+)(?:\{reason="([^"]*)"\})?$/.exec(key);
+            if (m?.[1] !== name || v === 0) continue;
+            this.inc(m[2] !== undefined ? { listener: r.listener, reason: m[2] } : { listener: r.listener }, v);
+          }
+        }
+      },
+    });
+    this.protocolCounters.set(full, c);
+    return c;
+  }
+
   private readonly gaugeReaders: (() => void)[] = [];
   /** Gauges read at scrape time (queue depth, in-flight), so the hot path never updates them. */
   readOnScrape(read: () => void): void { this.gaugeReaders.push(read); }

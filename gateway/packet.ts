@@ -23,8 +23,22 @@ export interface Packet {
   readonly data: Buffer;
   /** How Data is encoded in JSON events for this listener. */
   readonly formatter: Formatter;
+  /** A listener protocol's authenticated identity of the client (WireGuard: the peer's public key). */
+  readonly peerKey?: string;
+  /** Where an encapsulated datagram came from (the client's outer address), when a protocol decapsulated it. */
+  readonly outer?: Endpoint;
+  /** The inner datagram's addresses, when a protocol decapsulated it (the event's `Inner`). */
+  readonly inner?: InnerAddresses;
   /** Extra keys of this packet's event message (a dead letter's Destination, Reason, FailedAt). */
   readonly annotations?: Readonly<Record<string, string | number | boolean>>;
+}
+
+/** Addresses of a datagram carried inside a tunnel. */
+export interface InnerAddresses {
+  readonly sourceAddress: string;
+  readonly sourcePort: number;
+  readonly destinationAddress: string;
+  readonly destinationPort: number;
 }
 
 /** A datagram as a transport delivers it, before tagging. */

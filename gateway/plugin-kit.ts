@@ -13,9 +13,13 @@ export {
 export {
   definePacketSourceKind, type PacketSource, type PacketSourceKind, type PacketSourceFactory, type PacketSourceContext, type OutOfBandEgress,
 } from './extension/packet-source.js';
-export { registerDestinationKind, registerPacketSourceKind } from './extension/registry.js';
+export { registerDestinationKind, registerPacketSourceKind, registerListenerProtocolKind } from './extension/registry.js';
+export {
+  defineListenerProtocolKind, type ListenerProtocol, type ListenerProtocolKind, type ListenerProtocolFactory, type ListenerProtocolContext,
+  type ProtocolDatagram,
+} from './extension/listener-protocol.js';
 export type { IamStatement, ArnContext } from './extension/iam.js';
-export type { Packet, Reply, Endpoint, Formatter } from './packet.js';
+export type { Packet, Reply, Endpoint, Formatter, Datagram, InnerAddresses } from './packet.js';
 export { GatewayError } from './errors.js';
 export { toEvent, toEventMessage, parseReplies, type GatewayEvent, type EventMessage } from './wire/event.js';
 export { repliesFrom, formatterOfBatch, type ReplyStats } from './wire/replies.js';

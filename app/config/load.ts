@@ -9,7 +9,7 @@ import { ConfigSchema, CommonDestinationSchema, COMMON_DESTINATION_KEYS, type De
 import type { PacketSourceConfig, ResolvedConfig } from '../../gateway/config/resolved.js';
 import { validate } from '../../gateway/config/validate.js';
 import { ConfigError, type ConfigProblem } from '../../gateway/errors.js';
-import { destinationKinds, packetSourceKinds } from '../../gateway/extension/registry.js';
+import { destinationKinds, listenerProtocolKinds, packetSourceKinds } from '../../gateway/extension/registry.js';
 import '../builtin-kinds.js';
 import { checkCidr } from '../../gateway/cidr.js';
 
@@ -83,7 +83,9 @@ export function resolveConfig(raw: unknown, baseDir: string): ResolvedConfig {
     }
     const destNames = new Set<string>();
     const destinations = l.destinations.map((d, di) => resolveDestination(d, `${at}/destinations/${di}`, problems, destNames));
-    return { ...l, destinations: destinations.filter((d): d is DestinationConfig => d !== undefined) };
+    const protocol = l.protocol ? resolveProtocol(l.protocol, `${at}/protocol`, problems) : undefined;
+    const { protocol: _raw, ...rest } = l;
+    return { ...rest, destinations: destinations.filter((d): d is DestinationConfig => d !== undefined), ...(protocol ? { protocol } : {}) };
   });
   cfg.egress.allow.forEach((c, ci) => { const e = checkCidr(c); if (e) problems.push({ path: `/egress/allow/${ci}`, message: e }); });
   const packetSources = cfg.packetSources.map((p, pi) => resolvePacketSource(p, `/packetSources/${pi}`, problems, names));
@@ -145,6 +147,16 @@ function resolveDeadLetter(raw: Record<string, unknown>, at: string, problems: C
   }
   const d = resolveDestination({ name: 'dead-letter', ...entry }, at, problems, new Set());
   return ok ? d : undefined;
+}
+
+/** A listener protocol: `{ type, …options }`, the options checked by the protocol kind's schema. */
+function resolveProtocol(raw: Record<string, unknown>, at: string, problems: ConfigProblem[]): { type: string; options: Record<string, unknown> } | undefined {
+  const { type, ...options } = raw as { type: string };
+  const kind = listenerProtocolKinds.get(type);
+  if (!kind) { problems.push({ path: `${at}/type`, message: `unknown listener protocol "${type}": use one of ${listenerProtocolKinds.types().join(', ')} (or leave protocol out for plain UDP)` }); return undefined; }
+  const o = validate(kind.options, options, at);
+  if ('problems' in o) { problems.push(...o.problems); return undefined; }
+  return { type, options: o.value as Record<string, unknown> };
 }
 
 function resolvePacketSource(raw: Record<string, unknown>, at: string, problems: ConfigProblem[], listeners: Set<string>): PacketSourceConfig | undefined {

@@ -4,8 +4,10 @@ import type { GatewayConfig, DestinationConfig } from './schema.js';
 
 export interface PacketSourceConfig { readonly name: string; readonly type: string; readonly listener?: string; readonly options: Record<string, unknown> }
 
-export interface ResolvedListener extends Omit<GatewayConfig['listeners'][number], 'destinations'> {
+export interface ResolvedListener extends Omit<GatewayConfig['listeners'][number], 'destinations' | 'protocol'> {
   readonly destinations: readonly DestinationConfig[];
+  /** The listener protocol and its options, validated by the protocol kind. */
+  readonly protocol?: { readonly type: string; readonly options: Record<string, unknown> };
 }
 
 export interface ResolvedConfig extends Omit<GatewayConfig, 'listeners' | 'packetSources'> {

@@ -51,6 +51,9 @@ export const ListenerSchema = Type.Object({
   maxDatagramBytes: Type.Integer({ minimum: 1, maximum: 65_507, default: 65_507 }),
   allow: Type.Optional(Type.Array(Cidr)),
   deny: Type.Optional(Type.Array(Cidr)),
+  /** A listener protocol between the socket and the pipeline: `{ type: wireguard, … }` (its options are
+   *  checked by the protocol kind's own schema). Absent: plain UDP. */
+  protocol: Type.Optional(Type.Object({ type: Type.String({ minLength: 1 }) }, { additionalProperties: true })),
   destinations: Type.Array(Type.Object({}, { additionalProperties: true }), { minItems: 1 }),
 }, { additionalProperties: false });
 

@@ -5,6 +5,7 @@
  */
 import type { DestinationKind } from './destination.js';
 import type { PacketSourceKind } from './packet-source.js';
+import type { ListenerProtocolKind } from './listener-protocol.js';
 
 export class KindRegistry<K extends { readonly type: string }> {
   private readonly kinds = new Map<string, K>();
@@ -17,9 +18,12 @@ export class KindRegistry<K extends { readonly type: string }> {
 /* eslint-disable @typescript-eslint/no-explicit-any -- a kind's options type is known only to the kind */
 export type AnyDestinationKind = DestinationKind<any>;
 export type AnyPacketSourceKind = PacketSourceKind<any>;
+export type AnyListenerProtocolKind = ListenerProtocolKind<any>;
 
 export const destinationKinds = new KindRegistry<AnyDestinationKind>('destination');
 export const packetSourceKinds = new KindRegistry<AnyPacketSourceKind>('packet source');
+export const listenerProtocolKinds = new KindRegistry<AnyListenerProtocolKind>('listener protocol');
 
 export function registerDestinationKind(kind: AnyDestinationKind): void { destinationKinds.register(kind); }
 export function registerPacketSourceKind(kind: AnyPacketSourceKind): void { packetSourceKinds.register(kind); }
+export function registerListenerProtocolKind(kind: AnyListenerProtocolKind): void { listenerProtocolKinds.register(kind); }

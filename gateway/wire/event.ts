@@ -10,7 +10,11 @@ import { decodeData, encodeData, isFormatter } from './formatter.js';
 
 export interface EventMessage {
   Tag: string;
-  Remote: { IpAddress: string; Port: number };
+  /** The client: its address and port as the listener saw them (for a tunnel, the outer endpoint),
+   *  and PeerKey when a listener protocol authenticated it (WireGuard). */
+  Remote: { IpAddress: string; Port: number; PeerKey?: string };
+  /** For a datagram that arrived inside a tunnel: its inner addresses. */
+  Inner?: { SourceAddress: string; SourcePort: number; DestinationAddress: string; DestinationPort: number };
   Local: { Domain: string; IpAddress: string; Port: number; Protocol: 'udp' };
   ReceivedAt: string;
   Formatter: Formatter;
@@ -31,7 +35,17 @@ export function toEventMessage(p: Packet): EventMessage {
     Formatter: p.formatter,
     Data: encodeData(p.data, p.formatter),
   };
+  if (p.peerKey !== undefined) tunnelled(m, p);
   return p.annotations ? Object.assign(m, p.annotations) : m;
+}
+
+/** Remote is the outer endpoint with the peer's key; Inner the tunnel's addresses. */
+function tunnelled(m: EventMessage, p: Packet): void {
+  const outer = p.outer ?? p.remote;
+  m.Remote = { IpAddress: outer.address, Port: outer.port, PeerKey: p.peerKey! };
+  if (p.inner) {
+    m.Inner = { SourceAddress: p.inner.sourceAddress, SourcePort: p.inner.sourcePort, DestinationAddress: p.inner.destinationAddress, DestinationPort: p.inner.destinationPort };
+  }
 }
 
 export function toEvent(batch: readonly Packet[]): GatewayEvent {
