@@ -6,6 +6,8 @@
  */
 import { registerDestinationKind, registerListenerProtocolKind, registerPacketSourceKind, type AnyDestinationKind, type AnyListenerProtocolKind, type AnyPacketSourceKind } from '../gateway/extension/registry.js';
 import { wireguardKind } from '../listener-protocols/wireguard/manifest.js';
+import { coapFormatter } from '../formatters/coap/manifest.js';
+import { registerDataFormatter } from '../gateway/extension/data-formatter.js';
 import { handlerKind } from '../destinations/handler/manifest.js';
 import { fileKind } from '../destinations/file/manifest.js';
 import { udpKind } from '../destinations/udp/manifest.js';
@@ -35,3 +37,5 @@ for (const kind of builtinPacketSourceKinds) registerPacketSourceKind(kind);
 
 export const builtinListenerProtocolKinds: readonly AnyListenerProtocolKind[] = [wireguardKind];
 for (const kind of builtinListenerProtocolKinds) registerListenerProtocolKind(kind);
+
+registerDataFormatter(coapFormatter);

@@ -15,6 +15,7 @@ import type { ResolvedListener } from './config/resolved.js';
 import { RecentClients } from './recent-clients.js';
 import { createCidrMatcher } from './cidr.js';
 import { GatewayError } from './errors.js';
+import { dataFormatter } from './extension/data-formatter.js';
 
 export interface ListenerDeps {
   readonly codec: TagCodec;
@@ -78,6 +79,8 @@ export class Listener implements EgressPort {
   private protocol: ListenerProtocol | undefined;
   private runners: readonly DestinationRunner[] = [];
   private readonly stage: AddressStage;
+  /** A message formatter's check (coap): a datagram that is not such a message is a counted drop. */
+  private readonly formatCheck: ((data: Buffer) => string | undefined) | undefined;
   private readonly now: () => number;
   private readonly m;
 
@@ -87,6 +90,8 @@ export class Listener implements EgressPort {
     this.family = isIPv6(cfg.host) ? 6 : 4;
     this.recentClients = new RecentClients(deps.recentClientMs, deps.maxRecentClients);
     this.stage = createAddressStage(cfg.allow, cfg.deny);
+    const mf = dataFormatter(this.formatter);
+    this.formatCheck = mf ? (data) => mf.check(data) : undefined;
     this.now = deps.now ?? Date.now;
     const l = { listener: cfg.name };
     this.m = {
@@ -169,6 +174,10 @@ export class Listener implements EgressPort {
   }
 
   private fanOut(packet: Packet, client: string, receivedAt: number): void {
+    if (this.formatCheck) {
+      const reason = this.formatCheck(packet.data);
+      if (reason) { this.deps.metrics.drops.inc({ where: this.name, reason }); return; }
+    }
     this.recentClients.touch(client, receivedAt);
     let accepted = false;
     for (const r of this.runners) accepted = r.enqueue(packet) || accepted;

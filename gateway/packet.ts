@@ -1,7 +1,10 @@
 /** The unit that moves through the pipeline: one received datagram plus what the gateway knows of it. */
 
-export type Formatter = 'base64' | 'hex' | 'utf8' | 'ascii';
-export const FORMATTERS: readonly Formatter[] = ['base64', 'hex', 'utf8', 'ascii'];
+/** How Data is written in events: the four byte encodings, or a message formatter plugged in
+ *  (formatters/<name>/, registered as a data formatter: `coap` turns each datagram into its parsed
+ *  CoAP message). */
+export type Formatter = 'base64' | 'hex' | 'utf8' | 'ascii' | 'coap';
+export const FORMATTERS: readonly Formatter[] = ['base64', 'hex', 'utf8', 'ascii', 'coap'];
 
 export interface Endpoint {
   /** Textual IP address (IPv4 dotted quad or IPv6, no brackets, no zone for globals). */

@@ -24,6 +24,7 @@ export { GatewayError } from './errors.js';
 export { toEvent, toEventMessage, parseReplies, type GatewayEvent, type EventMessage } from './wire/event.js';
 export { repliesFrom, formatterOfBatch, type ReplyStats } from './wire/replies.js';
 export { encodeData, decodeData } from './wire/formatter.js';
+export { registerDataFormatter, type DataFormatter } from './extension/data-formatter.js';
 export { deliverDocument, countDelivery, isMalformed, needsAttention, summarize, type DeliveryReport } from './out-of-band/deliver.js';
 export { sourceMetrics, type SourceMetrics } from './out-of-band/source-metrics.js';
 export { SeenIds } from './out-of-band/seen-ids.js';

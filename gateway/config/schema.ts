@@ -7,7 +7,7 @@ import { Type, type Static } from '@sinclair/typebox';
 
 const Port = Type.Integer({ minimum: 0, maximum: 65535 });
 const Cidr = Type.String({ minLength: 1, description: 'CIDR (10.0.0.0/8, 2001:db8::/32) or a single address' });
-export const FormatterSchema = Type.Union([Type.Literal('base64'), Type.Literal('hex'), Type.Literal('utf8'), Type.Literal('ascii')]);
+export const FormatterSchema = Type.Union([Type.Literal('base64'), Type.Literal('hex'), Type.Literal('utf8'), Type.Literal('ascii'), Type.Literal('coap')]);
 
 export const BatchSchema = Type.Object({
   maxPackets: Type.Integer({ minimum: 1, default: 100 }),

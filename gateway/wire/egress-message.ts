@@ -6,7 +6,7 @@
  */
 import { isIP } from 'node:net';
 import type { Endpoint, Formatter, Reply } from '../packet.js';
-import { decodeData, isFormatter } from './formatter.js';
+import { decodeAnyData, isFormatter, isMessageFormatter } from './formatter.js';
 import { parseReplies } from './event.js';
 
 export interface OutOfBandPacket {
@@ -68,10 +68,10 @@ function parseMessage(m: unknown, opts: ParseEgressOptions): OutOfBandPacket | E
   if (typeof address !== 'string' || isIP(address) === 0) return new Error('Remote.Address is not an IP address');
   const port = remote.Port;
   if (typeof port !== 'number' || !Number.isInteger(port) || port < 1 || port > 65535) return new Error('Remote.Port is not a port number (1-65535)');
-  if (typeof msg.Data !== 'string') return new Error('Data is not a string');
   const f = msg.Formatter ?? opts.defaultFormatter ?? 'base64';
-  if (!isFormatter(f)) return new Error('Formatter must be one of base64, hex, utf8, ascii');
-  const data = decodeData(msg.Data, f);
+  if (!isFormatter(f)) return new Error('Formatter must be one of base64, hex, utf8, ascii, coap');
+  if (typeof msg.Data !== 'string' && !isMessageFormatter(f)) return new Error('Data is not a string');
+  const data = decodeAnyData(msg.Data, f);
   if (data instanceof Error) return data;
   const expiresAt = expiry(msg, opts.now ?? Date.now());
   if (expiresAt instanceof Error) return expiresAt;

@@ -6,7 +6,7 @@
  * Pure functions: values in, values out.
  */
 import type { Formatter, Packet, Reply } from '../packet.js';
-import { decodeData, encodeData, isFormatter } from './formatter.js';
+import { decodeAnyData, encodeData, isFormatter, isMessageFormatter } from './formatter.js';
 
 export interface EventMessage {
   Tag: string;
@@ -82,8 +82,9 @@ function parseOne(item: unknown, formatterOf: (tag: string) => Formatter | undef
   if (item === null || typeof item !== 'object') return new Error('reply is not an object');
   const { Tag, Data, Formatter: f } = item as Record<string, unknown>;
   if (typeof Tag !== 'string' || Tag.length === 0) return new Error('reply has no Tag');
-  if (typeof Data !== 'string') return new Error('reply Data is not a string');
-  if (f !== undefined && !isFormatter(f)) return new Error(`reply Formatter must be one of base64, hex, utf8, ascii`);
-  const data = decodeData(Data, (f as Formatter | undefined) ?? formatterOf(Tag) ?? 'base64');
+  if (f !== undefined && !isFormatter(f)) return new Error(`reply Formatter must be one of base64, hex, utf8, ascii, coap`);
+  const formatter = (f as Formatter | undefined) ?? formatterOf(Tag) ?? 'base64';
+  if (typeof Data !== 'string' && !isMessageFormatter(formatter)) return new Error('reply Data is not a string');
+  const data = decodeAnyData(Data, formatter);
   return data instanceof Error ? data : { tag: Tag, data };
 }
