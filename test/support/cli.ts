@@ -1,0 +1,112 @@
+/**
+ * The CLI as users run it, in real child processes: from the TypeScript sources (under tsx, from
+ * any working directory) or from the built package. Every process started here is killed by
+ * `stopAll()` (call it in afterEach).
+ */
+import { spawn, spawnSync, type ChildProcess, type SpawnSyncReturns } from 'node:child_process';
+import { join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+
+export const ROOT = resolve(import.meta.dirname, '../..');
+/** `node <CLI_ARGS> start …` runs app/cli.ts from any directory (tsx by absolute URL, not by name). */
+export const CLI_ARGS = ['--import', pathToFileURL(join(ROOT, 'node_modules/tsx/dist/loader.mjs')).href, join(ROOT, 'app/cli.ts')];
+
+export interface CliRunOptions { cwd?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number; input?: string }
+
+export function runCli(args: string[], opts: CliRunOptions = {}): SpawnSyncReturns<string> {
+  return spawnSync(process.execPath, [...CLI_ARGS, ...args], {
+    cwd: opts.cwd ?? ROOT, env: opts.env ?? process.env, encoding: 'utf8', timeout: opts.timeoutMs ?? 30_000,
+    ...(opts.input !== undefined ? { input: opts.input } : {}),
+  });
+}
+
+export interface RunningCli {
+  readonly proc: ChildProcess;
+  /** stdout lines (JSON logs, parsed where they parse), raw text kept too. */
+  readonly logs: Record<string, unknown>[];
+  readonly rawLogs: string[];
+  stderr(): string;
+  /** Resolves with the first log line matching, or rejects after `ms` or when the process exits. */
+  waitForLog(match: (l: Record<string, unknown>) => boolean, ms?: number, what?: string): Promise<Record<string, unknown>>;
+  /** SIGTERM and wait for the exit code. */
+  stop(signal?: NodeJS.Signals): Promise<number | null>;
+}
+
+const started: ChildProcess[] = [];
+
+export function stopAll(): void {
+  for (const p of started.splice(0)) if (p.exitCode === null && p.signalCode === null) p.kill('SIGKILL');
+}
+
+/** Start `node <cmd…>` (default: the CLI from source) and collect its output. */
+export function startProcess(argv: string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): RunningCli {
+  const proc = spawn(process.execPath, argv, { cwd: opts.cwd ?? ROOT, env: opts.env ?? process.env, stdio: ['ignore', 'pipe', 'pipe'] });
+  started.push(proc);
+  const logs: Record<string, unknown>[] = [];
+  const rawLogs: string[] = [];
+  let err = '';
+  let buf = '';
+  let waiters: (() => void)[] = [];
+  const exited = new Promise<number | null>((r) => proc.on('exit', (code) => { r(code); waiters.splice(0).forEach((w) => w()); }));
+  proc.stderr!.on('data', (d: Buffer) => { err += d.toString(); waiters.splice(0).forEach((w) => w()); });
+  proc.stdout!.on('data', (d: Buffer) => {
+    buf += d.toString();
+    for (let i = buf.indexOf('\n'); i >= 0; i = buf.indexOf('\n')) {
+      const line = buf.slice(0, i); buf = buf.slice(i + 1);
+      rawLogs.push(line);
+      try { logs.push(JSON.parse(line) as Record<string, unknown>); } catch { /* not JSON */ }
+    }
+    waiters.splice(0).forEach((w) => w());
+  });
+  return {
+    proc, logs, rawLogs,
+    stderr: () => err,
+    async waitForLog(match, ms = 15_000, what = 'a log line') {
+      const deadline = Date.now() + ms;
+      for (;;) {
+        const hit = logs.find(match);
+        if (hit) return hit;
+        if (proc.exitCode !== null || proc.signalCode !== null) throw new Error(`process exited (${proc.exitCode ?? proc.signalCode}) before ${what}; stderr: ${err}\nstdout: ${rawLogs.join('\n')}`);
+        const left = deadline - Date.now();
+        if (left <= 0) throw new Error(`no ${what} within ${ms} ms; stderr: ${err}\nstdout: ${rawLogs.join('\n')}`);
+        await new Promise<void>((r) => { const t = setTimeout(r, left); waiters.push(() => { clearTimeout(t); r(); }); });
+      }
+    },
+    async stop(signal = 'SIGTERM') {
+      if (proc.exitCode === null && proc.signalCode === null) proc.kill(signal);
+      return exited;
+    },
+  };
+}
+
+/** Start the gateway CLI from source; resolves once its admin API listens (or once listening, without admin). */
+export async function startGateway(args: string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): Promise<RunningCli & { udpPort: number; adminUrl: string | undefined }> {
+  const run = startProcess([...CLI_ARGS, ...args], opts);
+  const listening = await run.waitForLog((l) => l.msg === 'listening', 20_000, 'listening line');
+  const admin = await run.waitForLog((l) => l.msg === 'admin API listening' || l.msg === 'admin API disabled', 20_000, 'admin line').catch(() => undefined);
+  return Object.assign(run, { udpPort: (listening.address as { port: number }).port, adminUrl: admin?.url as string | undefined });
+}
+
+/** Keys that occur twice in one JSON object anywhere in `text` (JSON.parse keeps only the last). */
+export function duplicateKeys(text: string): string[] {
+  const stack: { keys: Set<string> | undefined; expectKey: boolean }[] = [];
+  const dups: string[] = [];
+  for (let i = 0; i < text.length; i++) {
+    const ch = text[i];
+    if (ch === '"') {
+      let j = i + 1;
+      for (; j < text.length && text[j] !== '"'; j++) if (text[j] === '\\') j++;
+      const top = stack[stack.length - 1];
+      if (top?.keys && top.expectKey) {
+        const key = text.slice(i + 1, j);
+        if (top.keys.has(key)) dups.push(key); else top.keys.add(key);
+        top.expectKey = false;
+      }
+      i = j;
+    } else if (ch === '{') stack.push({ keys: new Set(), expectKey: true });
+    else if (ch === '[') stack.push({ keys: undefined, expectKey: false });
+    else if (ch === '}' || ch === ']') stack.pop();
+    else if (ch === ',') { const top = stack[stack.length - 1]; if (top?.keys) top.expectKey = true; }
+  }
+  return dups;
+}
