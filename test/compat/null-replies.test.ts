@@ -115,7 +115,7 @@ export const handler = async (event) => ({
       const m = mockClient(LambdaClient); cleanup.push(() => m.restore());
       m.on(InvokeCommand).resolves({ StatusCode: 200, Payload: Buffer.from(JSON.stringify(answer)) as never });
       const { logger, warnings } = capturingLogger();
-      const d = open(createLambdaDestination('l', { functionName: 'f' }, { logger, clients: new RecordingClients(), baseDir: '/tmp' }));
+      const d = open(createLambdaDestination('l', { functionName: 'f', invocation: 'RequestResponse' }, { logger, clients: new RecordingClients() }));
       expect((await d.sendBatch(batch, never)).replies).toEqual([{ tag: batch[1]!.tag, data: Buffer.from('ok') }]);
       m.on(InvokeCommand).resolves({ StatusCode: 200, Payload: Buffer.from('{"Replies":null}') as never });
       expect((await d.sendBatch(batch, never)).replies ?? []).toEqual([]);
@@ -135,7 +135,7 @@ export const handler = async (event) => ({
         yield { InvokeComplete: {} };
       })() as never });
       const { logger, warnings } = capturingLogger();
-      const d = open(createLambdaDestination('l', { functionName: 'f', invocation: 'ResponseStream' }, { logger, clients: new RecordingClients(), baseDir: '/tmp' }));
+      const d = open(createLambdaDestination('l', { functionName: 'f', invocation: 'ResponseStream' }, { logger, clients: new RecordingClients() }));
       expect((await d.sendBatch(batch, never)).outcomes.map((o) => o.status)).toEqual(['delivered', 'delivered']);
       expect(warnings()).toEqual([]);
     });
@@ -145,7 +145,7 @@ export const handler = async (event) => ({
       const m = mockClient(SFNClient); cleanup.push(() => m.restore());
       m.on(StartSyncExecutionCommand).resolves({ status: 'SUCCEEDED', output: JSON.stringify(answer) });
       const { logger, warnings } = capturingLogger();
-      const d = open(createStepFunctionsDestination('s', { stateMachineArn: 'arn:aws:states:us-east-1:000000000000:stateMachine:x', executionType: 'EXPRESS' }, { logger, clients: new RecordingClients(), baseDir: '/tmp' }));
+      const d = open(createStepFunctionsDestination('s', { stateMachineArn: 'arn:aws:states:us-east-1:000000000000:stateMachine:x', executionType: 'EXPRESS' }, { logger }));
       expect((await d.sendBatch(batch, never)).replies).toEqual([{ tag: batch[1]!.tag, data: Buffer.from('ok') }]);
       expect(warnings()).toEqual([]);
     });
