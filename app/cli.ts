@@ -6,7 +6,7 @@
  * Exit codes: 0 ok, 1 the command failed (a GatewayError's code and message, no stack), 2 usage error.
  */
 import { COMMANDS, HELP, UsageError, type Command } from './cli/usage.js';
-import { packageVersion } from './package-root.js';
+import { packageVersion } from '../gateway/package.js';
 
 const run: Record<Command, () => Promise<{ run(args: string[]): Promise<number> }>> = {
   start: () => import('./cli/start.js'),

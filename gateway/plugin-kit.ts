@@ -17,6 +17,7 @@ export { registerDestinationKind, registerPacketSourceKind } from './extension/r
 export type { IamStatement, ArnContext } from './extension/iam.js';
 export type { Packet, Reply, Endpoint, Formatter } from './packet.js';
 export { GatewayError, type ConfigProblem } from './errors.js';
+export { packageRoot } from './package.js';
 export { toEvent, toEventMessage, parseReplies, type GatewayEvent, type EventMessage } from './wire/event.js';
 export { repliesFrom, formatterOfBatch, type ReplyStats } from './wire/replies.js';
 export { encodeData, decodeData } from './wire/formatter.js';

@@ -4,7 +4,7 @@
  */
 import { readFileSync, existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import { packageRoot } from '../package-root.js';
+import { packageRoot } from '../../gateway/package.js';
 import { ConfigSchema, CommonDestinationSchema, COMMON_DESTINATION_KEYS, type DestinationConfig } from '../../gateway/config/schema.js';
 import type { PacketSourceConfig, ResolvedConfig } from '../../gateway/config/resolved.js';
 import { validate } from '../../gateway/config/validate.js';

@@ -79,12 +79,25 @@ export function startProcess(argv: string[], opts: { cwd?: string; env?: NodeJS.
   };
 }
 
-/** Start the gateway CLI from source; resolves once its admin API listens (or once listening, without admin). */
-export async function startGateway(args: string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): Promise<RunningCli & { udpPort: number; adminUrl: string | undefined }> {
-  const run = startProcess([...CLI_ARGS, ...args], opts);
-  const listening = await run.waitForLog((l) => l.msg === 'listening', 20_000, 'listening line');
-  const admin = await run.waitForLog((l) => l.msg === 'admin API listening' || l.msg === 'admin API disabled', 20_000, 'admin line').catch(() => undefined);
-  return Object.assign(run, { udpPort: (listening.address as { port: number }).port, adminUrl: admin?.url as string | undefined });
+/** Start the gateway CLI from source (or `argv0` = another entry); resolves once its banner is printed
+ *  (everything started), with the first listener's port and the admin URL read from the banner. */
+export async function startGateway(args: string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv; entry?: string[] } = {}): Promise<RunningCli & { udpPort: number; adminUrl: string | undefined; banner: string }> {
+  const run = startProcess([...(opts.entry ?? CLI_ARGS), ...args], opts);
+  await waitForStderr(run, /udp-gateway is running[\s\S]*stop with Ctrl-C/, 30_000);
+  const banner = run.stderr();
+  const udpPort = Number(/listener \S+: udp \S+:(\d+)/.exec(banner)![1]);
+  const adminUrl = /admin API: (http:\/\/\S+)/.exec(banner)?.[1];
+  return Object.assign(run, { udpPort, adminUrl, banner });
+}
+
+/** Wait until the process's stderr matches (bounded), or fail with what it printed. */
+export async function waitForStderr(run: RunningCli, pattern: RegExp, ms = 15_000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!pattern.test(run.stderr())) {
+    if (run.proc.exitCode !== null || run.proc.signalCode !== null) throw new Error(`process exited (${run.proc.exitCode ?? run.proc.signalCode}); stderr: ${run.stderr()}\nstdout: ${run.rawLogs.join('\n')}`);
+    if (Date.now() > deadline) throw new Error(`stderr did not match ${pattern} within ${ms} ms; stderr: ${run.stderr()}\nstdout: ${run.rawLogs.join('\n')}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
 }
 
 /** Keys that occur twice in one JSON object anywhere in `text` (JSON.parse keeps only the last). */
