@@ -123,3 +123,16 @@ export function duplicateKeys(text: string): string[] {
   }
   return dups;
 }
+
+/** Run the CLI to completion without blocking the test's event loop (several at once). */
+export function runCliAsync(args: string[], opts: CliRunOptions & { entry?: string[] } = {}): Promise<{ status: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolvePromise, reject) => {
+    const p = spawn(process.execPath, [...(opts.entry ?? CLI_ARGS), ...args], { cwd: opts.cwd ?? ROOT, env: opts.env ?? process.env, stdio: ['ignore', 'pipe', 'pipe'] });
+    started.push(p);
+    let stdout = '', stderr = '';
+    p.stdout!.on('data', (d: Buffer) => { stdout += d.toString(); });
+    p.stderr!.on('data', (d: Buffer) => { stderr += d.toString(); });
+    const t = setTimeout(() => { p.kill('SIGKILL'); reject(new Error(`udp-gateway ${args.join(' ')} did not finish within ${opts.timeoutMs ?? 30_000} ms; stderr: ${stderr}`)); }, opts.timeoutMs ?? 30_000);
+    p.on('close', (status) => { clearTimeout(t); resolvePromise({ status, stdout, stderr }); });
+  });
+}
