@@ -8,22 +8,15 @@ import { existsSync, mkdtempSync, readFileSync, realpathSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CLI_ARGS, ROOT, runCliAsync, startGateway, stopAll } from '../support/cli.js';
+import { quickStartLines, quickStartSection } from '../support/readme.js';
 
 afterEach(() => stopAll());
-
-/** The `npx udp-gateway …` lines of the README's quick start, in order. */
-export function quickStartLines(): string[][] {
-  const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
-  const section = readme.slice(readme.indexOf('## Quick start'), readme.indexOf('## Configuration'));
-  return [...section.matchAll(/^npx udp-gateway ([^#\n]+?)\s*(?:#.*)?$/gm)].map((m) => m[1]!.split(/\s+/));
-}
 
 describe('quick start from any directory', () => {
   it('the README names start and send (send first among the try-it lines)', () => {
     const lines = quickStartLines();
     expect(lines.slice(0, 2).map((l) => l[0])).toEqual(['start', 'send']);
-    const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
-    const quick = readme.slice(readme.indexOf('## Quick start'), readme.indexOf('## Configuration'));
+    const quick = quickStartSection();
     expect(quick.indexOf('udp-gateway send')).toBeLessThan(quick.indexOf(' nc '));
   });
 
