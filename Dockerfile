@@ -25,9 +25,15 @@ RUN npm ci --ignore-scripts
 COPY tsconfig.json tsconfig.build.json binding.gyp ./
 COPY native ./native
 COPY gateway ./gateway
+COPY net ./net
+COPY aws ./aws
+COPY app ./app
 COPY destinations ./destinations
 COPY packet-source ./packet-source
+COPY listener-protocols ./listener-protocols
+COPY formatters ./formatters
 COPY examples ./examples
+COPY scripts ./scripts
 # The package's install script: builds build/Release/udp_native.node, or falls back to dgram.
 RUN npm run install && mkdir -p build/Release \
  && npm run build \

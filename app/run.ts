@@ -1,8 +1,10 @@
 /** Process lifecycle: start gateway + admin API, banner, signals (SIGTERM/SIGINT drain with deadline, SIGQUIT without). */
 import { randomBytes } from 'node:crypto';
+import { resolve } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { ResolvedConfig } from './config/load.js';
+import type { DestinationConfig } from '../gateway/config/schema.js';
 import { createGateway, type Gateway, type GatewayOptions } from './gateway.js';
 import { buildAdminApi } from './admin.js';
 import { createLogger } from '../gateway/logger.js';
@@ -61,16 +63,29 @@ export function handleSignals(running: RunningGateway, logger: Logger, exit: (co
 
 export function banner(running: RunningGateway): string {
   const lines = ['', 'udp-gateway is running'];
+  const { config } = running.gateway;
   for (const [name, l] of running.gateway.listeners) {
     const a = l.local;
     const host = a.address.includes(':') ? `[${a.address}]` : a.address;
-    lines.push(`  listener ${name}: udp ${host}:${a.port} -> ${l.status().destinations}`);
-    lines.push(`    try it:  echo hello | nc -u -w1 ${a.address} ${a.port}`);
-    lines.push(`         or  npx udp-gateway send --to ${host}:${a.port} hello`);
+    lines.push(`  listener ${name}: udp ${host}:${a.port}`);
+    for (const d of config.listeners.find((c) => c.name === name)?.destinations ?? []) lines.push(`    -> ${d.name}: ${describeDestination(d, config.baseDir)}`);
+    lines.push(`    try it:  npx udp-gateway send --to ${host}:${a.port} hello`);
+    lines.push(`         or  echo hello | nc -u -w1 ${a.address} ${a.port}`);
   }
   if (running.adminUrl) {
     lines.push(`  admin API: ${running.adminUrl}  (/healthz /readyz /metrics /v1/status; POST /v1/send with Bearer token)`);
   }
   lines.push('  stop with Ctrl-C (drains queues), SIGQUIT waits for all in-flight work', '');
   return lines.join('\n');
+}
+
+/** One line per destination: its kind and where it goes (files as absolute paths). */
+function describeDestination(d: DestinationConfig, baseDir: string): string {
+  const o = d.options;
+  const where = d.type === 'handler' ? resolve(baseDir, String(o.module))
+    : d.type === 'file' ? `${resolve(baseDir, String(o.path))} (archive, one JSON line per packet)`
+    : d.type === 'udp' ? (o.backends as string[]).join(', ')
+    : ['url', 'queueUrl', 'topicArn', 'streamName', 'deliveryStreamName', 'bucket', 'tableName', 'logGroupName', 'functionName', 'stateMachineArn', 'eventBusName']
+      .map((k) => o[k]).find((v) => typeof v === 'string');
+  return where ? `${d.type} ${where}` : d.type;
 }

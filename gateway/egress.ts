@@ -137,7 +137,7 @@ export class Egress implements ClientSender {
     if (!byPath) this.counters.set(port, (byPath = new Map()));
     let c = byPath.get(path);
     if (!c) {
-      c = { packets: this.opts.metrics.packetsOut.hot({ listener: port.name, path }), bytes: this.opts.metrics.bytesOut.hot({ listener: port.name }) };
+      c = { packets: this.opts.metrics.packetsOut.hot({ listener: port.name, path }), bytes: this.opts.metrics.bytesOut.hot({ listener: port.name, path }) };
       byPath.set(path, c);
     }
     return c;

@@ -4,8 +4,9 @@
  * counted drops, refusals or delivery outcomes with a reason (see gateway/metrics.ts).
  */
 export const ERRORS = {
-  UGW_ERR_CONFIG_INVALID: 'The configuration does not match the schema; every problem is listed with its path.',
-  UGW_ERR_CONFIG_READ: 'The configuration file could not be read or parsed as YAML/JSON.',
+  UGW_ERR_CONFIG_INVALID: 'The configuration has problems (schema, addresses, names, files it refers to); `validate` and `start` list every one with its path and the fix.',
+  UGW_ERR_CONFIG_READ: 'The configuration file could not be read, or is not valid YAML/JSON (the line and column are given).',
+  UGW_ERR_CLI_USAGE: 'The command line could not be understood (unknown command or option, missing or bad value); the process exits with code 2.',
   UGW_ERR_LISTENER_BIND: 'A listener could not bind its UDP socket (address in use, or not available).',
   UGW_ERR_HANDLER_LOAD: 'A handler module could not be loaded or does not export a handler function.',
   UGW_ERR_DESTINATION_CREATE: 'A destination could not be created from its options.',
@@ -30,7 +31,9 @@ export interface ConfigProblem { readonly path: string; readonly message: string
 export class ConfigError extends GatewayError {
   readonly problems: readonly ConfigProblem[];
   constructor(problems: readonly ConfigProblem[], code: ErrorCode = 'UGW_ERR_CONFIG_INVALID') {
-    super(code, `invalid configuration:\n${problems.map((p) => `  ${p.path || '/'}: ${p.message}`).join('\n')}`);
+    super(code, code === 'UGW_ERR_CONFIG_INVALID'
+      ? `invalid configuration (${problems.length} ${problems.length === 1 ? 'problem' : 'problems'}):\n${problems.map((p) => `  ${p.path || '/'}: ${p.message}`).join('\n')}`
+      : problems.map((p) => (p.path ? `${p.path}: ${p.message}` : p.message)).join('\n'));
     this.name = 'ConfigError';
     this.problems = problems;
   }

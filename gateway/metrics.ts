@@ -37,8 +37,8 @@ export class Metrics {
 
   readonly packetsIn = this.c('packets_received_total', 'Datagrams received, per listener.', ['listener']);
   readonly bytesIn = this.c('bytes_received_total', 'Payload bytes received, per listener.', ['listener']);
-  readonly packetsOut = this.c('packets_sent_total', 'Datagrams sent to clients, per listener and path (reply, proxy, out_of_band).', ['listener', 'path']);
-  readonly bytesOut = this.c('bytes_sent_total', 'Payload bytes sent to clients, per listener.', ['listener']);
+  readonly packetsOut = this.c('packets_sent_total', 'Datagrams sent to clients, per listener and path (reply, proxy, out_of_band, async_reply).', ['listener', 'path']);
+  readonly bytesOut = this.c('bytes_sent_total', 'Payload bytes sent to clients, per listener and path (reply, proxy, out_of_band, async_reply).', ['listener', 'path']);
   /** Drops, by where (a listener or destination name) and reason. Never thrown, always counted here. */
   readonly drops = this.c('drops_total', 'Packets dropped, by where (listener or destination) and reason.', ['where', 'reason']);
   readonly egressRefused = this.c('egress_refused_total', 'Sends toward clients refused, by path and reason (tag forged/expired/malformed, address policy, …).', ['path', 'reason']);

@@ -20,7 +20,8 @@ export {
 } from './extension/listener-protocol.js';
 export type { IamStatement, ArnContext } from './extension/iam.js';
 export type { Packet, Reply, Endpoint, Formatter, Datagram, InnerAddresses } from './packet.js';
-export { GatewayError } from './errors.js';
+export { GatewayError, type ConfigProblem } from './errors.js';
+export { packageRoot } from './package.js';
 export { toEvent, toEventMessage, parseReplies, type GatewayEvent, type EventMessage } from './wire/event.js';
 export { repliesFrom, formatterOfBatch, type ReplyStats } from './wire/replies.js';
 export { encodeData, decodeData } from './wire/formatter.js';

@@ -1,5 +1,6 @@
 /**
- * Loads the udp_native addon (native/, built by node-gyp into build/Release/udp_native.node) and
+ * Loads the udp_native addon (native/, built by node-gyp into build/Release/udp_native.node, or
+ * prebuilt in the package: prebuilds/<platform>-<arch>/) and
  * caches address conversions between the addon's raw 4/16-byte form and strings, so that the
  * per-packet cost is one Map lookup, not an inet_ntop/inet_pton.
  */
@@ -76,8 +77,10 @@ let loaded: AddonLoad | undefined;
 
 function candidates(): string[] {
   const fromEnv = process.env.UDPGW_NATIVE_ADDON;
-  const rel = ['../build/Release/udp_native.node', '../../build/Release/udp_native.node'];
-  const found = rel.map((r) => fileURLToPath(new URL(r, import.meta.url)));
+  // Compiled here (build/), else prebuilt in the package (prebuilds/, scripts/build-addons.mjs);
+  // from net/ in the sources, dist/net/ in the package.
+  const files = ['build/Release/udp_native.node', `prebuilds/${process.platform}-${process.arch}/udp_native.node`];
+  const found = files.flatMap((f) => [`../${f}`, `../../${f}`]).map((r) => fileURLToPath(new URL(r, import.meta.url)));
   return fromEnv ? [fromEnv, ...found] : found;
 }
 

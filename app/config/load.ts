@@ -3,8 +3,8 @@
  * Precedence: built-in defaults < file < environment (.env is read if present, real env wins).
  */
 import { readFileSync, existsSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
-import { parse as parseYaml } from 'yaml';
+import { dirname, join, resolve } from 'node:path';
+import { packageRoot } from '../../gateway/package.js';
 import { ConfigSchema, CommonDestinationSchema, COMMON_DESTINATION_KEYS, type DestinationConfig } from '../../gateway/config/schema.js';
 import type { PacketSourceConfig, ResolvedConfig } from '../../gateway/config/resolved.js';
 import { validate } from '../../gateway/config/validate.js';
@@ -17,16 +17,9 @@ export type { PacketSourceConfig, ResolvedListener, ResolvedConfig } from '../..
 
 export const ENV_PREFIX = 'UDPGW_';
 
-/** Read a YAML or JSON file. */
-export function readConfigFile(file: string): unknown {
-  let text: string;
-  try { text = readFileSync(file, 'utf8'); } catch (err) {
-    throw new ConfigError([{ path: '', message: `cannot read ${file}: ${(err as Error).message}` }], 'UGW_ERR_CONFIG_READ');
-  }
-  try { return file.endsWith('.json') ? JSON.parse(text) : parseYaml(text); } catch (err) {
-    throw new ConfigError([{ path: '', message: `${file} is not valid ${file.endsWith('.json') ? 'JSON' : 'YAML'}: ${(err as Error).message}` }], 'UGW_ERR_CONFIG_READ');
-  }
-}
+import { readConfigFile } from './read.js';
+
+export { readConfigFile };
 
 /**
  * Environment overrides. Well-known variables, plus a generic form for any key:
@@ -67,64 +60,140 @@ function setPath(root: Record<string, unknown>, path: (string | number)[], value
   });
 }
 
-/** Validate a raw config object: every problem listed by path. Throws ConfigError. */
+/**
+ * Validate a raw config object: the schema, then every check beyond it (names unique, CIDRs,
+ * listener addresses, each destination kind's own checks such as backends and handler files), all
+ * in one run, so `validate` and `start` report the same problems, all of them at once. Throws
+ * ConfigError listing every problem by path.
+ */
 export function resolveConfig(raw: unknown, baseDir: string): ResolvedConfig {
   const top = validate(ConfigSchema, raw);
-  if ('problems' in top) throw new ConfigError([...top.problems, ...destinationProblems(raw)]);
-  const cfg = top.value;
-  const problems: ConfigProblem[] = [];
+  const problems: ConfigProblem[] = 'problems' in top ? [...top.problems] : [];
+  const input = isRecord(raw) ? raw : {};
+  const rawListeners = Array.isArray(input.listeners) ? input.listeners : [];
   const names = new Set<string>();
-  const listeners = cfg.listeners.map((l, li) => {
-    const at = `/listeners/${li}`;
-    if (names.has(l.name)) problems.push({ path: `${at}/name`, message: `duplicate listener name "${l.name}": names must be unique` });
-    names.add(l.name);
-    for (const key of ['allow', 'deny'] as const) {
-      l[key]?.forEach((c, ci) => { const e = checkCidr(c); if (e) problems.push({ path: `${at}/${key}/${ci}`, message: e }); });
+  const bound: { host: string; port: number; at: string }[] = [];
+  const listeners = rawListeners.map((l: unknown, li) => resolveListener(l, `/listeners/${li}`, { baseDir, problems, names, bound }));
+  const egressAllow = isRecord(input.egress) && Array.isArray(input.egress.allow) ? input.egress.allow : [];
+  egressAllow.forEach((c: unknown, ci) => cidrProblem(c, `/egress/allow/${ci}`, problems));
+  const rawSources = Array.isArray(input.packetSources) ? input.packetSources : [];
+  const packetSources = rawSources.map((p: unknown, pi) => (isRecord(p) ? resolvePacketSource(p, `/packetSources/${pi}`, problems, names) : undefined));
+  if (problems.length || 'problems' in top) throw new ConfigError(ordered(problems, raw));
+  const cfg = top.value;
+  return deepFreeze({
+    ...cfg,
+    listeners: cfg.listeners.map((l, li) => {
+      const { protocol: _raw, ...rest } = l;
+      const r = listeners[li]!;
+      return { ...rest, destinations: r.destinations, ...(r.protocol ? { protocol: r.protocol } : {}) };
+    }),
+    packetSources: packetSources.filter((p): p is PacketSourceConfig => !!p),
+    baseDir,
+  });
+}
+
+interface ListenerChecks {
+  readonly baseDir: string;
+  readonly problems: ConfigProblem[];
+  readonly names: Set<string>;
+  readonly bound: { host: string; port: number; at: string }[];
+}
+
+/** A listener's checks beyond the schema, on whatever shape it has; its resolved destinations. */
+function resolveListener(l: unknown, at: string, c: ListenerChecks): ResolvedListenerParts {
+  if (!isRecord(l)) return { destinations: [] };
+  const protocol = isRecord(l.protocol) && typeof l.protocol.type === 'string' ? resolveProtocol(l.protocol as { type: string }, `${at}/protocol`, c.problems) : undefined;
+  return { destinations: listenerDestinations(l, at, c), ...(protocol ? { protocol } : {}) };
+}
+
+interface ResolvedListenerParts {
+  readonly destinations: DestinationConfig[];
+  readonly protocol?: { type: string; options: Record<string, unknown> };
+}
+
+function listenerDestinations(l: Record<string, unknown>, at: string, c: ListenerChecks): DestinationConfig[] {
+  if (typeof l.name === 'string') {
+    if (c.names.has(l.name)) c.problems.push({ path: `${at}/name`, message: `duplicate listener name "${l.name}": give each listener a unique name` });
+    c.names.add(l.name);
+  }
+  for (const key of ['allow', 'deny'] as const) {
+    if (Array.isArray(l[key])) (l[key] as unknown[]).forEach((cidr, ci) => cidrProblem(cidr, `${at}/${key}/${ci}`, c.problems));
+  }
+  const host = typeof l.host === 'string' ? l.host : '127.0.0.1';
+  if (typeof l.port === 'number' && l.port > 0) {
+    const clash = c.bound.find((b) => b.port === l.port && sameSocket(b.host, host));
+    if (clash) c.problems.push({ path: `${at}/port`, message: `${host}:${l.port} is already bound by ${clash.at} (${clash.host}:${clash.port}): give one of them another port or host` });
+    c.bound.push({ host, port: l.port, at });
+  }
+  if (!Array.isArray(l.destinations)) return [];
+  const destNames = new Set<string>();
+  return l.destinations.flatMap((d: unknown, di) => {
+    const r = isRecord(d) ? resolveDestination(d, `${at}/destinations/${di}`, c.problems, destNames, c.baseDir) : undefined;
+    return r ? [r] : [];
+  });
+}
+
+/** Two binds clash on the same port when their addresses are equal, or one is the wildcard of the other's family. */
+function sameSocket(a: string, b: string): boolean {
+  if (a === b) return true;
+  const v6 = (h: string) => h.includes(':');
+  return a === '::' || b === '::' || (a === '0.0.0.0' && !v6(b)) || (b === '0.0.0.0' && !v6(a));
+}
+
+function cidrProblem(cidr: unknown, path: string, problems: ConfigProblem[]): void {
+  if (typeof cidr !== 'string' || cidr === '') return; // the schema reports it
+  const e = checkCidr(cidr);
+  if (e) problems.push({ path, message: e.includes(': ') ? e : `${e}: write a network as 10.0.0.0/8 or 2001:db8::/32, or a single address` });
+}
+
+/** Problems in the order of the document (keys as written, list entries by index), each once. */
+function ordered(problems: ConfigProblem[], raw: unknown): ConfigProblem[] {
+  const order = new Map<string, number>();
+  const walk = (v: unknown, path: string): void => {
+    order.set(path, order.size);
+    if (Array.isArray(v)) v.forEach((x, i) => walk(x, `${path}/${i}`));
+    else if (isRecord(v)) for (const [k, x] of Object.entries(v)) walk(x, `${path}/${k}`);
+  };
+  walk(raw, '');
+  const rank = (path: string): number => {
+    for (let p = path; ; p = p.slice(0, p.lastIndexOf('/'))) {
+      const r = order.get(p);
+      if (r !== undefined) return r + (p === path ? 0 : 0.5); // a missing key sorts after what holds it
+      if (p === '') return 0;
     }
-    const destNames = new Set<string>();
-    const destinations = l.destinations.map((d, di) => resolveDestination(d, `${at}/destinations/${di}`, problems, destNames));
-    const protocol = l.protocol ? resolveProtocol(l.protocol, `${at}/protocol`, problems) : undefined;
-    const { protocol: _raw, ...rest } = l;
-    return { ...rest, destinations: destinations.filter((d): d is DestinationConfig => d !== undefined), ...(protocol ? { protocol } : {}) };
-  });
-  cfg.egress.allow.forEach((c, ci) => { const e = checkCidr(c); if (e) problems.push({ path: `/egress/allow/${ci}`, message: e }); });
-  const packetSources = cfg.packetSources.map((p, pi) => resolvePacketSource(p, `/packetSources/${pi}`, problems, names));
-  if (problems.length) throw new ConfigError(problems);
-  return deepFreeze({ ...cfg, listeners, packetSources: packetSources.filter((p): p is PacketSourceConfig => !!p), baseDir });
+  };
+  const seen = new Set<string>();
+  return problems
+    .filter((p) => { const k = `${p.path}\0${p.message}`; return !seen.has(k) && !!seen.add(k); })
+    .map((p, i) => ({ p, i, r: rank(p.path) }))
+    .sort((a, b) => a.r - b.r || a.i - b.i)
+    .map((x) => x.p);
 }
 
-/** Problems of every destination entry of a config whose outer shape is wrong: list them all at once. */
-function destinationProblems(raw: unknown): ConfigProblem[] {
-  const problems: ConfigProblem[] = [];
-  const listeners = (raw as { listeners?: unknown })?.listeners;
-  if (!Array.isArray(listeners)) return problems;
-  listeners.forEach((l: { destinations?: unknown }, li) => {
-    if (!Array.isArray(l?.destinations)) return;
-    const names = new Set<string>();
-    l.destinations.forEach((d: unknown, di) => {
-      if (d && typeof d === 'object' && !Array.isArray(d)) resolveDestination(d as Record<string, unknown>, `/listeners/${li}/destinations/${di}`, problems, names);
-    });
-  });
-  return problems;
+function isRecord(v: unknown): v is Record<string, unknown> {
+  return v !== null && typeof v === 'object' && !Array.isArray(v);
 }
 
-function resolveDestination(raw: Record<string, unknown>, at: string, problems: ConfigProblem[], names: Set<string>): DestinationConfig | undefined {
+function resolveDestination(raw: Record<string, unknown>, at: string, problems: ConfigProblem[], names: Set<string>, baseDir: string): DestinationConfig | undefined {
   const common: Record<string, unknown> = {};
   const options: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(raw)) (COMMON_DESTINATION_KEYS.includes(k) ? common : options)[k] = v;
   const kind = typeof common.type === 'string' ? destinationKinds.get(common.type) : undefined;
-  if (kind?.batchDefaults && (common.batch === undefined || (typeof common.batch === 'object' && common.batch !== null))) {
+  if (kind?.batchDefaults && (common.batch === undefined || isRecord(common.batch))) {
     common.batch = { ...kind.batchDefaults, ...(common.batch as object | undefined) };
   }
   const c = validate(CommonDestinationSchema, common, at);
-  if ('problems' in c) { problems.push(...c.problems); return undefined; }
+  if ('problems' in c) problems.push(...c.problems);
   if (!kind) {
-    problems.push({ path: `${at}/type`, message: `unknown destination type "${c.value.type}": use one of ${destinationKinds.types().join(', ')}` });
+    if (typeof common.type === 'string' && common.type !== '') problems.push({ path: `${at}/type`, message: `unknown destination type "${common.type}": use one of ${destinationKinds.types().join(', ')}` });
     return undefined;
   }
   const o = validate(kind.options, options, at);
-  const deadLetter = c.value.deadLetter ? resolveDeadLetter(c.value.deadLetter, `${at}/deadLetter`, problems) : undefined;
+  const deadLetterShapeOk = !('problems' in c) || !c.problems.some((p) => p.path.startsWith(`${at}/deadLetter`));
+  const deadLetter = isRecord(common.deadLetter) && deadLetterShapeOk ? resolveDeadLetter(common.deadLetter, `${at}/deadLetter`, problems, baseDir) : undefined;
   if ('problems' in o) { problems.push(...o.problems); return undefined; }
+  for (const p of kind.check?.(o.value, { baseDir }) ?? []) problems.push({ path: `${at}${p.path}`, message: p.message });
+  if ('problems' in c) return undefined;
   const name = c.value.name ?? `${c.value.type}${names.size ? `-${names.size}` : ''}`;
   if (names.has(name)) problems.push({ path: `${at}/name`, message: `duplicate destination name "${name}" on this listener: give each a unique name` });
   names.add(name);
@@ -137,7 +206,7 @@ function resolveDestination(raw: Record<string, unknown>, at: string, problems: 
 const NOT_FOR_DEAD_LETTER = ['batch', 'queue', 'inFlight', 'deadLetter'];
 
 /** A dead-letter target: the shorthands `{ file }` and `{ sqsQueueUrl }`, or any destination kind. */
-function resolveDeadLetter(raw: Record<string, unknown>, at: string, problems: ConfigProblem[]): DestinationConfig | undefined {
+function resolveDeadLetter(raw: Record<string, unknown>, at: string, problems: ConfigProblem[], baseDir: string): DestinationConfig | undefined {
   const entry = 'file' in raw ? { type: 'file', path: raw.file }
     : 'sqsQueueUrl' in raw ? { type: 'sqs', queueUrl: raw.sqsQueueUrl, ...(raw.region ? { region: raw.region } : {}), ...(raw.endpoint ? { endpoint: raw.endpoint } : {}) }
     : raw;
@@ -145,7 +214,7 @@ function resolveDeadLetter(raw: Record<string, unknown>, at: string, problems: C
   for (const key of NOT_FOR_DEAD_LETTER) {
     if (key in entry) { problems.push({ path: `${at}/${key}`, message: 'not used by a dead-letter target (it is written directly, with its own retry): remove it' }); ok = false; }
   }
-  const d = resolveDestination({ name: 'dead-letter', ...entry }, at, problems, new Set());
+  const d = resolveDestination({ name: 'dead-letter', ...entry }, at, problems, new Set(), baseDir);
   return ok ? d : undefined;
 }
 
@@ -180,14 +249,22 @@ export interface LoadOptions {
   readonly defaultBaseDir?: string;
 }
 
-/** Built-in local default: echo handler + NDJSON archive on 127.0.0.1:5555, admin on 127.0.0.1:9555. */
-export function defaultConfig(): Record<string, unknown> {
+/** Where the built-in default archives, under the working directory. */
+export const DEFAULT_ARCHIVE = 'data/packets.ndjson';
+
+/**
+ * Built-in local default: the package's own echo handler (found from the package, so it works from
+ * any directory and from an installed copy) + an NDJSON archive under the working directory
+ * (`data/packets.ndjson`), on 127.0.0.1:5555, admin on 127.0.0.1:9555. Paths are absolute, so the
+ * banner and /v1/status say exactly where.
+ */
+export function defaultConfig(cwd: string = process.cwd()): Record<string, unknown> {
   return {
     listeners: [{
       name: 'default', host: '127.0.0.1', port: 5555,
       destinations: [
-        { name: 'echo', type: 'handler', module: 'examples/echo-handler.mjs' },
-        { name: 'archive', type: 'file', path: 'data/packets.ndjson' },
+        { name: 'echo', type: 'handler', module: join(packageRoot(), 'examples', 'echo-handler.mjs') },
+        { name: 'archive', type: 'file', path: resolve(cwd, DEFAULT_ARCHIVE) },
       ],
     }],
   };
@@ -195,8 +272,8 @@ export function defaultConfig(): Record<string, unknown> {
 
 export function loadConfig(opts: LoadOptions = {}): ResolvedConfig {
   const env = { ...readDotEnv(), ...(opts.env ?? process.env) };
-  const raw = opts.file ? readConfigFile(opts.file) : env[ENV_PREFIX + 'CONFIG_JSON'] ? configFromEnv(env[ENV_PREFIX + 'CONFIG_JSON']!) : defaultConfig();
   const baseDir = opts.file ? dirname(resolve(opts.file)) : (opts.defaultBaseDir ?? process.cwd());
+  const raw = opts.file ? readConfigFile(opts.file) : env[ENV_PREFIX + 'CONFIG_JSON'] ? configFromEnv(env[ENV_PREFIX + 'CONFIG_JSON']!) : defaultConfig(baseDir);
   return resolveConfig(applyEnv(raw, env), baseDir);
 }
 

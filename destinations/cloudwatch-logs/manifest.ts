@@ -6,6 +6,9 @@ import { CloudWatchLogsOptions } from './options.js';
 export const cloudwatchLogsKind = defineDestinationKind({
   type: 'cloudwatch-logs',
   options: CloudWatchLogsOptions,
+  // CloudWatch Logs PutLogEvents: 10,000 events, 1 MiB per call. Log events are read seconds later:
+  // a 1 s linger fills batches from 10,000 packets/s.
+  batchDefaults: { maxPackets: 10_000, maxBytes: 1_048_576, lingerMs: 1_000 },
   iam: (o, c) => {
     const group = arn(c, 'logs', regionOf(o, c), `log-group:${required(o, 'logGroupName', 'cloudwatch-logs')}`);
     const out = [{ actions: ['logs:PutLogEvents'], resources: [`${group}:log-stream:${required(o, 'logStreamName', 'cloudwatch-logs')}`] }];

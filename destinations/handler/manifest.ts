@@ -1,6 +1,6 @@
 /** Manifest of the `handler` destination: type, options schema, batch defaults, lazy loader. */
 import { defineDestinationKind } from '../../gateway/plugin-kit.js';
-import { HandlerOptionsSchema } from './options.js';
+import { HandlerOptionsSchema, checkHandlerOptions } from './options.js';
 
 export const handlerKind = defineDestinationKind({
   type: 'handler',
@@ -8,4 +8,5 @@ export const handlerKind = defineDestinationKind({
   // Request/response: send as soon as the event-loop turn's packets are queued (no linger).
   batchDefaults: { lingerMs: 0 },
   load: async () => (await import('./index.js')).createHandlerDestination,
+  check: checkHandlerOptions,
 });

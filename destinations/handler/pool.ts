@@ -4,14 +4,15 @@
  * timeout is terminated and replaced; one that crashes is replaced; the pool keeps serving.
  */
 import { Worker } from 'node:worker_threads';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { Logger } from 'pino';
 import type { WorkerIn, WorkerInit, WorkerOut } from './worker.js';
+import { packageRoot } from '../../gateway/plugin-kit.js';
 
-export interface PoolOptions extends WorkerInit {
+export interface PoolOptions extends Omit<WorkerInit, 'loader'> {
   readonly workers: number;
   readonly env?: Readonly<Record<string, string>>;
   readonly logger: Logger;
@@ -43,10 +44,26 @@ function workerEntry(): { href: string; ts: boolean } {
   return { href: new URL('./worker.ts', import.meta.url).href, ts: true };
 }
 
-/** URL of tsx's ESM register API, used to load .ts handlers (and worker.ts in tests). */
-function tsxApiHref(): string {
+/** URLs of tsx's ESM and CommonJS register APIs, used to load TypeScript handlers (and worker.ts in tests). */
+function tsxApi(kind: 'esm' | 'cjs'): string {
   const pkg = createRequire(import.meta.url).resolve('tsx/package.json');
-  return pathToFileURL(join(dirname(pkg), 'dist/esm/api/index.mjs')).href;
+  return pathToFileURL(join(dirname(pkg), kind === 'esm' ? 'dist/esm/api/index.mjs' : 'dist/cjs/api/index.cjs')).href;
+}
+
+/**
+ * What `udp-gateway` and `udp-gateway/<sub>` mean inside a handler: the files of the running
+ * gateway's package exports (package.json), its TypeScript sources when it runs from them (tests).
+ */
+function gatewayAliases(fromSources: boolean): Record<string, string> {
+  const root = packageRoot();
+  const exports = (JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { exports: Record<string, { default: string }> }).exports;
+  const out: Record<string, string> = {};
+  for (const [sub, target] of Object.entries(exports)) {
+    const built = join(root, target.default);
+    const file = fromSources ? join(root, target.default.replace(/^\.\/dist\//, '').replace(/\.js$/, '.ts')) : built;
+    if (existsSync(file)) out[`udp-gateway${sub.slice(1)}`] = file;
+  }
+  return out;
 }
 
 // An eval'd bootstrap so that the tsx loader is registered before the (possibly .ts) entry is imported.
@@ -170,10 +187,11 @@ export class HandlerPool {
 
   private spawn(): Promise<void> {
     const entry = workerEntry();
-    const tsx = entry.ts || TS_MODULE.test(this.opts.module) ? tsxApiHref() : undefined;
+    const tsx = entry.ts || TS_MODULE.test(this.opts.module) ? tsxApi('esm') : undefined;
     const init: WorkerInit = {
       module: this.opts.module, exportName: this.opts.exportName,
       functionName: this.opts.functionName, timeoutMs: this.opts.timeoutMs,
+      loader: { aliases: gatewayAliases(entry.ts), tsxCjs: tsxApi('cjs') },
     };
     const worker = new Worker(BOOTSTRAP, {
       eval: true,

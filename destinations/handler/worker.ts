@@ -8,13 +8,14 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { randomUUID } from 'node:crypto';
-import { pathToFileURL } from 'node:url';
+import { importHandlerModule, type LoaderInit } from './module-loader.js';
 
 export interface WorkerInit {
   readonly module: string;
   readonly exportName: string;
   readonly functionName: string;
   readonly timeoutMs: number;
+  readonly loader: LoaderInit;
 }
 
 export type WorkerOut =
@@ -48,7 +49,7 @@ const messageOf = (e: unknown): string =>
   e instanceof Error ? `${e.name === 'Error' ? '' : `${e.name}: `}${e.message}` : String(e);
 
 async function load(): Promise<Handler> {
-  const mod = (await import(pathToFileURL(init.module).href)) as Record<string, unknown>;
+  const mod = await importHandlerModule(init.module, init.loader);
   const fromDefault = (mod.default as Record<string, unknown> | undefined)?.[init.exportName];
   const fn = mod[init.exportName] ?? fromDefault;
   if (typeof fn !== 'function') {

@@ -6,6 +6,9 @@ import { KinesisOptions } from './options.js';
 export const kinesisKind = defineDestinationKind({
   type: 'kinesis',
   options: KinesisOptions,
+  // Kinesis PutRecords: 500 records, 5 MiB per call. A 100 ms linger fills them from 5,000
+  // packets/s (the stream's consumers read per shard anyway, at 5 reads/s).
+  batchDefaults: { maxPackets: 500, maxBytes: 5_242_880, lingerMs: 100 },
   iam: (o, c) => [{
     actions: ['kinesis:PutRecords'],
     resources: [o.streamArn ? o.streamArn : arn(c, 'kinesis', regionOf(o, c), `stream/${required(o, 'streamName', 'kinesis')}`)],

@@ -1,6 +1,9 @@
 /** Backend addresses of the udp proxy: "host:port" / "[v6]:port", resolved once at start-up. Pure except resolve. */
 import { lookup } from 'node:dns/promises';
 import { isIP, SocketAddress } from 'node:net';
+import { parseHostPort } from './options.js';
+
+export { parseHostPort };
 
 export interface Backend {
   readonly address: string;
@@ -8,15 +11,6 @@ export interface Backend {
   readonly family: 4 | 6;
   /** As configured, for status and logs. */
   readonly label: string;
-}
-
-/** Split "host:port" or "[v6]:port". Returns an Error (not thrown) with what is wrong. */
-export function parseHostPort(text: string): { host: string; port: number } | Error {
-  const m = /^\[([^\]]+)\]:(\d+)$/.exec(text) ?? /^([^:[\]]+):(\d+)$/.exec(text);
-  if (!m) return new Error(`backend "${text}" must be host:port, or [ipv6]:port for an IPv6 address`);
-  const port = Number(m[2]);
-  if (!Number.isInteger(port) || port < 1 || port > 65535) return new Error(`backend "${text}" has a port outside 1-65535`);
-  return { host: m[1]!, port };
 }
 
 /** Canonical text of an IP literal, as the socket reports it in rinfo (lower case, compressed). */

@@ -1,6 +1,6 @@
 /** Manifest of the `udp` destination: type, options schema, batch defaults, lazy loader. */
 import { defineDestinationKind } from '../../gateway/plugin-kit.js';
-import { UdpOptionsSchema } from './options.js';
+import { UdpOptionsSchema, checkUdpOptions } from './options.js';
 
 export const udpKind = defineDestinationKind({
   type: 'udp',
@@ -11,4 +11,5 @@ export const udpKind = defineDestinationKind({
   // (docs/performance.md).
   batchDefaults: { lingerMs: 0, maxPackets: 1024 },
   load: async () => (await import('./index.js')).createUdpDestination,
+  check: checkUdpOptions,
 });

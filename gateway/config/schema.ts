@@ -5,7 +5,7 @@
  */
 import { Type, type Static } from '@sinclair/typebox';
 
-const Port = Type.Integer({ minimum: 0, maximum: 65535 });
+const Port = Type.Integer({ minimum: 0, maximum: 65535, description: 'a UDP port; 0 picks a free one' });
 const Cidr = Type.String({ minLength: 1, description: 'CIDR (10.0.0.0/8, 2001:db8::/32) or a single address' });
 export const FormatterSchema = Type.Union([Type.Literal('base64'), Type.Literal('hex'), Type.Literal('utf8'), Type.Literal('ascii'), Type.Literal('coap')]);
 
@@ -27,11 +27,11 @@ export const DeadLetterSchema = Type.Union([
   Type.Object({ file: Type.String({ minLength: 1 }) }, { additionalProperties: false }),
   Type.Object({ sqsQueueUrl: Type.String({ minLength: 1 }), region: Type.Optional(Type.String()), endpoint: Type.Optional(Type.String()) }, { additionalProperties: false }),
   Type.Object({ type: Type.String({ minLength: 1 }) }, { additionalProperties: true }),
-]);
+], { description: '{ file: <path> }, { sqsQueueUrl: <url> }, or a destination { type: <kind>, … }' });
 
 /** Keys every destination has, whatever its type. */
 export const CommonDestinationSchema = Type.Object({
-  name: Type.Optional(Type.String({ minLength: 1, pattern: '^[A-Za-z0-9_.-]+$' })),
+  name: Type.Optional(Type.String({ minLength: 1, pattern: '^[A-Za-z0-9_.-]+$', description: 'letters, digits, _ . and - only' })),
   type: Type.String({ minLength: 1 }),
   batch: BatchSchema,
   queue: Type.Object({ maxPackets: Type.Integer({ minimum: 1, default: 10_000 }) }, { additionalProperties: false, default: {} }),
@@ -42,7 +42,7 @@ export const CommonDestinationSchema = Type.Object({
 export const COMMON_DESTINATION_KEYS = Object.keys(CommonDestinationSchema.properties);
 
 export const ListenerSchema = Type.Object({
-  name: Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9_.-]+$' }),
+  name: Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9_.-]+$', description: 'letters, digits, _ . and - only' }),
   host: Type.String({ default: '127.0.0.1', description: 'address to bind: 0.0.0.0, ::, 127.0.0.1, …' }),
   port: Port,
   formatter: Type.Optional(FormatterSchema),
@@ -81,7 +81,7 @@ export const ConfigSchema = Type.Object({
   admin: Type.Object({
     enabled: Type.Boolean({ default: true }),
     host: Type.String({ default: '127.0.0.1' }),
-    port: Type.Integer({ minimum: 0, maximum: 65535, default: 9555 }),
+    port: Type.Integer({ minimum: 0, maximum: 65535, default: 9555, description: 'a TCP port; 0 picks a free one' }),
     token: Type.Optional(Type.String({ minLength: 8, description: 'bearer token for POST /v1/send; sends are refused without one' })),
   }, { additionalProperties: false, default: {} }),
   egress: EgressSchema,

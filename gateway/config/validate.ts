@@ -34,8 +34,39 @@ export function validate<S extends TSchema>(schema: S, input: unknown, at = ''):
 function describe(type: ValueErrorType, message: string, value: unknown, schema: TSchema): string {
   if (type === ValueErrorType.ObjectAdditionalProperties) return 'unknown key: remove it or check its spelling';
   if (type === ValueErrorType.ObjectRequiredProperty) return 'is required';
+  const got = value === undefined ? '' : `, got ${JSON.stringify(value)}`;
   const hint = schema.description ? ` (${schema.description})` : '';
-  return `${message}${value === undefined ? '' : `, got ${JSON.stringify(value)}`}${hint}`;
+  const allowed = literals(schema);
+  if (type === ValueErrorType.Union && allowed) return `must be one of ${allowed.join(', ')}${got}: use one of these`;
+  if (type === ValueErrorType.Union && schema.description) return `must be ${schema.description}${got}`;
+  const range = RANGE_ERRORS.has(type) ? rangeOf(schema) : undefined;
+  if (range) return `must be ${range}${got}${hint}: set a value in that range`;
+  if (type === ValueErrorType.Integer) return `must be a whole number${got}${hint}`;
+  if (type === ValueErrorType.StringPattern && schema.description) return `must be ${schema.description}${got}`;
+  return `${message}${got}${hint}`;
+}
+
+const RANGE_ERRORS = new Set([
+  ValueErrorType.IntegerMaximum, ValueErrorType.IntegerMinimum, ValueErrorType.NumberMaximum, ValueErrorType.NumberMinimum,
+  ValueErrorType.ArrayMinItems, ValueErrorType.ArrayMaxItems, ValueErrorType.StringMinLength, ValueErrorType.StringMaxLength,
+]);
+
+/** "a whole number from 0 to 65535", "a list of at least 1 entries", …, from the schema's bounds. */
+function rangeOf(schema: TSchema): string | undefined {
+  const numeric = schema.type === 'integer' || schema.type === 'number';
+  const [lo, hi] = numeric ? [schema.minimum, schema.maximum]
+    : schema.type === 'array' ? [schema.minItems, schema.maxItems] : [schema.minLength, schema.maxLength];
+  if (lo === undefined && hi === undefined) return undefined;
+  const bounds = lo !== undefined && hi !== undefined ? `from ${lo} to ${hi}` : lo !== undefined ? `at least ${lo}` : `at most ${hi}`;
+  if (numeric) return `${schema.type === 'integer' ? 'a whole number' : 'a number'} ${bounds}`;
+  return schema.type === 'array' ? `a list of ${bounds} entries` : `${bounds} characters long`;
+}
+
+/** The allowed values of a union of literals ("base64", "hex", …), quoted as they are written. */
+function literals(schema: TSchema): string[] | undefined {
+  const members = schema.anyOf as TSchema[] | undefined;
+  if (!members || !members.every((m) => m.const !== undefined)) return undefined;
+  return members.map((m) => JSON.stringify(m.const));
 }
 
 /** An unknown key is reported by TypeBox at the key's own path: keep that, drop duplicates of it. */

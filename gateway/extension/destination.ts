@@ -4,6 +4,7 @@
  * they are not re-implemented by each destination.
  */
 import type { Logger } from 'pino';
+import type { ConfigProblem } from '../errors.js';
 import type { TSchema, Static } from '@sinclair/typebox';
 import type { Packet, Reply, Endpoint } from '../packet.js';
 import type { ArnContext, IamStatement } from './iam.js';
@@ -83,6 +84,11 @@ export interface DestinationKind<S extends TSchema = TSchema> {
   readonly batchDefaults?: { readonly maxPackets?: number; readonly maxBytes?: number; readonly lingerMs?: number };
   /** The factory, imported on first use. */
   load(): Promise<DestinationFactory<S>>;
+  /** Checks beyond the schema, run by config loading (so `validate` and `start` alike, in the same
+   *  run as the schema's): addresses that must parse, files that must exist. Each problem's path is
+   *  relative to the destination entry (`/backends/1`); its message names the fix. Pure but for
+   *  reading the file system; no network. */
+  check?(options: Static<S>, ctx: { readonly baseDir: string }): ConfigProblem[];
   /** Least-privilege IAM statements a destination with these options needs (infra/ builds the
    *  task role from them). Absent: the kind calls no AWS API. */
   iam?(options: Static<S>, arn: ArnContext): IamStatement[];

@@ -59,7 +59,9 @@ export interface ParsedReplies {
 }
 
 /**
- * Parse a handler's answer. `null`/`undefined`/an object without Replies/an empty list send nothing.
+ * Parse a handler's answer. `null`/`undefined`/an object without Replies/`Replies: null`/an empty
+ * list send nothing, and so does a `null` or missing entry inside the list (the reference service's
+ * own examples answer `null` for a message that gets no reply): silently, not a rejection.
  * A reply without a Tag, or with Data that does not decode, is rejected with a reason.
  * `formatterOf` gives the formatter of the packet the tag belongs to (default base64).
  */
@@ -71,6 +73,7 @@ export function parseReplies(body: unknown, formatterOf: (tag: string) => Format
   if (list === undefined || list === null) return { replies, rejected };
   if (!Array.isArray(list)) return { replies, rejected: [{ index: -1, reason: 'Replies is not an array' }] };
   list.forEach((item: unknown, index) => {
+    if (item === null || item === undefined) return; // no reply for this message
     const r = parseOne(item, formatterOf);
     if (r instanceof Error) rejected.push({ index, reason: r.message });
     else replies.push(r);
@@ -79,7 +82,7 @@ export function parseReplies(body: unknown, formatterOf: (tag: string) => Format
 }
 
 function parseOne(item: unknown, formatterOf: (tag: string) => Formatter | undefined): Reply | Error {
-  if (item === null || typeof item !== 'object') return new Error('reply is not an object');
+  if (typeof item !== 'object' || Array.isArray(item)) return new Error('reply is not an object');
   const { Tag, Data, Formatter: f } = item as Record<string, unknown>;
   if (typeof Tag !== 'string' || Tag.length === 0) return new Error('reply has no Tag');
   if (f !== undefined && !isFormatter(f)) return new Error(`reply Formatter must be one of base64, hex, utf8, ascii, coap`);

@@ -40,7 +40,7 @@ describe('event contract', () => {
   });
 
   it('rejects malformed replies with a reason each, keeping the good ones', () => {
-    const r = parseReplies({ Replies: [{ Data: 'aGk=' }, { Tag: 'A', Data: 5 }, null, { Tag: 'B', Data: 'aGk=' }, { Tag: 'C', Data: 'x', Formatter: 'rot13' }] });
+    const r = parseReplies({ Replies: [{ Data: 'aGk=' }, { Tag: 'A', Data: 5 }, 42, { Tag: 'B', Data: 'aGk=' }, { Tag: 'C', Data: 'x', Formatter: 'rot13' }] });
     expect(r.replies).toEqual([{ tag: 'B', data: Buffer.from('hi') }]);
     expect(r.rejected.map((x) => x.reason)).toEqual(['reply has no Tag', 'reply Data is not a string', 'reply is not an object', 'reply Formatter must be one of base64, hex, utf8, ascii, coap']);
     expect(parseReplies({ Replies: 'nope' }).rejected).toEqual([{ index: -1, reason: 'Replies is not an array' }]);

@@ -161,8 +161,8 @@ describe.each(kinds)('udp destination, %s sessions', (upstream) => {
   it('refuses malformed backends at create time, listing each', async () => {
     const err = await createUdpDestination('u', { backends: ['nope', '[::1]:99999'] }, context('/')).catch((e: unknown) => e);
     expect((err as GatewayError).code).toBe('UGW_ERR_DESTINATION_CREATE');
-    expect((err as Error).message).toContain('"nope" must be host:port');
-    expect((err as Error).message).toContain('"[::1]:99999" has a port outside 1-65535');
+    expect((err as Error).message).toContain('"nope" has no port: write host:port');
+    expect((err as Error).message).toContain('"[::1]:99999" has port 99999, outside 1-65535');
   });
 
   it('reports a socket send error as retryable for that packet only', async () => {

@@ -1,0 +1,50 @@
+/** `udp-gateway start`: load the config (the same checks as validate), run it until a signal. */
+import cluster from 'node:cluster';
+import { randomBytes } from 'node:crypto';
+import type { Logger } from 'pino';
+import { intOption, parseOptions } from './usage.js';
+import { loadConfig, type ResolvedConfig } from '../config/load.js';
+import { runGateway, handleSignals, banner } from '../run.js';
+import { createLogger } from '../../gateway/logger.js';
+import { startClusterPrimary, runClusterWorker } from '../cluster.js';
+
+export async function run(args: string[]): Promise<number> {
+  const { values } = parseOptions({ args, options: {
+    config: { type: 'string', short: 'c' }, port: { type: 'string' }, 'admin-port': { type: 'string' }, workers: { type: 'string' },
+  } });
+  const port = intOption('port', values.port, 0, 65535);
+  const adminPort = intOption('admin-port', values['admin-port'], 0, 65535);
+  const workers = intOption('workers', values.workers, 1, 1024) ?? 1;
+  const env = { ...process.env };
+  if (port !== undefined) env.UDPGW_PORT = String(port);
+  if (adminPort !== undefined) env.UDPGW_ADMIN_PORT = String(adminPort);
+  const config = loadConfig({ ...(values.config ? { file: values.config } : {}), env });
+  const logger = createLogger(config.log.level);
+  if (workers > 1 && cluster.isPrimary) return startPrimary(workers, logger);
+  return serve(config, logger);
+}
+
+/** Run a resolved config until a signal: the gateway, its admin API, the banner on stderr. */
+export async function serve(config: ResolvedConfig, logger: Logger, preface?: string): Promise<number> {
+  const running = cluster.isWorker ? await runClusterWorker(config, { logger, preference: config.transport }) : await runGateway(config, { logger });
+  if (cluster.isWorker) return new Promise<number>(() => {});
+  handleSignals(running, logger);
+  process.stderr.write((preface ?? '') + banner(running) + '\n');
+  return new Promise<number>(() => {}); // runs until a signal
+}
+
+/** The primary of --workers n: forks the workers (each runs this same command), stops them on a signal. */
+async function startPrimary(workers: number, logger: Logger): Promise<number> {
+  // One admin token for all workers (the admin port is shared by node:cluster), generated if absent.
+  const env = { ...process.env };
+  if (!env.UDPGW_ADMIN_TOKEN) {
+    env.UDPGW_ADMIN_TOKEN = randomBytes(18).toString('base64url');
+    logger.warn({ adminToken: env.UDPGW_ADMIN_TOKEN }, 'no UDPGW_ADMIN_TOKEN: generated one shared by all workers (a token in the config file wins)');
+  }
+  const primary = startClusterPrimary({ workers, logger, env });
+  const stop = (signal: string) => { logger.info({ signal }, 'stopping workers'); void primary.stop().then(() => process.exit(0)); };
+  for (const s of ['SIGTERM', 'SIGINT', 'SIGQUIT'] as const) process.once(s, () => stop(s));
+  await primary.ready;
+  process.stderr.write(`udp-gateway is running with ${workers} workers sharing each listener port (SO_REUSEPORT)\n`);
+  return new Promise<number>(() => {});
+}
