@@ -80,6 +80,8 @@ export const ConfigSchema = Type.Object({
     host: Type.String({ default: '127.0.0.1' }),
     port: Type.Integer({ minimum: 0, maximum: 65535, default: 9555 }),
     token: Type.Optional(Type.String({ minLength: 8, description: 'bearer token for POST /v1/send; sends are refused without one' })),
+    requestTimeoutMs: Type.Integer({ minimum: 100, default: 10_000, description: 'a request (headers and body) must arrive within this, else 408 and the connection is closed' }),
+    maxConnections: Type.Integer({ minimum: 1, default: 256, description: 'open connections at once; more are closed on accept' }),
   }, { additionalProperties: false, default: {} }),
   egress: EgressSchema,
   listeners: Type.Array(ListenerSchema, { minItems: 1 }),
