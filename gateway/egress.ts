@@ -14,7 +14,7 @@ import { createCidrMatcher } from './cidr.js';
 
 export type EgressRefusal =
   | 'tag-malformed' | 'tag-forged' | 'tag-expired'
-  | 'unknown-listener' | 'address-refused' | 'expired' | 'family-mismatch';
+  | 'unknown-listener' | 'address-refused' | 'expired' | 'family-mismatch' | 'transport-refused';
 
 export type EgressResult = { ok: true } | { ok: false; reason: EgressRefusal };
 
@@ -25,7 +25,8 @@ export interface EgressPort {
   readonly recentClients: RecentClients;
   /** IPv4 or IPv6 socket: a client of the other family cannot be reached from it. */
   readonly family: 4 | 6;
-  transmit(remote: Endpoint, data: Buffer): void;
+  /** Sends one datagram from the listener's socket; false when the socket refused it (not sent). */
+  transmit(remote: Endpoint, data: Buffer): boolean;
 }
 
 export interface EgressOptions {
@@ -69,8 +70,7 @@ export class Egress implements ClientSender {
     if (!t.ok) return this.refuse(path, `tag-${t.reason}`);
     const port = this.ports.get(t.claims.listener);
     if (!port) return this.refuse(path, 'unknown-listener');
-    this.emit(port, t.claims.remote, data, path);
-    return OK;
+    return this.emit(port, t.claims.remote, data, path);
   }
 
   replyByTag(tag: string, data: Buffer): boolean { return this.reply(tag, data).ok; }
@@ -96,15 +96,16 @@ export class Egress implements ClientSender {
       this.opts.logger.warn({ listener: port.name, reason: 'address-refused' }, 'out-of-band send refused by the egress policy');
       return this.refuse('out_of_band', 'address-refused');
     }
-    this.emit(port, { address, port: p.remote.port }, p.data, 'out_of_band');
-    return OK;
+    return this.emit(port, { address, port: p.remote.port }, p.data, 'out_of_band');
   }
 
-  private emit(port: EgressPort, remote: Endpoint, data: Buffer, path: string): void {
-    port.transmit(remote, data);
+  /** Counted as sent only when the socket took it; a refusal is counted as one, by its path. */
+  private emit(port: EgressPort, remote: Endpoint, data: Buffer, path: string): EgressResult {
+    if (!port.transmit(remote, data)) return this.refuse(path, 'transport-refused');
     const c = this.countersFor(port, path);
     c.packets.inc();
     c.bytes.inc(data.length);
+    return OK;
   }
 
   /** Labelled counter children, cached per listener and path (this runs once per packet sent). */

@@ -131,8 +131,8 @@ export class Listener implements EgressPort {
     if (notAllowed) this.m.notAllowed.inc(notAllowed);
   };
 
-  transmit(remote: Endpoint, data: Buffer): void {
-    this.transport?.sendDatagrams([{ data, address: remote.address, port: remote.port }]);
+  transmit(remote: Endpoint, data: Buffer): boolean {
+    return this.transport !== undefined && this.transport.sendDatagrams([{ data, address: remote.address, port: remote.port }]) === 0;
   }
 
   /** Stop reading (drain); sending stays possible for late replies. */

@@ -127,7 +127,7 @@ describe('sns-http packet source', () => {
     closers.push(() => new Promise((r) => other.close(() => r())));
     const seen = new RecentClients(60_000, 10);
     seen.touch('127.0.0.1', Date.now());
-    h.egress.attach({ name: 'other', formatter: 'base64', recentClients: seen, family: 4, transmit: (r, d) => other.send(d, r.port, r.address) });
+    h.egress.attach({ name: 'other', formatter: 'base64', recentClients: seen, family: 4, transmit: (r, d) => { other.send(d, r.port, r.address); return true; } });
     const url = await start();
     expect((await post(url, notification(toClient('via-other', { Listener: 'other' })))).outcome).toBe('delivered');
     const [got] = await client.next();
