@@ -108,7 +108,7 @@ export async function createGateway(config: ResolvedConfig, opts: GatewayOptions
     replyWindowMs: config.replyWindowSeconds * 1000,
     ...(opts.now ? { now: opts.now } : {}),
   });
-  const egress = new Egress({ codec, metrics, logger: logger.child({ component: 'egress' }), allow: config.egress.allow, ...(opts.now ? { now: opts.now } : {}) });
+  const egress = new Egress({ codec, metrics, logger: logger.child({ component: 'egress' }), allow: config.egress.allow, policy: config.egress.policy, ...(opts.now ? { now: opts.now } : {}) });
   const gw = new Gateway(config, logger, metrics, codec, egress);
   try {
     const transport = opts.transport ?? selectTransport(transportPreferenceFromEnv() ?? config.transport, logger);
@@ -128,6 +128,7 @@ async function start(gw: Gateway, transport: TransportFactory, now?: () => numbe
     const listener = new Listener(lc, {
       codec: gw.codec, metrics, logger: log, transport, formatter: config.formatter ?? 'base64',
       recentClientMs: config.egress.recentClientSeconds * 1000, maxRecentClients: config.egress.maxRecentClients,
+      recentClientPorts: config.egress.policy === 'address-port',
       ...(now ? { now } : {}),
     });
     const runners: DestinationRunner[] = [];

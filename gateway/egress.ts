@@ -11,6 +11,7 @@ import type { Metrics } from './metrics.js';
 import type { OutOfBandPacket } from './wire/egress-message.js';
 import type { RecentClients } from './recent-clients.js';
 import { createCidrMatcher } from './cidr.js';
+import { clientKey } from './recent-clients.js';
 
 export type EgressRefusal =
   | 'tag-malformed' | 'tag-forged' | 'tag-expired'
@@ -35,6 +36,8 @@ export interface EgressOptions {
   readonly logger: Logger;
   /** Networks out-of-band sends may reach besides recently seen clients. */
   readonly allow: readonly string[];
+  /** 'address-port': a recently seen client may receive only on the port it sent from. */
+  readonly policy?: 'address' | 'address-port';
   readonly now?: () => number;
 }
 
@@ -92,7 +95,8 @@ export class Egress implements ClientSender {
     if (v6 && port.family === 4 && !p.remote.address.startsWith('::ffff:')) return this.refuse('out_of_band', 'family-mismatch');
     // A dual-stack (IPv6) socket sees IPv4 clients as ::ffff:a.b.c.d; an IPv4 socket as a.b.c.d.
     const address = !v6 && port.family === 6 ? `::ffff:${p.remote.address}` : v6 && port.family === 4 ? p.remote.address.slice(7) : p.remote.address;
-    if (!port.recentClients.has(address, now) && !this.allowed(address)) {
+    const seenKey = this.opts.policy === 'address-port' ? clientKey(address, p.remote.port) : address;
+    if (!port.recentClients.has(seenKey, now) && !this.allowed(address)) {
       this.opts.logger.warn({ listener: port.name, reason: 'address-refused' }, 'out-of-band send refused by the egress policy');
       return this.refuse('out_of_band', 'address-refused');
     }

@@ -11,7 +11,8 @@ import type { TransportFactory, UdpTransport } from './extension/transport.js';
 import type { EgressPort } from './egress.js';
 import type { DestinationRunner } from './fanout/runner.js';
 import type { ResolvedListener } from './config/resolved.js';
-import { RecentClients } from './recent-clients.js';
+import { RecentClients, clientKey } from './recent-clients.js';
+import { ClientRateLimiter } from './client-rate-limit.js';
 import { createCidrMatcher } from './cidr.js';
 import { GatewayError } from './errors.js';
 
@@ -23,6 +24,8 @@ export interface ListenerDeps {
   readonly formatter: Formatter;
   readonly recentClientMs: number;
   readonly maxRecentClients: number;
+  /** Remember each client's port too (egress policy address-port). */
+  readonly recentClientPorts?: boolean;
   readonly now?: () => number;
 }
 
@@ -65,6 +68,8 @@ export class Listener implements EgressPort {
   private transport: UdpTransport | undefined;
   private runners: readonly DestinationRunner[] = [];
   private readonly stage: AddressStage;
+  private readonly limiter: ClientRateLimiter | undefined;
+  private readonly clientPorts: boolean;
   private readonly now: () => number;
   private readonly m;
 
@@ -74,6 +79,8 @@ export class Listener implements EgressPort {
     this.family = isIPv6(cfg.host) ? 6 : 4;
     this.recentClients = new RecentClients(deps.recentClientMs, deps.maxRecentClients);
     this.stage = createAddressStage(cfg.allow, cfg.deny);
+    this.limiter = cfg.rateLimit && (cfg.rateLimit.packetsPerSecond || cfg.rateLimit.bytesPerSecond) ? new ClientRateLimiter(cfg.rateLimit) : undefined;
+    this.clientPorts = deps.recentClientPorts ?? false;
     this.now = deps.now ?? Date.now;
     const l = { listener: cfg.name };
     this.m = {
@@ -81,6 +88,8 @@ export class Listener implements EgressPort {
       denied: deps.metrics.drops.labels({ where: cfg.name, reason: 'denied' }),
       notAllowed: deps.metrics.drops.labels({ where: cfg.name, reason: 'not-allowed' }),
       noDestination: deps.metrics.drops.labels({ where: cfg.name, reason: 'no-destination-accepted' }),
+      packetRate: deps.metrics.drops.labels({ where: cfg.name, reason: 'client-packet-rate' }),
+      byteRate: deps.metrics.drops.labels({ where: cfg.name, reason: 'client-byte-rate' }),
     };
   }
 
@@ -109,15 +118,20 @@ export class Listener implements EgressPort {
   private readonly onBatch = (batch: Datagram[]): void => {
     const receivedAt = this.now();
     const local = this.transport!.local;
-    let bytes = 0, denied = 0, notAllowed = 0;
+    let bytes = 0, denied = 0, notAllowed = 0, packetRate = 0, byteRate = 0;
+    const limiter = this.limiter;
     for (const r of this.runners) r.hold();
     try {
       for (const d of batch) {
         bytes += d.data.length;
         const drop = this.stage(d.address);
         if (drop) { if (drop === 'denied') denied++; else notAllowed++; continue; }
+        if (limiter !== undefined) {
+          const over = limiter.take(d.address, d.data.length, receivedAt);
+          if (over !== undefined) { if (over === 'client-packet-rate') packetRate++; else byteRate++; continue; }
+        }
         const packet = new ReceivedPacket(this.deps.codec, this.name, { address: d.address, port: d.port }, local, receivedAt, d.data, this.formatter);
-        this.recentClients.touch(d.address, receivedAt);
+        this.recentClients.touch(this.clientPorts ? clientKey(d.address, d.port) : d.address, receivedAt);
         let accepted = false;
         for (const r of this.runners) accepted = r.enqueue(packet) || accepted;
         if (!accepted) this.m.noDestination.inc();
@@ -129,6 +143,8 @@ export class Listener implements EgressPort {
     this.m.bytes.inc(bytes);
     if (denied) this.m.denied.inc(denied);
     if (notAllowed) this.m.notAllowed.inc(notAllowed);
+    if (packetRate) this.m.packetRate.inc(packetRate);
+    if (byteRate) this.m.byteRate.inc(byteRate);
   };
 
   transmit(remote: Endpoint, data: Buffer): boolean {

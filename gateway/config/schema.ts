@@ -51,6 +51,12 @@ export const ListenerSchema = Type.Object({
   maxDatagramBytes: Type.Integer({ minimum: 1, maximum: 65_507, default: 65_507 }),
   allow: Type.Optional(Type.Array(Cidr)),
   deny: Type.Optional(Type.Array(Cidr)),
+  rateLimit: Type.Optional(Type.Object({
+    packetsPerSecond: Type.Optional(Type.Integer({ minimum: 1, description: 'per client address' })),
+    bytesPerSecond: Type.Optional(Type.Integer({ minimum: 1, description: 'per client address (payload bytes)' })),
+    burstSeconds: Type.Number({ exclusiveMinimum: 0, maximum: 3600, default: 1, description: 'a client may send this many seconds of its rates at once' }),
+    maxClients: Type.Integer({ minimum: 1, default: 100_000, description: 'client addresses remembered; the least recently seen is forgotten first' }),
+  }, { additionalProperties: false })),
   destinations: Type.Array(Type.Object({}, { additionalProperties: true }), { minItems: 1 }),
 }, { additionalProperties: false });
 
@@ -61,6 +67,8 @@ export const EgressSchema = Type.Object({
   recentClientSeconds: Type.Integer({ minimum: 0, default: 3600 }),
   /** Most recent clients remembered per listener. */
   maxRecentClients: Type.Integer({ minimum: 1, default: 100_000 }),
+  /** address: a client seen at an address may receive on any port; address-port: only on the port it sent from. */
+  policy: Type.Union([Type.Literal('address'), Type.Literal('address-port')], { default: 'address', description: 'address-port remembers the port each client sent from, and sends out of band only to that address and port' }),
 }, { additionalProperties: false, default: {} });
 
 export const ConfigSchema = Type.Object({
