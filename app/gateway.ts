@@ -21,6 +21,8 @@ import { Metrics } from '../gateway/metrics.js';
 import { Listener } from '../gateway/listener.js';
 import { DestinationRunner } from '../gateway/fanout/runner.js';
 import { createDeadLetter, type DeadLetter } from '../gateway/fanout/dead-letter.js';
+import { DiskBuffer } from '../gateway/fanout/disk-buffer.js';
+import { resolve as resolvePath } from 'node:path';
 import { selectTransport, transportPreferenceFromEnv } from '../net/select.js';
 import { createLogger } from '../gateway/logger.js';
 import { GatewayError } from '../gateway/errors.js';
@@ -40,6 +42,8 @@ export class Gateway {
   readonly runners: DestinationRunner[] = [];
   readonly sources: { name: string; source: PacketSource }[] = [];
   readonly destinations: Destination[] = [];
+  /** Disk buffers opened (closed by their runner's drain; here so a failed start releases them). */
+  readonly buffers: DiskBuffer[] = [];
   private closing: Promise<void> | undefined;
 
   constructor(
@@ -83,6 +87,7 @@ export class Gateway {
     for (const l of this.listeners.values()) l.pause();
     await Promise.allSettled(this.sources.map((s) => s.source.close()));
     await Promise.allSettled(this.runners.map((r) => r.drain(deadlineMs)));
+    await Promise.allSettled(this.buffers.map((b) => b.close())); // drained runners closed theirs; a failed start may not have
     await Promise.allSettled(this.destinations.map((d) => d.close?.()));
     await Promise.allSettled([...this.listeners.values()].map((l) => l.close()));
     this.state = 'stopped';
@@ -155,8 +160,11 @@ async function createRunner(gw: Gateway, listener: string, dc: DestinationConfig
     const target = await createDestination(gw, listener, { ...dc.deadLetter, name: `${dc.name}.dead-letter` }, dlog.child({ deadLetter: dc.deadLetter.type }));
     deadLetter = createDeadLetter(target, `${listener}/${dc.name}`, dc.deadLetter.retry);
   }
+  const disk = dc.buffer?.disk;
+  const buffer = disk ? DiskBuffer.open({ ...disk, path: resolvePath(gw.config.baseDir, disk.path) }) : undefined;
+  if (buffer) gw.buffers.push(buffer);
   const runner = new DestinationRunner(listener, destination, dc, {
-    metrics: gw.metrics, logger: dlog,
+    metrics: gw.metrics, logger: dlog, ...(buffer ? { buffer } : {}),
     onReplies: (replies) => { for (const r of replies) gw.egress.reply(r.tag, r.data); },
     ...(deadLetter ? { deadLetter } : {}),
   });

@@ -38,6 +38,14 @@ export const CommonDestinationSchema = Type.Object({
   inFlight: Type.Integer({ minimum: 1, default: 4, description: 'batches being sent at once' }),
   retry: RetrySchema,
   deadLetter: Type.Optional(DeadLetterSchema),
+  buffer: Type.Optional(Type.Object({
+    disk: Type.Object({
+      path: Type.String({ minLength: 1, description: 'a directory of its own for this destination (relative to the config file)' }),
+      maxBytes: Type.Integer({ minimum: 65_536, default: 1_073_741_824, description: 'past this, packets go to the dead-letter (or are dropped, reason buffer-full)' }),
+      fsync: Type.Union([Type.Literal('always'), Type.Literal('interval'), Type.Literal('never')], { default: 'interval', description: 'when written packets are synced to the device' }),
+      fsyncIntervalMs: Type.Integer({ minimum: 1, default: 1_000 }),
+    }, { additionalProperties: false }),
+  }, { additionalProperties: false })),
 });
 export const COMMON_DESTINATION_KEYS = Object.keys(CommonDestinationSchema.properties);
 
