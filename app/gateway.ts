@@ -32,6 +32,8 @@ export interface GatewayOptions {
   readonly transport?: TransportFactory;
   readonly metrics?: Metrics;
   readonly now?: () => number;
+  /** A cluster worker's slot: its disk buffers are <buffer.disk.path>/worker-<slot>, so workers never share one. */
+  readonly workerSlot?: number;
 }
 
 export type GatewayState = 'starting' | 'ready' | 'draining' | 'stopped';
@@ -117,7 +119,7 @@ export async function createGateway(config: ResolvedConfig, opts: GatewayOptions
   const gw = new Gateway(config, logger, metrics, codec, egress);
   try {
     const transport = opts.transport ?? selectTransport(transportPreferenceFromEnv() ?? config.transport, logger);
-    await start(gw, transport, opts.now);
+    await start(gw, transport, opts.now, opts.workerSlot);
   } catch (err) {
     await gw.shutdown(0);
     throw err;
@@ -126,7 +128,7 @@ export async function createGateway(config: ResolvedConfig, opts: GatewayOptions
   return gw;
 }
 
-async function start(gw: Gateway, transport: TransportFactory, now?: () => number): Promise<void> {
+async function start(gw: Gateway, transport: TransportFactory, now?: () => number, workerSlot?: number): Promise<void> {
   const { config, logger, metrics, egress } = gw;
   for (const lc of config.listeners) {
     const log = logger.child({ listener: lc.name });
@@ -137,7 +139,7 @@ async function start(gw: Gateway, transport: TransportFactory, now?: () => numbe
       ...(now ? { now } : {}),
     });
     const runners: DestinationRunner[] = [];
-    for (const dc of lc.destinations) runners.push(await createRunner(gw, lc.name, dc, log));
+    for (const dc of lc.destinations) runners.push(await createRunner(gw, lc.name, dc, log, workerSlot));
     gw.listeners.set(lc.name, listener);
     await listener.start(runners);
     egress.attach(listener);
@@ -152,7 +154,7 @@ async function start(gw: Gateway, transport: TransportFactory, now?: () => numbe
   }
 }
 
-async function createRunner(gw: Gateway, listener: string, dc: DestinationConfig, log: Logger): Promise<DestinationRunner> {
+async function createRunner(gw: Gateway, listener: string, dc: DestinationConfig, log: Logger, workerSlot?: number): Promise<DestinationRunner> {
   const dlog = log.child({ destination: dc.name });
   const destination = await createDestination(gw, listener, dc, dlog);
   let deadLetter: DeadLetter | undefined;
@@ -161,7 +163,8 @@ async function createRunner(gw: Gateway, listener: string, dc: DestinationConfig
     deadLetter = createDeadLetter(target, `${listener}/${dc.name}`, dc.deadLetter.retry);
   }
   const disk = dc.buffer?.disk;
-  const buffer = disk ? DiskBuffer.open({ ...disk, path: resolvePath(gw.config.baseDir, disk.path) }) : undefined;
+  const path = disk && resolvePath(gw.config.baseDir, disk.path, workerSlot === undefined ? '.' : `worker-${workerSlot}`);
+  const buffer = disk ? DiskBuffer.open({ ...disk, path: path! }) : undefined;
   if (buffer) gw.buffers.push(buffer);
   const runner = new DestinationRunner(listener, destination, dc, {
     metrics: gw.metrics, logger: dlog, ...(buffer ? { buffer } : {}),

@@ -99,6 +99,17 @@ describe('disk buffer', () => {
   });
 });
 
+describe('disk buffer paths', () => {
+  it('a cluster worker uses <path>/worker-<slot>; two destinations on one path are refused, naming the fix', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'udpgw-buf-'));
+    const gw = await createGateway(config(1, dir), { logger: log, workerSlot: 3 });
+    open.push(gw);
+    expect(readdirSync(join(dir, 'buffer'))).toEqual(['worker-3']);
+    const err = await createGateway(config(1, dir), { logger: log, workerSlot: 3 }).catch((e: unknown) => e);
+    expect((err as Error).message).toMatch(/in use by process \d+: give each destination \(and each worker\) its own buffer\.disk\.path/);
+  });
+});
+
 describe('DiskBuffer', () => {
   it('reads back in order across segments and a prepended segment, at least once until commit, and after a reopen', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'udpgw-buf-'));
