@@ -6,7 +6,7 @@
 import type { Logger } from 'pino';
 import type { BatchResult, Destination } from '../extension/destination.js';
 import type { Packet, Reply } from '../packet.js';
-import type { Metrics } from '../metrics.js';
+import type { CounterChild, Metrics } from '../metrics.js';
 import type { CommonDestinationConfig } from '../config/schema.js';
 import { DeadLetterError, type DeadLetter } from './dead-letter.js';
 import { PacketQueue } from './queue.js';
@@ -52,6 +52,7 @@ export class DestinationRunner {
   private diskLane: Promise<void> | undefined;
   /** Packets the disk buffer could not take, on their way to the dead-letter. */
   private overflow: Packet[] = [];
+  private readonly bm: { buffered: CounterChild; bufferFull: CounterChild } | undefined;
   /** Batches refused after their retries, by send order, until no batch is in flight (then to disk, in order). */
   private held: { seq: number; packets: Packet[] }[] = [];
   private batchSeq = 0;
@@ -72,8 +73,8 @@ export class DestinationRunner {
     };
     this.buffer = deps.buffer;
     if (this.buffer) {
-      const bufferFull = m.drops.labels({ where: this.id, reason: 'buffer-full' }), buffered = m.buffered.hot(d), bytes = m.bufferBytes.labels(d);
-      Object.assign(this.m, { bufferFull, buffered });
+      const bytes = m.bufferBytes.labels(d);
+      this.bm = { buffered: m.buffered.hot(d), bufferFull: m.drops.labels({ where: this.id, reason: 'buffer-full' }) };
       deps.metrics.readOnScrape(() => bytes.set(this.buffer!.bytes));
       this.buffer.onWriteError = (err, records) => {
         deps.logger.error({ err, packets: records }, 'disk buffer write failed; packets lost');
@@ -111,7 +112,7 @@ export class DestinationRunner {
 
   /** To the disk buffer; past its limits, to the dead-letter (or a counted buffer-full drop). */
   private spill(p: Packet): boolean {
-    const m = this.m as typeof this.m & { buffered: { inc(n?: number): void }; bufferFull: { inc(n?: number): void } };
+    const m = this.bm!;
     if (this.buffer!.append(p)) {
       m.buffered.inc();
       if (this.inFlightBatches.size === 0 && this.queue.length === 0) this.startDiskLane();
@@ -151,6 +152,7 @@ export class DestinationRunner {
       const batch = await buffer.read(this.maxPackets, (n, p) => { const s = this.limits.size(p); if (!this.limits.fits(n, bytes, s)) return false; bytes += s; return true; });
       if (batch.length === 0) {
         if (buffer.empty) { this.spilling = false; this.failing = false; return; }
+        await pause(10, this.abort.signal); // records on their way to disk
         continue;
       }
       let left: Packet[] = batch;
@@ -302,7 +304,7 @@ export class DestinationRunner {
     this.held = [];
     let kept = false;
     try { kept = await this.buffer!.prepend(all); } catch (err) { this.deps.logger.error({ err }, 'disk buffer write failed'); }
-    if (kept) (this.m as typeof this.m & { buffered: { inc(n?: number): void } }).buffered.inc(all.length);
+    if (kept) this.bm!.buffered.inc(all.length);
     else await this.failFinally(all, 'disk buffer full (buffer.disk.maxBytes) or not writable');
   }
 
@@ -372,7 +374,7 @@ export class DestinationRunner {
     const left = this.queue.takeAll();
     this.abort.abort();
     if (left.length && this.buffer) {
-      if (await this.buffer.prepend(left)) (this.m as typeof this.m & { buffered: { inc(n?: number): void } }).buffered.inc(left.length);
+      if (await this.buffer.prepend(left)) this.bm!.buffered.inc(left.length);
       else await this.failFinally(left, 'disk buffer full at shutdown');
     } else if (left.length) {
       // Never sent, so not 'failed': dead-lettered when there is a dead-letter, else dropped (counted once).
