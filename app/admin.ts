@@ -12,6 +12,7 @@ import type { Gateway } from './gateway.js';
 import { countDelivery, deliverDocument } from '../gateway/out-of-band/deliver.js';
 import { sourceMetrics } from '../gateway/out-of-band/source-metrics.js';
 import type { EgressResult } from '../gateway/egress.js';
+import { DEFAULT_HTTP_LIMITS, limitedHttpServer, type HttpLimits } from '../gateway/out-of-band/http-limits.js';
 
 /** The admin API's send is a packet source like SNS and SQS: same delivery path, same metric labels. */
 export const ADMIN_SOURCE = 'admin';
@@ -20,6 +21,8 @@ export interface AdminOptions {
   readonly token: string;
   /** Largest accepted body (default 1 MiB). */
   readonly bodyLimit?: number;
+  /** Request time limit and connection cap (defaults: DEFAULT_HTTP_LIMITS). */
+  readonly limits?: Partial<HttpLimits>;
 }
 
 function tokenMatches(req: FastifyRequest, token: string): boolean {
@@ -31,7 +34,8 @@ function tokenMatches(req: FastifyRequest, token: string): boolean {
 }
 
 export function buildAdminApi(gw: Gateway, opts: AdminOptions): FastifyInstance {
-  const app = Fastify({ logger: false, bodyLimit: opts.bodyLimit ?? 1_048_576 });
+  const limits = { ...DEFAULT_HTTP_LIMITS, ...opts.limits };
+  const app = Fastify({ logger: false, bodyLimit: opts.bodyLimit ?? 1_048_576, serverFactory: limitedHttpServer(limits) });
   const metrics = sourceMetrics(gw.metrics);
 
   app.get('/healthz', async () => ({ status: 'ok' }));
@@ -45,10 +49,15 @@ export function buildAdminApi(gw: Gateway, opts: AdminOptions): FastifyInstance 
   });
   app.get('/v1/status', async () => gw.status());
 
-  app.post('/v1/send', async (req, reply) => {
-    if (!tokenMatches(req, opts.token)) {
-      return reply.code(401).send({ code: 'UGW_ERR_ADMIN_UNAUTHORIZED', message: 'send "Authorization: Bearer <admin token>" (admin.token or UDPGW_ADMIN_TOKEN)' });
-    }
+  // The token is checked on the headers (onRequest), before any of the body is read; the refusal
+  // closes the connection, so a client without the token cannot hold it open by trickling a body.
+  app.post('/v1/send', {
+    onRequest: async (req, reply) => {
+      if (tokenMatches(req, opts.token)) return;
+      return reply.code(401).header('connection', 'close')
+        .send({ code: 'UGW_ERR_ADMIN_UNAUTHORIZED', message: 'send "Authorization: Bearer <admin token>" (admin.token or UDPGW_ADMIN_TOKEN)' });
+    },
+  }, async (req, reply) => {
     const listener = (req.query as { listener?: string }).listener ?? gw.config.listeners[0]!.name;
     const report = deliverDocument(req.body, { egress: gw.egress, listener, defaultFormatter: gw.egress.formatterOf(listener) ?? 'base64' });
     if (report instanceof Error) {

@@ -55,6 +55,9 @@ export interface ClusterPrimary {
   stop(): Promise<void>;
 }
 
+/** The worker's slot, set by the primary: disk buffers go to <buffer.disk.path>/worker-<slot>. */
+export const WORKER_SLOT_ENV = 'UDPGW_WORKER_SLOT';
+
 export function startClusterPrimary(opts: ClusterPrimaryOptions): ClusterPrimary {
   if (!cluster.isPrimary) throw new Error('startClusterPrimary must run in the primary process');
   const count = Math.max(1, opts.workers ?? availableParallelism());
@@ -72,8 +75,9 @@ export function startClusterPrimary(opts: ClusterPrimaryOptions): ClusterPrimary
   const ready = new Promise<void>((resolve, reject) => { settle = { resolve, reject }; });
   ready.catch(() => {});
 
-  const fork = (first: boolean): void => {
-    const w = cluster.fork(env);
+  // Each worker has a slot (0..count-1) that a restarted worker takes over: its disk buffers live there.
+  const fork = (first: boolean, slot: number): void => {
+    const w = cluster.fork({ ...env, [WORKER_SLOT_ENV]: String(slot) });
     live.add(w);
     let isReady = false;
     w.on('message', (m: { type?: string }) => {
@@ -90,10 +94,10 @@ export function startClusterPrimary(opts: ClusterPrimaryOptions): ClusterPrimary
       if (first && !isReady) { settle.reject(new Error(`cluster worker ${w.id} exited before it was ready (code ${code}, signal ${signal})`)); return; }
       if (restarts >= (opts.maxRestarts ?? 10)) { opts.logger.error('cluster: too many worker restarts, not restarting'); return; }
       restarts++;
-      setTimeout(() => { if (!stopping) fork(false); }, opts.restartDelayMs ?? 1000).unref();
+      setTimeout(() => { if (!stopping) fork(false, slot); }, opts.restartDelayMs ?? 1000).unref();
     });
   };
-  for (let i = 0; i < count; i++) fork(true);
+  for (let i = 0; i < count; i++) fork(true, i);
 
   const stop = (): Promise<void> => {
     stopping ??= Promise.all([...live].map((w) => new Promise<void>((resolve) => {
@@ -124,7 +128,10 @@ export async function runClusterWorker(config: ResolvedConfig, opts: ClusterWork
     throw new GatewayError('UGW_ERR_LISTENER_BIND', 'cluster workers need SO_REUSEPORT: the native transport (node:dgram on Node 20 has only SO_REUSEADDR, so one worker would receive everything)');
   }
   const secret = config.secret ?? process.env[CLUSTER_SECRET_ENV];
-  const running = await runGateway({ ...config, ...(secret ? { secret } : {}) }, { logger: opts.logger, transport: withReusePort(transport) });
+  const slot = Number(process.env[WORKER_SLOT_ENV]);
+  const running = await runGateway({ ...config, ...(secret ? { secret } : {}) }, {
+    logger: opts.logger, transport: withReusePort(transport), ...(Number.isInteger(slot) ? { workerSlot: slot } : {}),
+  });
   shareRecentClients(running);
   if (opts.signals ?? true) {
     handleSignals(running, opts.logger);

@@ -21,6 +21,8 @@ import { Metrics } from '../gateway/metrics.js';
 import { Listener } from '../gateway/listener.js';
 import { DestinationRunner } from '../gateway/fanout/runner.js';
 import { createDeadLetter, type DeadLetter } from '../gateway/fanout/dead-letter.js';
+import { DiskBuffer } from '../gateway/fanout/disk-buffer.js';
+import { resolve as resolvePath } from 'node:path';
 import { selectTransport, transportPreferenceFromEnv } from '../net/select.js';
 import { createLogger } from '../gateway/logger.js';
 import { GatewayError } from '../gateway/errors.js';
@@ -30,6 +32,8 @@ export interface GatewayOptions {
   readonly transport?: TransportFactory;
   readonly metrics?: Metrics;
   readonly now?: () => number;
+  /** A cluster worker's slot: its disk buffers are <buffer.disk.path>/worker-<slot>, so workers never share one. */
+  readonly workerSlot?: number;
 }
 
 export type GatewayState = 'starting' | 'ready' | 'draining' | 'stopped';
@@ -40,6 +44,8 @@ export class Gateway {
   readonly runners: DestinationRunner[] = [];
   readonly sources: { name: string; source: PacketSource }[] = [];
   readonly destinations: Destination[] = [];
+  /** Disk buffers opened (closed by their runner's drain; here so a failed start releases them). */
+  readonly buffers: DiskBuffer[] = [];
   private closing: Promise<void> | undefined;
 
   constructor(
@@ -83,6 +89,7 @@ export class Gateway {
     for (const l of this.listeners.values()) l.pause();
     await Promise.allSettled(this.sources.map((s) => s.source.close()));
     await Promise.allSettled(this.runners.map((r) => r.drain(deadlineMs)));
+    await Promise.allSettled(this.buffers.map((b) => b.close())); // drained runners closed theirs; a failed start may not have
     await Promise.allSettled(this.destinations.map((d) => d.close?.()));
     await Promise.allSettled([...this.listeners.values()].map((l) => l.close()));
     this.state = 'stopped';
@@ -108,11 +115,11 @@ export async function createGateway(config: ResolvedConfig, opts: GatewayOptions
     replyWindowMs: config.replyWindowSeconds * 1000,
     ...(opts.now ? { now: opts.now } : {}),
   });
-  const egress = new Egress({ codec, metrics, logger: logger.child({ component: 'egress' }), allow: config.egress.allow, ...(opts.now ? { now: opts.now } : {}) });
+  const egress = new Egress({ codec, metrics, logger: logger.child({ component: 'egress' }), allow: config.egress.allow, policy: config.egress.policy, ...(opts.now ? { now: opts.now } : {}) });
   const gw = new Gateway(config, logger, metrics, codec, egress);
   try {
     const transport = opts.transport ?? selectTransport(transportPreferenceFromEnv() ?? config.transport, logger);
-    await start(gw, transport, opts.now);
+    await start(gw, transport, opts.now, opts.workerSlot);
   } catch (err) {
     await gw.shutdown(0);
     throw err;
@@ -121,18 +128,19 @@ export async function createGateway(config: ResolvedConfig, opts: GatewayOptions
   return gw;
 }
 
-async function start(gw: Gateway, transport: TransportFactory, now?: () => number): Promise<void> {
+async function start(gw: Gateway, transport: TransportFactory, now?: () => number, workerSlot?: number): Promise<void> {
   const { config, logger, metrics, egress } = gw;
   for (const lc of config.listeners) {
     const log = logger.child({ listener: lc.name });
     const listener = new Listener(lc, {
       codec: gw.codec, metrics, logger: log, transport, formatter: config.formatter ?? 'base64',
       recentClientMs: config.egress.recentClientSeconds * 1000, maxRecentClients: config.egress.maxRecentClients,
+      recentClientPorts: config.egress.policy === 'address-port',
       ...(now ? { now } : {}),
     });
     if (lc.protocol) await useProtocol(gw, listener, lc.protocol, log);
     const runners: DestinationRunner[] = [];
-    for (const dc of lc.destinations) runners.push(await createRunner(gw, lc.name, dc, log));
+    for (const dc of lc.destinations) runners.push(await createRunner(gw, lc.name, dc, log, workerSlot));
     gw.listeners.set(lc.name, listener);
     await listener.start(runners);
     egress.attach(listener);
@@ -158,7 +166,7 @@ async function useProtocol(gw: Gateway, listener: Listener, pc: { type: string; 
   gw.metrics.readProtocolCounters(pc.type, listener.name, () => protocol.counters());
 }
 
-async function createRunner(gw: Gateway, listener: string, dc: DestinationConfig, log: Logger): Promise<DestinationRunner> {
+async function createRunner(gw: Gateway, listener: string, dc: DestinationConfig, log: Logger, workerSlot?: number): Promise<DestinationRunner> {
   const dlog = log.child({ destination: dc.name });
   const destination = await createDestination(gw, listener, dc, dlog);
   let deadLetter: DeadLetter | undefined;
@@ -166,8 +174,12 @@ async function createRunner(gw: Gateway, listener: string, dc: DestinationConfig
     const target = await createDestination(gw, listener, { ...dc.deadLetter, name: `${dc.name}.dead-letter` }, dlog.child({ deadLetter: dc.deadLetter.type }));
     deadLetter = createDeadLetter(target, `${listener}/${dc.name}`, dc.deadLetter.retry);
   }
+  const disk = dc.buffer?.disk;
+  const path = disk && resolvePath(gw.config.baseDir, disk.path, workerSlot === undefined ? '.' : `worker-${workerSlot}`);
+  const buffer = disk ? DiskBuffer.open({ ...disk, path: path! }) : undefined;
+  if (buffer) gw.buffers.push(buffer);
   const runner = new DestinationRunner(listener, destination, dc, {
-    metrics: gw.metrics, logger: dlog,
+    metrics: gw.metrics, logger: dlog, ...(buffer ? { buffer } : {}),
     onReplies: (replies) => { for (const r of replies) gw.egress.reply(r.tag, r.data); },
     ...(deadLetter ? { deadLetter } : {}),
   });

@@ -29,7 +29,7 @@ export async function runGateway(config: ResolvedConfig, opts: GatewayOptions = 
   let admin: FastifyInstance | undefined;
   let adminUrl: string | undefined;
   if (config.admin.enabled) {
-    admin = buildAdminApi(gateway, { token: adminToken });
+    admin = buildAdminApi(gateway, { token: adminToken, limits: { requestTimeoutMs: config.admin.requestTimeoutMs, maxConnections: config.admin.maxConnections } });
     try {
       await admin.listen({ host: config.admin.host, port: config.admin.port });
     } catch (err) {

@@ -61,7 +61,7 @@ function fakeTransport(): { factory: TransportFactory; onBatch: () => BatchHandl
   let handler: BatchHandler | undefined;
   const factory: TransportFactory = { kind: 'fake', bind: async (_o, onBatch) => {
     handler = onBatch;
-    return { kind: 'fake', local: { address: '127.0.0.1', port: 5555 }, sendDatagrams: () => {}, pause: () => {}, close: async () => {} };
+    return { kind: 'fake', local: { address: '127.0.0.1', port: 5555 }, sendDatagrams: () => 0, pause: () => {}, close: async () => {} };
   } };
   return { factory, onBatch: () => handler! };
 }

@@ -11,10 +11,11 @@ import type { Metrics } from './metrics.js';
 import type { OutOfBandPacket } from './wire/egress-message.js';
 import type { RecentClients } from './recent-clients.js';
 import { createCidrMatcher } from './cidr.js';
+import { clientKey } from './recent-clients.js';
 
 export type EgressRefusal =
   | 'tag-malformed' | 'tag-forged' | 'tag-expired'
-  | 'unknown-listener' | 'address-refused' | 'expired' | 'family-mismatch'
+  | 'unknown-listener' | 'address-refused' | 'expired' | 'family-mismatch' | 'transport-refused'
   /** PeerKey given for a listener without a tunnel protocol. */
   | 'peer-key-not-tunnelled'
   /** A listener protocol's own refusal (WireGuard: unknown-peer, no-session, no-endpoint, allowed-ips-outbound, …). */
@@ -31,8 +32,9 @@ export interface EgressPort {
   readonly family: 4 | 6;
   /** True when a listener protocol (WireGuard) carries the datagrams: clients are addressed inside the tunnel. */
   readonly tunnelled?: boolean;
-  /** Send toward a client; a listener protocol may refuse (returns the reason). */
-  transmit(remote: Endpoint & { readonly peerKey?: string }, data: Buffer): string | undefined | void;
+  /** Send toward a client from the listener's socket (or through its protocol). Undefined when it
+   *  left; otherwise the refusal reason (transport-refused, or the protocol's: no-session, …): not sent. */
+  transmit(remote: Endpoint & { readonly peerKey?: string }, data: Buffer): string | undefined;
 }
 
 export interface EgressOptions {
@@ -41,6 +43,8 @@ export interface EgressOptions {
   readonly logger: Logger;
   /** Networks out-of-band sends may reach besides recently seen clients. */
   readonly allow: readonly string[];
+  /** 'address-port': a recently seen client may receive only on the port it sent from. */
+  readonly policy?: 'address' | 'address-port';
   readonly now?: () => number;
 }
 
@@ -76,8 +80,7 @@ export class Egress implements ClientSender {
     if (!t.ok) return this.refuse(path, `tag-${t.reason}`);
     const port = this.ports.get(t.claims.listener);
     if (!port) return this.refuse(path, 'unknown-listener');
-    this.emit(port, t.claims.remote, data, path);
-    return OK;
+    return this.emit(port, t.claims.remote, data, path);
   }
 
   replyByTag(tag: string, data: Buffer): boolean { return this.reply(tag, data).ok; }
@@ -100,34 +103,29 @@ export class Egress implements ClientSender {
     if (v6 && port.family === 4 && !p.remote.address.startsWith('::ffff:')) return this.refuse('out_of_band', 'family-mismatch');
     // A dual-stack (IPv6) socket sees IPv4 clients as ::ffff:a.b.c.d; an IPv4 socket as a.b.c.d.
     const address = !v6 && port.family === 6 ? `::ffff:${p.remote.address}` : v6 && port.family === 4 ? p.remote.address.slice(7) : p.remote.address;
-    if (!port.recentClients.has(address, now) && !this.allowed(address)) {
+    const seenKey = this.opts.policy === 'address-port' ? clientKey(address, p.remote.port) : address;
+    if (!port.recentClients.has(seenKey, now) && !this.allowed(address)) {
       this.opts.logger.warn({ listener: port.name, reason: 'address-refused' }, 'out-of-band send refused by the egress policy');
       return this.refuse('out_of_band', 'address-refused');
     }
-    this.emit(port, { address, port: p.remote.port }, p.data, 'out_of_band');
-    return OK;
+    return this.emit(port, { address, port: p.remote.port }, p.data, 'out_of_band');
   }
 
   /** Through a tunnel: the protocol authenticates the peer and refuses without a session. A PeerKey
    *  names the peer; without one, the inner address must belong to a peer (its allowed IPs). */
   private tunnelOutOfBand(port: EgressPort, p: OutOfBandPacket): EgressResult {
     if (!port.tunnelled) return this.refuse('out_of_band', 'peer-key-not-tunnelled');
-    const refused = port.transmit({ address: p.remote.address, port: p.remote.port, ...(p.peerKey !== undefined ? { peerKey: p.peerKey } : {}) }, p.data);
-    if (refused) return this.refuse('out_of_band', refused);
-    this.count(port, 'out_of_band', p.data.length);
-    return OK;
+    return this.emit(port, { address: p.remote.address, port: p.remote.port, ...(p.peerKey !== undefined ? { peerKey: p.peerKey } : {}) }, p.data, 'out_of_band');
   }
 
-  private emit(port: EgressPort, remote: Endpoint, data: Buffer, path: string): void {
+  /** Counted as sent only when the socket (or the listener's protocol) took it; a refusal is counted as one, by its path. */
+  private emit(port: EgressPort, remote: Endpoint & { readonly peerKey?: string }, data: Buffer, path: string): EgressResult {
     const refused = port.transmit(remote, data);
-    if (refused) { this.refuse(path, refused); return; }
-    this.count(port, path, data.length);
-  }
-
-  private count(port: EgressPort, path: string, bytes: number): void {
+    if (refused !== undefined) return this.refuse(path, refused);
     const c = this.countersFor(port, path);
     c.packets.inc();
-    c.bytes.inc(bytes);
+    c.bytes.inc(data.length);
+    return OK;
   }
 
   /** Labelled counter children, cached per listener and path (this runs once per packet sent). */

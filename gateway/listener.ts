@@ -12,7 +12,8 @@ import type { ListenerProtocol, ProtocolDatagram } from './extension/listener-pr
 import type { EgressPort } from './egress.js';
 import type { DestinationRunner } from './fanout/runner.js';
 import type { ResolvedListener } from './config/resolved.js';
-import { RecentClients } from './recent-clients.js';
+import { RecentClients, clientKey } from './recent-clients.js';
+import { ClientRateLimiter } from './client-rate-limit.js';
 import { createCidrMatcher } from './cidr.js';
 import { GatewayError } from './errors.js';
 import { dataFormatter } from './extension/data-formatter.js';
@@ -25,6 +26,8 @@ export interface ListenerDeps {
   readonly formatter: Formatter;
   readonly recentClientMs: number;
   readonly maxRecentClients: number;
+  /** Remember each client's port too (egress policy address-port). */
+  readonly recentClientPorts?: boolean;
   readonly now?: () => number;
 }
 
@@ -81,6 +84,8 @@ export class Listener implements EgressPort {
   private readonly stage: AddressStage;
   /** A message formatter's check (coap): a datagram that is not such a message is a counted drop. */
   private readonly formatCheck: ((data: Buffer) => string | undefined) | undefined;
+  private readonly limiter: ClientRateLimiter | undefined;
+  private readonly clientPorts: boolean;
   private readonly now: () => number;
   private readonly m;
 
@@ -92,6 +97,8 @@ export class Listener implements EgressPort {
     this.stage = createAddressStage(cfg.allow, cfg.deny);
     const mf = dataFormatter(this.formatter);
     this.formatCheck = mf ? (data) => mf.check(data) : undefined;
+    this.limiter = cfg.rateLimit && (cfg.rateLimit.packetsPerSecond || cfg.rateLimit.bytesPerSecond) ? new ClientRateLimiter(cfg.rateLimit) : undefined;
+    this.clientPorts = deps.recentClientPorts ?? false;
     this.now = deps.now ?? Date.now;
     const l = { listener: cfg.name };
     this.m = {
@@ -99,6 +106,8 @@ export class Listener implements EgressPort {
       denied: deps.metrics.drops.labels({ where: cfg.name, reason: 'denied' }),
       notAllowed: deps.metrics.drops.labels({ where: cfg.name, reason: 'not-allowed' }),
       noDestination: deps.metrics.drops.labels({ where: cfg.name, reason: 'no-destination-accepted' }),
+      packetRate: deps.metrics.drops.labels({ where: cfg.name, reason: 'client-packet-rate' }),
+      byteRate: deps.metrics.drops.labels({ where: cfg.name, reason: 'client-byte-rate' }),
     };
   }
 
@@ -136,33 +145,41 @@ export class Listener implements EgressPort {
     if (this.protocol) return this.onOuterBatch(batch);
     const receivedAt = this.now();
     const local = this.transport!.local;
-    let bytes = 0, denied = 0, notAllowed = 0;
+    let bytes = 0, denied = 0, notAllowed = 0, packetRate = 0, byteRate = 0;
+    const limiter = this.limiter;
     for (const r of this.runners) r.hold();
     try {
       for (const d of batch) {
         bytes += d.data.length;
         const drop = this.stage(d.address);
         if (drop) { if (drop === 'denied') denied++; else notAllowed++; continue; }
-        this.fanOut(new ReceivedPacket(this.deps.codec, this.name, { address: d.address, port: d.port }, local, receivedAt, d.data, this.formatter), d.address, receivedAt);
+        if (limiter !== undefined) {
+          const over = limiter.take(d.address, d.data.length, receivedAt);
+          if (over !== undefined) { if (over === 'client-packet-rate') packetRate++; else byteRate++; continue; }
+        }
+        this.fanOut(new ReceivedPacket(this.deps.codec, this.name, { address: d.address, port: d.port }, local, receivedAt, d.data, this.formatter), this.clientPorts ? clientKey(d.address, d.port) : d.address, receivedAt);
       }
     } finally {
       for (const r of this.runners) r.flush();
     }
-    this.count(batch.length, bytes, denied, notAllowed);
+    this.count(batch.length, bytes, denied, notAllowed, packetRate, byteRate);
   };
 
   /** Through a listener protocol: allow/deny on the outer address, then decapsulate, then fan out. */
   private onOuterBatch(batch: Datagram[]): void {
     const receivedAt = this.now();
     const local = this.transport!.local;
-    let bytes = 0, denied = 0, notAllowed = 0;
+    let bytes = 0, denied = 0, notAllowed = 0, packetRate = 0, byteRate = 0;
     const admitted: Datagram[] = [];
     for (const d of batch) {
       bytes += d.data.length;
       const drop = this.stage(d.address);
-      if (drop) { if (drop === 'denied') denied++; else notAllowed++; } else admitted.push(d);
+      if (drop) { if (drop === 'denied') denied++; else notAllowed++; continue; }
+      const over = this.limiter?.take(d.address, d.data.length, receivedAt);
+      if (over !== undefined) { if (over === 'client-packet-rate') packetRate++; else byteRate++; continue; }
+      admitted.push(d);
     }
-    this.count(batch.length, bytes, denied, notAllowed);
+    this.count(batch.length, bytes, denied, notAllowed, packetRate, byteRate);
     const inner = this.protocol!.receive(admitted, receivedAt);
     if (inner.length === 0) return;
     for (const r of this.runners) r.hold();
@@ -184,19 +201,21 @@ export class Listener implements EgressPort {
     if (!accepted) this.m.noDestination.inc();
   }
 
-  private count(packets: number, bytes: number, denied: number, notAllowed: number): void {
+  private count(packets: number, bytes: number, denied: number, notAllowed: number, packetRate: number, byteRate: number): void {
     this.m.packets.inc(packets);
     this.m.bytes.inc(bytes);
     if (denied) this.m.denied.inc(denied);
     if (notAllowed) this.m.notAllowed.inc(notAllowed);
+    if (packetRate) this.m.packetRate.inc(packetRate);
+    if (byteRate) this.m.byteRate.inc(byteRate);
   }
 
   /** Toward a client: straight from the socket, or through the listener protocol (encrypted to the
-   *  peer that owns the inner address, or the peer named by key). A refusal reason, or undefined. */
+   *  peer that owns the inner address, or the peer named by key). Undefined when it left; else why not. */
   transmit(remote: Endpoint & { readonly peerKey?: string }, data: Buffer): string | undefined {
     if (this.protocol) return this.protocol.send(remote, data, this.now());
-    this.transport?.sendDatagrams([{ data, address: remote.address, port: remote.port }]);
-    return undefined;
+    if (this.transport === undefined) return 'transport-refused';
+    return this.transport.sendDatagrams([{ data, address: remote.address, port: remote.port }]) === 0 ? undefined : 'transport-refused';
   }
 
   /** Stop reading (drain); sending stays possible for late replies. */

@@ -90,6 +90,8 @@ export class Metrics {
   readonly failed = this.c('destination_failed_total', 'Packets a destination finally failed to deliver (after retries).', ['destination']);
   readonly retried = this.c('destination_retried_total', 'Packets resubmitted after a retryable failure.', ['destination']);
   readonly deadLettered = this.c('destination_dead_lettered_total', 'Packets written to a dead-letter after final failure.', ['destination']);
+  readonly buffered = this.c('destination_buffered_total', 'Packets written to a destination\'s disk buffer (spilled during an outage or a full queue).', ['destination']);
+  readonly bufferBytes = new Gauge({ name: 'udpgw_destination_buffer_bytes', help: 'Bytes in a destination\'s disk buffer.', labelNames: ['destination'], registers: [this.registry] });
   readonly replies = this.c('destination_replies_total', 'Replies a destination returned toward clients.', ['destination']);
   /** From receive to delivered; observed per packet, so not a prom-client Histogram (see fast-histogram.ts). */
   readonly latency = new FastHistogram('udpgw_destination_delivery_seconds', 'From receive to delivered, per destination.',

@@ -28,5 +28,6 @@ export { encodeData, decodeData } from './wire/formatter.js';
 export { registerDataFormatter, type DataFormatter } from './extension/data-formatter.js';
 export { deliverDocument, countDelivery, isMalformed, needsAttention, summarize, type DeliveryReport } from './out-of-band/deliver.js';
 export { sourceMetrics, type SourceMetrics } from './out-of-band/source-metrics.js';
-export { SeenIds } from './out-of-band/seen-ids.js';
+export { SeenIds, ReplayWindow, type ReplayCheck } from './out-of-band/seen-ids.js';
+export { DEFAULT_HTTP_LIMITS, limitedHttpServer, type HttpLimits } from './out-of-band/http-limits.js';
 export { withLimits } from './fanout/limits.js';

@@ -1,5 +1,8 @@
 /** Clients seen on a listener recently, bounded (oldest evicted first). Used by the egress policy. */
 
+/** The key of a client remembered with its port (egress policy address-port). */
+export function clientKey(address: string, port: number): string { return `${address}|${port}`; }
+
 interface Seen { at: number; sharedAt: number }
 
 export class RecentClients {

@@ -96,7 +96,7 @@ export function createTagCodec(opts: TagCodecOptions): TagCodec {
   }
 
   function decode(tag: string): TagCheck {
-    if (typeof tag !== 'string' || tag.length > 512 || !/^[A-Za-z0-9_-]+$/.test(tag)) return { ok: false, reason: 'malformed' };
+    if (typeof tag !== 'string' || tag.length > 512 || !/^[A-Za-z0-9_-]+$/.test(tag) || !canonicalBase64url(tag)) return { ok: false, reason: 'malformed' };
     const raw = Buffer.from(tag, 'base64url');
     if (raw.length < HEADER + 4 + 2 + 1 + MAC_BYTES || raw.length > MAX_RAW || raw[0] !== VERSION) return { ok: false, reason: 'malformed' };
     const bodyLen = raw.length - MAC_BYTES;
@@ -112,6 +112,21 @@ export function createTagCodec(opts: TagCodecOptions): TagCodec {
   }
 
   return { encode, decode };
+}
+
+const B64URL = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+
+/**
+ * True when `s` (already known to be base64url characters) is the one spelling encode() produces:
+ * RFC 4648 §3.5 — the unused low bits of the last character are zero, and no length leaves a lone
+ * 6-bit character. Otherwise 4 (2 unused bits) or 16 (4 unused bits) strings decode to the same bytes.
+ */
+function canonicalBase64url(s: string): boolean {
+  const rem = s.length % 4;
+  if (rem === 0) return true;
+  if (rem === 1) return false;
+  const v = B64URL.indexOf(s[s.length - 1]!);
+  return (v & (rem === 2 ? 0x0f : 0x03)) === 0;
 }
 
 function parseBody(body: Buffer): TagClaims | undefined {

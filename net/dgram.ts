@@ -3,7 +3,7 @@
  * handed over as one batch (flushed with setImmediate, after libuv's poll phase).
  */
 import { createSocket, type Socket } from 'node:dgram';
-import { isIPv6 } from 'node:net';
+import { isIP, isIPv6 } from 'node:net';
 import type { Datagram } from '../gateway/packet.js';
 import type { BatchHandler, BindOptions, TransportFactory, UdpTransport } from '../gateway/extension/transport.js';
 
@@ -37,8 +37,12 @@ class DgramTransport implements UdpTransport {
   private scheduled = false;
   private closed = false;
 
-  constructor(private readonly socket: Socket, opts: BindOptions, private readonly onBatch: BatchHandler, onError: (err: Error) => void) {
+  /** Largest UDP payload: 65,507 bytes over IPv4 (RFC 768 length less IP and UDP headers), 65,527 over IPv6. */
+  private readonly maxPayload: number;
+
+  constructor(private readonly socket: Socket, opts: BindOptions, private readonly onBatch: BatchHandler, private readonly onError: (err: Error) => void) {
     const a = socket.address();
+    this.maxPayload = a.family === 'IPv6' ? 65_527 : 65_507;
     this.local = { address: a.address, port: a.port };
     socket.on('error', onError);
     socket.on('message', (data, rinfo) => {
@@ -57,10 +61,19 @@ class DgramTransport implements UdpTransport {
     this.onBatch(batch);
   };
 
-  sendDatagrams(datagrams: readonly Datagram[]): void {
-    if (this.closed) return;
-    for (const d of datagrams) this.socket.send(d.data, d.port, d.address);
+  /** Refuses here what the socket would refuse (a bad port or address, a datagram over the UDP
+   *  maximum, which node:dgram reports only later); errors the socket reports later go to onError. */
+  sendDatagrams(datagrams: readonly Datagram[]): number {
+    if (this.closed) return datagrams.length;
+    let refused = 0;
+    for (const d of datagrams) {
+      if (d.data.length > this.maxPayload || !(d.port > 0 && d.port < 65536) || isIP(d.address) === 0) { refused++; continue; }
+      try { this.socket.send(d.data, d.port, d.address, this.onSent); } catch { refused++; }
+    }
+    return refused;
   }
+
+  private readonly onSent = (err: Error | null): void => { if (err) this.onError(err); };
 
   pause(): void {
     this.socket.removeAllListeners('message');

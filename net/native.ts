@@ -99,12 +99,14 @@ export class NativeTransport implements UdpTransport {
     this.reportRefused(before);
   };
 
-  sendDatagrams(datagrams: readonly Datagram[]): void {
-    if (this.closed || datagrams.length === 0) return;
-    const before = this.stats.refused;
+  sendDatagrams(datagrams: readonly Datagram[]): number {
+    if (datagrams.length === 0) return 0;
+    if (this.closed) return datagrams.length;
+    const before = this.stats.refused, dropped = this.stats.backlogDropped;
     this.firstErrno = 0;
     this.sender.send(this.queue, datagrams, 0, undefined, this.report);
     this.reportRefused(before);
+    return this.stats.refused - before + this.stats.backlogDropped - dropped;
   }
 
   private reportRefused(before: number): void {

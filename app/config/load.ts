@@ -12,10 +12,12 @@ import { ConfigError, type ConfigProblem } from '../../gateway/errors.js';
 import { destinationKinds, listenerProtocolKinds, packetSourceKinds } from '../../gateway/extension/registry.js';
 import '../builtin-kinds.js';
 import { checkCidr } from '../../gateway/cidr.js';
+import { CONFIG_LIMITS, FORBIDDEN_KEYS, configShapeProblem } from '../../gateway/config/input-guard.js';
 
 export type { PacketSourceConfig, ResolvedListener, ResolvedConfig } from '../../gateway/config/resolved.js';
 
 export const ENV_PREFIX = 'UDPGW_';
+
 
 import { readConfigFile } from './read.js';
 
@@ -28,8 +30,14 @@ export { readConfigFile };
  *   UDPGW_CONFIG__<path with __ between keys>=<JSON or text>, e.g. UDPGW_CONFIG__listeners__0__port=6000
  */
 export function applyEnv(input: unknown, env: NodeJS.ProcessEnv): unknown {
+  const shape = configShapeProblem(input ?? {});
+  if (shape) throw new ConfigError([shape]);
   const cfg = structuredClone((input ?? {}) as Record<string, unknown>);
-  const set = (path: (string | number)[], raw: string) => setPath(cfg, path, coerce(raw));
+  const problems: ConfigProblem[] = [];
+  const set = (path: (string | number)[], raw: string, variable: string) => {
+    const problem = setPath(cfg, path, coerce(raw));
+    if (problem) problems.push({ path: '/' + path.join('/'), message: `${variable}: ${problem}` });
+  };
   const known: Record<string, (string | number)[]> = {
     SECRET: ['secret'], ADMIN_TOKEN: ['admin', 'token'], ADMIN_PORT: ['admin', 'port'], ADMIN_HOST: ['admin', 'host'],
     LOG_LEVEL: ['log', 'level'], PORT: ['listeners', 0, 'port'], HOST: ['listeners', 0, 'host'],
@@ -37,13 +45,14 @@ export function applyEnv(input: unknown, env: NodeJS.ProcessEnv): unknown {
   };
   for (const [suffix, path] of Object.entries(known)) {
     const v = env[ENV_PREFIX + suffix];
-    if (v !== undefined && v !== '') set(path, suffix === 'SECRET' || suffix === 'ADMIN_TOKEN' ? JSON.stringify(v) : v);
+    if (v !== undefined && v !== '') set(path, suffix === 'SECRET' || suffix === 'ADMIN_TOKEN' ? JSON.stringify(v) : v, ENV_PREFIX + suffix);
   }
   for (const [k, v] of Object.entries(env)) {
     if (!k.startsWith(ENV_PREFIX + 'CONFIG__') || v === undefined) continue;
     const path = k.slice((ENV_PREFIX + 'CONFIG__').length).split('__').map((p) => (/^\d+$/.test(p) ? Number(p) : p));
-    set(path, v);
+    set(path, v, k);
   }
+  if (problems.length) throw new ConfigError(problems);
   return cfg;
 }
 
@@ -51,13 +60,23 @@ function coerce(raw: string): unknown {
   try { return JSON.parse(raw); } catch { return raw; }
 }
 
-function setPath(root: Record<string, unknown>, path: (string | number)[], value: unknown): void {
+/** Sets root[path] = value, making mappings and lists on the way; a problem (text) for a path that
+ *  names a forbidden key, a list index past the list's end (lists grow by one at most), or a key of a list. */
+function setPath(root: Record<string, unknown>, path: (string | number)[], value: unknown): string | undefined {
   let node: Record<string | number, unknown> = root;
-  path.forEach((key, i) => {
-    if (i === path.length - 1) { node[key] = value; return; }
-    if (node[key] === undefined || node[key] === null || typeof node[key] !== 'object') node[key] = typeof path[i + 1] === 'number' ? [] : {};
+  for (let i = 0; i < path.length; i++) {
+    const key = path[i]!;
+    if (typeof key === 'string' && FORBIDDEN_KEYS.has(key)) return `the key "${key}" is not allowed`;
+    if (Array.isArray(node)) {
+      if (typeof key !== 'number') return `"${key}" is not an index of the list at /${path.slice(0, i).join('/')}`;
+      if (key > node.length || key >= CONFIG_LIMITS.maxItems) return `index ${key} is past the end of the list at /${path.slice(0, i).join('/')} (${node.length} items): use ${node.length} to add one`;
+    }
+    if (i === path.length - 1) { node[key] = value; return undefined; }
+    const next = Object.hasOwn(node, key) ? node[key] : undefined;
+    if (next === undefined || next === null || typeof next !== 'object') node[key] = typeof path[i + 1] === 'number' ? [] : {};
     node = node[key] as Record<string | number, unknown>;
-  });
+  }
+  return undefined;
 }
 
 /**
@@ -67,6 +86,8 @@ function setPath(root: Record<string, unknown>, path: (string | number)[], value
  * ConfigError listing every problem by path.
  */
 export function resolveConfig(raw: unknown, baseDir: string): ResolvedConfig {
+  const shape = configShapeProblem(raw);
+  if (shape) throw new ConfigError([shape]);
   const top = validate(ConfigSchema, raw);
   const problems: ConfigProblem[] = 'problems' in top ? [...top.problems] : [];
   const input = isRecord(raw) ? raw : {};
@@ -203,7 +224,7 @@ function resolveDestination(raw: Record<string, unknown>, at: string, problems: 
 
 /** Keys of a destination entry that mean nothing for a dead-letter target (it is written directly,
  *  within its kind's limits, with its own retry). */
-const NOT_FOR_DEAD_LETTER = ['batch', 'queue', 'inFlight', 'deadLetter'];
+const NOT_FOR_DEAD_LETTER = ['batch', 'queue', 'inFlight', 'deadLetter', 'buffer'];
 
 /** A dead-letter target: the shorthands `{ file }` and `{ sqsQueueUrl }`, or any destination kind. */
 function resolveDeadLetter(raw: Record<string, unknown>, at: string, problems: ConfigProblem[], baseDir: string): DestinationConfig | undefined {

@@ -38,6 +38,14 @@ export const CommonDestinationSchema = Type.Object({
   inFlight: Type.Integer({ minimum: 1, default: 4, description: 'batches being sent at once' }),
   retry: RetrySchema,
   deadLetter: Type.Optional(DeadLetterSchema),
+  buffer: Type.Optional(Type.Object({
+    disk: Type.Object({
+      path: Type.String({ minLength: 1, description: 'a directory of its own for this destination (relative to the config file)' }),
+      maxBytes: Type.Integer({ minimum: 65_536, default: 1_073_741_824, description: 'past this, packets go to the dead-letter (or are dropped, reason buffer-full)' }),
+      fsync: Type.Union([Type.Literal('always'), Type.Literal('interval'), Type.Literal('never')], { default: 'interval', description: 'when written packets are synced to the device' }),
+      fsyncIntervalMs: Type.Integer({ minimum: 1, default: 1_000 }),
+    }, { additionalProperties: false }),
+  }, { additionalProperties: false })),
 });
 export const COMMON_DESTINATION_KEYS = Object.keys(CommonDestinationSchema.properties);
 
@@ -54,6 +62,12 @@ export const ListenerSchema = Type.Object({
   /** A listener protocol between the socket and the pipeline: `{ type: wireguard, … }` (its options are
    *  checked by the protocol kind's own schema). Absent: plain UDP. */
   protocol: Type.Optional(Type.Object({ type: Type.String({ minLength: 1 }) }, { additionalProperties: true })),
+  rateLimit: Type.Optional(Type.Object({
+    packetsPerSecond: Type.Optional(Type.Integer({ minimum: 1, description: 'per client address' })),
+    bytesPerSecond: Type.Optional(Type.Integer({ minimum: 1, description: 'per client address (payload bytes)' })),
+    burstSeconds: Type.Number({ exclusiveMinimum: 0, maximum: 3600, default: 1, description: 'a client may send this many seconds of its rates at once' }),
+    maxClients: Type.Integer({ minimum: 1, default: 100_000, description: 'client addresses remembered; the least recently seen is forgotten first' }),
+  }, { additionalProperties: false })),
   destinations: Type.Array(Type.Object({}, { additionalProperties: true }), { minItems: 1 }),
 }, { additionalProperties: false });
 
@@ -64,6 +78,8 @@ export const EgressSchema = Type.Object({
   recentClientSeconds: Type.Integer({ minimum: 0, default: 3600 }),
   /** Most recent clients remembered per listener. */
   maxRecentClients: Type.Integer({ minimum: 1, default: 100_000 }),
+  /** address: a client seen at an address may receive on any port; address-port: only on the port it sent from. */
+  policy: Type.Union([Type.Literal('address'), Type.Literal('address-port')], { default: 'address', description: 'address-port remembers the port each client sent from, and sends out of band only to that address and port' }),
 }, { additionalProperties: false, default: {} });
 
 export const ConfigSchema = Type.Object({
@@ -83,6 +99,8 @@ export const ConfigSchema = Type.Object({
     host: Type.String({ default: '127.0.0.1' }),
     port: Type.Integer({ minimum: 0, maximum: 65535, default: 9555, description: 'a TCP port; 0 picks a free one' }),
     token: Type.Optional(Type.String({ minLength: 8, description: 'bearer token for POST /v1/send; sends are refused without one' })),
+    requestTimeoutMs: Type.Integer({ minimum: 100, default: 10_000, description: 'a request (headers and body) must arrive within this, else 408 and the connection is closed' }),
+    maxConnections: Type.Integer({ minimum: 1, default: 256, description: 'open connections at once; more are closed on accept' }),
   }, { additionalProperties: false, default: {} }),
   egress: EgressSchema,
   listeners: Type.Array(ListenerSchema, { minItems: 1 }),

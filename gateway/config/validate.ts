@@ -14,6 +14,8 @@ function checker(schema: TSchema): TypeCheck<TSchema> {
 
 /** Returns the value with defaults applied, or the list of problems (paths prefixed with `at`). */
 export function validate<S extends TSchema>(schema: S, input: unknown, at = ''): { value: Static<S> } | { problems: ConfigProblem[] } {
+  const notLists = listShapeProblems(schema, input, at);
+  if (notLists.length) return { problems: notLists };
   const value = Value.Default(schema, Value.Clone(input));
   const c = checker(schema);
   if (c.Check(value)) return { value: value as Static<S> };
@@ -29,6 +31,28 @@ export function validate<S extends TSchema>(schema: S, input: unknown, at = ''):
     problems.push({ path, message });
   }
   return { problems: collapse(problems) };
+}
+
+/**
+ * A mapping where the schema wants a list. Checked before defaults are filled in: TypeBox's
+ * Value.Default turns such a mapping into a list (Object.assign([], value)), so { "65535": x }
+ * became a 65,536-item list and { length: 1e8 } a 100,000,000-item one before validation began.
+ */
+function listShapeProblems(schema: TSchema, value: unknown, path: string): ConfigProblem[] {
+  const s = schema as { type?: unknown; items?: TSchema; properties?: Record<string, TSchema> };
+  if (value === undefined) return [];
+  if (s.type === 'array') {
+    if (!Array.isArray(value)) return [{ path, message: `Expected a list, got ${describeKind(value)}` }];
+    return s.items ? value.flatMap((v, i) => listShapeProblems(s.items!, v, `${path}/${i}`)) : [];
+  }
+  if (s.type === 'object' && s.properties && value !== null && typeof value === 'object' && !Array.isArray(value)) {
+    return Object.entries(s.properties).flatMap(([k, sub]) => (Object.hasOwn(value, k) ? listShapeProblems(sub, (value as Record<string, unknown>)[k], `${path}/${k}`) : []));
+  }
+  return [];
+}
+
+function describeKind(v: unknown): string {
+  return v === null ? 'null' : typeof v === 'object' ? 'a mapping' : typeof v;
 }
 
 function describe(type: ValueErrorType, message: string, value: unknown, schema: TSchema): string {

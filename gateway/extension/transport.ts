@@ -19,8 +19,13 @@ export interface UdpTransport {
   readonly kind: string;
   /** The address and port actually bound (port 0 resolved). */
   readonly local: Endpoint;
-  /** Send datagrams from this socket. Never throws for a single bad send: returns how many were refused. */
-  sendDatagrams(datagrams: readonly Datagram[]): void;
+  /**
+   * Send datagrams from this socket. Never throws for a single bad send: returns how many of them
+   * were refused there and then (bad address or port, too large, the kernel's refusal, a full send
+   * backlog), so the caller counts them as refused rather than sent. Refusals the socket reports
+   * later (while a backlog drains) reach the transport's onError.
+   */
+  sendDatagrams(datagrams: readonly Datagram[]): number;
   /** Stop receiving (drain), keep sending possible. */
   pause(): void;
   close(): Promise<void>;

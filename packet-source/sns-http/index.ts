@@ -8,7 +8,7 @@ import type { PacketSource, PacketSourceContext } from '../../gateway/plugin-kit
 import { createSnsHandler, type SnsHandler } from './sns-handler.js';
 import { checkSnsUrl } from './sns-envelope.js';
 import { createSignatureVerifier, httpsGetText, type CertificateFetcher } from './sns-signature.js';
-import { SeenIds } from '../../gateway/plugin-kit.js';
+import { ReplayWindow, limitedHttpServer, type HttpLimits } from '../../gateway/plugin-kit.js';
 import { sourceMetrics } from '../../gateway/plugin-kit.js';
 import { GatewayError } from '../../gateway/plugin-kit.js';
 
@@ -40,14 +40,14 @@ export function createSnsHttpSource(name: string, options: SnsHttpOptions, ctx: 
     ...(options.verifySignatures ? { verify: createSignatureVerifier({ hostPattern, ...(deps.fetchCertificate ? { fetchCertificate: deps.fetchCertificate } : {}) }) } : {}),
     checkSubscribeUrl: deps.checkSubscribeUrl ?? ((raw) => checkSnsUrl(raw, hostPattern)),
     confirmSubscription: deps.confirmSubscription ?? (async (url) => { await httpsGetText(url); }),
-    seen: new SeenIds(options.maxRememberedMessageIds),
+    seen: new ReplayWindow(options.maxRememberedMessageIds, options.maxMessageAgeSeconds * 1000),
   });
   let app: FastifyInstance | undefined;
   let bound: { host: string; port: number } | undefined;
 
   return {
     async start() {
-      app = buildServer(options.path, handle);
+      app = buildServer(options.path, handle, { requestTimeoutMs: options.requestTimeoutMs, maxConnections: options.maxConnections });
       await app.listen({ host: options.host, port: options.port });
       const a = app.server.address();
       bound = a && typeof a === 'object' ? { host: a.address, port: a.port } : undefined;
@@ -65,8 +65,8 @@ function compilePattern(text: string): RegExp {
   }
 }
 
-function buildServer(path: string, handle: SnsHandler): FastifyInstance {
-  const app = Fastify({ logger: false, bodyLimit: BODY_LIMIT, connectionTimeout: 30_000 });
+function buildServer(path: string, handle: SnsHandler, limits: HttpLimits): FastifyInstance {
+  const app = Fastify({ logger: false, bodyLimit: BODY_LIMIT, serverFactory: limitedHttpServer(limits) });
   // SNS posts JSON as text/plain; charset=UTF-8. Take every body as text and parse it ourselves.
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', { parseAs: 'string' }, (_req, body, done) => done(null, body));

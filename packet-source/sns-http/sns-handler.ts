@@ -8,12 +8,12 @@ import type { OutOfBandEgress } from '../../gateway/plugin-kit.js';
 import { countDelivery, deliverDocument, isMalformed, summarize } from '../../gateway/plugin-kit.js';
 import { parseSnsEnvelope, type SnsEnvelope } from './sns-envelope.js';
 import type { SignatureVerifier } from './sns-signature.js';
-import type { SeenIds } from '../../gateway/plugin-kit.js';
+import type { ReplayWindow } from '../../gateway/plugin-kit.js';
 import type { SourceMetrics } from '../../gateway/plugin-kit.js';
 
 export type SnsOutcome =
   | 'delivered' | 'refused' | 'duplicate' | 'malformed' | 'bad-signature' | 'topic-not-allowed'
-  | 'confirmed' | 'confirm-failed' | 'unsubscribed';
+  | 'confirmed' | 'confirm-failed' | 'unsubscribed' | 'stale';
 
 export interface SnsHandling { readonly status: 200 | 400 | 403 | 502; readonly outcome: SnsOutcome }
 
@@ -28,13 +28,16 @@ export interface SnsHandlerOptions {
   readonly verify?: SignatureVerifier;
   readonly checkSubscribeUrl: (raw: string) => URL | Error;
   readonly confirmSubscription: (url: URL) => Promise<void>;
-  readonly seen: SeenIds;
+  /** MessageIds handled, for the accepted Timestamp window. */
+  readonly seen: ReplayWindow;
+  readonly now?: () => number;
 }
 
 export type SnsHandler = (body: unknown, headerType?: string) => Promise<SnsHandling>;
 
 export function createSnsHandler(o: SnsHandlerOptions): SnsHandler {
   const topics = new Set(o.topicArns);
+  const now = o.now ?? Date.now;
 
   function done(outcome: SnsOutcome, status: SnsHandling['status'], fields: Record<string, unknown>, msg: string): SnsHandling {
     o.metrics.messages.inc({ source: o.source, outcome });
@@ -66,6 +69,8 @@ export function createSnsHandler(o: SnsHandlerOptions): SnsHandler {
     return done(outcome, 200, { ...ids, ...summarize(report) }, 'SNS notification handled');
   }
 
+  // Cheap checks first: nothing unauthenticated (a foreign topic, an old or repeated message) makes
+  // the endpoint fetch a certificate or verify a signature.
   return async (body, headerType) => {
     const env = parseSnsEnvelope(body);
     if (env instanceof Error) return done('malformed', 400, { error: env.message }, 'SNS request is not an SNS message');
@@ -73,13 +78,20 @@ export function createSnsHandler(o: SnsHandlerOptions): SnsHandler {
     if (headerType !== undefined && headerType !== env.Type) {
       return done('malformed', 400, { ...ids, error: `x-amz-sns-message-type ${headerType} differs from Type` }, 'SNS request is inconsistent');
     }
+    if (!topics.has(env.TopicArn)) return done('topic-not-allowed', 403, ids, 'SNS message from a topic not in topicArns refused');
+    const timestamp = Date.parse(env.Timestamp), t = now();
+    const replay = o.seen.check(env.MessageId, timestamp, t);
+    if (replay === 'duplicate') return done('duplicate', 200, ids, 'SNS retry of a handled message ignored');
+    if (replay !== 'new') {
+      // 400, so a genuine SNS delivery this old is not retried (it would never be accepted).
+      return done('stale', 400, { ...ids, timestamp: env.Timestamp, error: `Timestamp is ${replay === 'future' ? 'in the future' : 'outside the accepted window (maxMessageAgeSeconds)'}` }, 'SNS message refused by its Timestamp');
+    }
     if (o.verify) {
       const check = await o.verify(env);
       if (!check.ok) return done('bad-signature', 403, { ...ids, reason: check.reason, error: check.detail }, 'SNS signature refused');
     }
-    if (!topics.has(env.TopicArn)) return done('topic-not-allowed', 403, ids, 'SNS message from a topic not in topicArns refused');
-    if (o.seen.has(env.MessageId)) return done('duplicate', 200, ids, 'SNS retry of a handled message ignored');
-    o.seen.add(env.MessageId);
+    if (o.seen.check(env.MessageId, timestamp, t) === 'duplicate') return done('duplicate', 200, ids, 'SNS retry of a handled message ignored'); // arrived during verify
+    o.seen.add(env.MessageId, timestamp, t);
     if (env.Type === 'SubscriptionConfirmation') return confirm(env, ids);
     if (env.Type === 'Notification') return notify(env, ids);
     return done('unsubscribed', 200, ids, 'SNS subscription was unsubscribed');

@@ -1,7 +1,9 @@
 /**
  * SNS signature verification: the SigningCertURL must be https on an SNS host, the certificate is fetched
  * once per URL (cached, bounded) and must be within its validity period, and the signature must verify
- * over the canonical string with the digest its SignatureVersion names.
+ * over the canonical string with the digest its SignatureVersion names. A failed fetch is remembered
+ * for `failureCacheMs` (no refetch per request), and at most `maxFetchesPerMinute` fetches are made,
+ * so requests naming certificate URLs cannot turn the endpoint into a source of outbound requests.
  */
 import { X509Certificate, verify } from 'node:crypto';
 import { get } from 'node:https';
@@ -18,6 +20,10 @@ export interface SignatureVerifierOptions {
   readonly fetchCertificate?: CertificateFetcher;
   /** Certificates kept (by URL). SNS rotates its signing certificate rarely; a few suffice. */
   readonly cacheSize?: number;
+  /** How long a failed fetch is answered from the cache (default 60 s). */
+  readonly failureCacheMs?: number;
+  /** Fetches of certificates not in the cache, per minute (default 10). */
+  readonly maxFetchesPerMinute?: number;
   readonly now?: () => number;
 }
 
@@ -30,18 +36,25 @@ export function createSignatureVerifier(opts: SignatureVerifierOptions): Signatu
   const fetchCertificate = opts.fetchCertificate ?? httpsGetText;
   const now = opts.now ?? Date.now;
   const max = opts.cacheSize ?? 16;
-  const cache = new Map<string, Promise<X509Certificate>>();
+  const failureMs = opts.failureCacheMs ?? 60_000;
+  const perMinute = opts.maxFetchesPerMinute ?? 10;
+  /** By URL: the certificate (or its fetch), or a failure until `until`. */
+  const cache = new Map<string, { cert: Promise<X509Certificate>; until: number }>();
+  let fetches: number[] = [];
 
   function certificate(url: URL): Promise<X509Certificate> {
-    const key = url.href;
-    let c = cache.get(key);
-    if (!c) {
-      c = fetchCertificate(url).then((pem) => new X509Certificate(pem));
-      c.catch(() => cache.delete(key));
-      if (cache.size >= max) cache.delete(cache.keys().next().value as string);
-      cache.set(key, c);
-    }
-    return c;
+    const key = url.href, t = now();
+    const hit = cache.get(key);
+    if (hit && hit.until > t) return hit.cert;
+    fetches = fetches.filter((at) => at > t - 60_000);
+    if (fetches.length >= perMinute) return Promise.reject(new Error(`more than ${perMinute} certificate fetches in a minute: ${key} not fetched`));
+    fetches.push(t);
+    const entry = { cert: fetchCertificate(url).then((pem) => new X509Certificate(pem)), until: Infinity };
+    entry.cert.catch(() => { entry.until = now() + failureMs; });
+    cache.delete(key);
+    if (cache.size >= max) cache.delete(cache.keys().next().value as string);
+    cache.set(key, entry);
+    return entry.cert;
   }
 
   return async (env) => {

@@ -17,7 +17,7 @@ describe('config schema', () => {
   it('fills defaults and freezes the result', () => {
     const c = resolveConfig(base(), '/tmp');
     expect(c.replyWindowSeconds).toBe(60);
-    expect(c.admin).toEqual({ enabled: true, host: '127.0.0.1', port: 9555 });
+    expect(c.admin).toEqual({ enabled: true, host: '127.0.0.1', port: 9555, requestTimeoutMs: 10_000, maxConnections: 256 });
     const d = c.listeners[0]!.destinations[0]!;
     expect(d).toMatchObject({ name: 'memory', type: 'memory', inFlight: 4, batch: { maxPackets: 100, maxBytes: 1_048_576, lingerMs: 5 }, queue: { maxPackets: 10_000 }, options: { mode: 'record' } });
     expect(Object.isFrozen(c.listeners[0])).toBe(true);

@@ -65,6 +65,21 @@ describe.each(kinds)('tag codec, %s HMAC', (mac) => {
     expect(codec.decode(bad)).toEqual({ ok: false, reason: 'malformed' });
   });
 
+  it('accepts only the canonical spelling: other last characters decoding to the same bytes are malformed', () => {
+    const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+    // Tag lengths % 4 = 2 (4 unused bits: 15 other spellings), 3 (2 unused bits: 3 others), 0 (none).
+    const remainders: number[] = [];
+    for (const [name, address] of [['edg', '10.0.0.1'], ['edge', '10.0.0.1'], ['edge1', '2001:db8::1']] as const) {
+      const tag = codec.encode(name, { address, port: 9 }, t0);
+      remainders.push(tag.length % 4);
+      const same = [...alphabet].map((c) => tag.slice(0, -1) + c).filter((t) => t !== tag && Buffer.from(t, 'base64url').equals(Buffer.from(tag, 'base64url')));
+      if (tag.length % 4 !== 0) expect(same.length).toBe(tag.length % 4 === 2 ? 15 : 3);
+      for (const t of same) expect(codec.decode(t)).toEqual({ ok: false, reason: 'malformed' });
+      expect(codec.decode(tag).ok).toBe(true);
+    }
+    expect(remainders).toEqual([2, 3, 0]);
+  });
+
   it('accepts tags signed with a previous secret during rotation', () => {
     const old = createTagCodec({ secret, replyWindowMs: 60_000, now: () => t0 });
     const rotated = createTagCodec({ secret: Buffer.from('the new secret, 16+ bytes'), previousSecrets: [secret], replyWindowMs: 60_000, now: () => t0 });

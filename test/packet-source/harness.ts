@@ -36,7 +36,7 @@ export async function createHarness(opts: { allow?: string[]; name?: string } = 
   listener.on('message', (data, rinfo) => { received.push({ data, rinfo }); recentClients.touch(rinfo.address, Date.now()); });
   listener.bind(0, '127.0.0.1');
   await once(listener, 'listening');
-  egress.attach({ name, formatter: 'base64', recentClients, family: 4, transmit: (remote, data) => listener.send(data, remote.port, remote.address) });
+  egress.attach({ name, formatter: 'base64', recentClients, family: 4, transmit: (remote, data) => { listener.send(data, remote.port, remote.address); return undefined; } });
   return {
     egress, metrics, codec, listener, listenerPort: listener.address().port, received,
     ctx: { logger: silent, egress, listener: name, baseDir: process.cwd(), metrics },

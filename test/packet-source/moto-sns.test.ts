@@ -45,7 +45,7 @@ async function subscribedTopic(verifySignatures: boolean): Promise<string> {
   const { TopicArn } = await sns.send(new CreateTopicCommand({ Name: `push-${++topicSeq}` }));
   source = createSnsHttpSource('sns', {
     host: '127.0.0.1', port: 0, path: '/sns', topicArns: [TopicArn!], verifySignatures,
-    certificateHostPattern: DEFAULT_CERTIFICATE_HOST_PATTERN, maxRememberedMessageIds: 100,
+    certificateHostPattern: DEFAULT_CERTIFICATE_HOST_PATTERN, maxRememberedMessageIds: 100, maxMessageAgeSeconds: 3600, requestTimeoutMs: 10_000, maxConnections: 256,
   }, h.ctx, { fetchCertificate: motoCertificate });
   await source.start();
   await sns.send(new SubscribeCommand({ TopicArn, Protocol: 'http', Endpoint: `http://127.0.0.1:${source.address()!.port}/sns` }));

@@ -2,11 +2,12 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createServer, type Server } from 'node:http';
 import { once } from 'node:events';
 import { createSocket } from 'node:dgram';
-import { createSnsHttpSource, type SnsHttpDeps, type SnsHttpSource } from '../../packet-source/sns-http/index.js';
+import { createSnsHttpSource, type SnsHttpDeps, type SnsHttpOptions, type SnsHttpSource } from '../../packet-source/sns-http/index.js';
 import { counterValue, sourceMetrics } from '../../gateway/out-of-band/source-metrics.js';
 import { RecentClients } from '../../gateway/recent-clients.js';
 import { createHarness, createUdpClient, quiet, waitFor, type Harness, type UdpClient } from './harness.js';
 import { certFetcher, makeSigner, signedEnvelope, TOPIC, type EnvelopeInput } from './sns-fixtures.js';
+import { rawConnect, postHead } from '../support/raw-http.js';
 
 const signer = makeSigner();
 let h: Harness;
@@ -27,10 +28,11 @@ afterEach(async () => {
   await h.close();
 });
 
-async function start(deps: SnsHttpDeps = {}, verifySignatures = true): Promise<string> {
+async function start(deps: SnsHttpDeps = {}, verifySignatures = true, extra: Partial<SnsHttpOptions> = {}): Promise<string> {
   source = createSnsHttpSource('sns', {
     host: '127.0.0.1', port: 0, path: '/sns', topicArns: [TOPIC], verifySignatures,
     certificateHostPattern: '^sns\\.[a-z0-9-]+\\.amazonaws\\.com(\\.cn)?$', maxRememberedMessageIds: 100,
+    maxMessageAgeSeconds: 3600, requestTimeoutMs: 10_000, maxConnections: 256, ...extra,
   }, h.ctx, { fetchCertificate: certFetcher(signer.certPem).fetch, ...deps });
   await source.start();
   return `http://127.0.0.1:${source.address()!.port}/sns`;
@@ -125,7 +127,7 @@ describe('sns-http packet source', () => {
     closers.push(() => new Promise((r) => other.close(() => r())));
     const seen = new RecentClients(60_000, 10);
     seen.touch('127.0.0.1', Date.now());
-    h.egress.attach({ name: 'other', formatter: 'base64', recentClients: seen, family: 4, transmit: (r, d) => other.send(d, r.port, r.address) });
+    h.egress.attach({ name: 'other', formatter: 'base64', recentClients: seen, family: 4, transmit: (r, d) => { other.send(d, r.port, r.address); return undefined; } });
     const url = await start();
     expect((await post(url, notification(toClient('via-other', { Listener: 'other' })))).outcome).toBe('delivered');
     const [got] = await client.next();
@@ -173,5 +175,65 @@ describe('sns-http packet source', () => {
     expect((await post(url, env)).outcome).toBe('delivered');
     await waitFor(() => client.inbox.length === 1);
     expect(client.inbox[0]!.data.toString()).toBe('unsigned');
+  });
+
+  it('checks the topic before fetching a certificate: a foreign topic causes no fetch', async () => {
+    const certs = certFetcher(signer.certPem);
+    const url = await start({ fetchCertificate: certs.fetch });
+    const foreign = notification(toClient('x'), { topicArn: 'arn:aws:sns:us-east-1:999999999999:other', certUrl: 'https://sns.eu-west-1.amazonaws.com/a.pem' });
+    expect(await post(url, foreign)).toEqual({ status: 403, outcome: 'topic-not-allowed' });
+    expect(certs.urls).toEqual([]);
+  });
+
+  it('remembers a failed certificate fetch: 12 requests, 1 fetch; at most 10 fetches a minute across URLs', async () => {
+    const urls: string[] = [];
+    const url = await start({ fetchCertificate: async (u) => { urls.push(u.href); throw new Error('HTTP 404'); } });
+    for (let i = 0; i < 12; i++) expect(await post(url, notification(toClient('x')))).toEqual({ status: 403, outcome: 'bad-signature' });
+    expect(urls).toHaveLength(1);
+    for (let i = 0; i < 12; i++) await post(url, notification(toClient('x'), { certUrl: `https://sns.us-east-1.amazonaws.com/c${i}.pem` }));
+    expect(urls).toHaveLength(10);
+  });
+
+  it('refuses a validly signed message older than maxMessageAgeSeconds, or from the future, as stale', async () => {
+    const url = await start({}, true, { maxMessageAgeSeconds: 600 });
+    await client.hello(h);
+    const month = new Date(Date.now() - 30 * 86_400_000).toISOString();
+    expect(await post(url, notification(toClient('old'), { timestamp: month }))).toEqual({ status: 400, outcome: 'stale' });
+    expect(await post(url, notification(toClient('older than the window'), { timestamp: new Date(Date.now() - 601_000).toISOString() }))).toEqual({ status: 400, outcome: 'stale' });
+    expect(await post(url, notification(toClient('ahead'), { timestamp: new Date(Date.now() + 3_600_000).toISOString() }))).toEqual({ status: 400, outcome: 'stale' });
+    expect((await post(url, notification(toClient('fresh'), { timestamp: new Date(Date.now() - 590_000).toISOString() }))).outcome).toBe('delivered');
+    await client.next();
+    await quiet();
+    expect(client.inbox.map((p) => p.data.toString())).toEqual(['fresh']);
+    expect(await outcomes('stale')).toBe(3);
+  });
+
+  it('never delivers a replay, even after its MessageId left the bounded memory', async () => {
+    const url = await start({}, true, { maxRememberedMessageIds: 3 });
+    await client.hello(h);
+    const t = Date.now() - 60_000;
+    const envs = Array.from({ length: 6 }, (_, i) => notification(toClient(`m${i}`), { timestamp: new Date(t + i * 1000).toISOString() }));
+    for (const e of envs) expect((await post(url, e)).outcome).toBe('delivered');
+    await client.next(6);
+    for (const e of envs) expect((await post(url, e)).outcome).toMatch(/^(duplicate|stale)$/);
+    expect((await post(url, notification(toClient('new')))).outcome).toBe('delivered');
+    await client.next(7);
+    await quiet();
+    expect(client.inbox.map((p) => p.data.toString())).toEqual(['m0', 'm1', 'm2', 'm3', 'm4', 'm5', 'new']);
+    expect(await outcomes('duplicate')).toBe(3);
+    expect(await outcomes('stale')).toBe(3);
+  });
+
+  it('closes a connection whose body trickles in past requestTimeoutMs, and caps connections', async () => {
+    const url = await start({}, true, { requestTimeoutMs: 500, maxConnections: 2 });
+    const port = Number(new URL(url).port);
+    const slow = await rawConnect(port, postHead('/sns', 1000));
+    slow.trickle(100, 200);
+    const held = await rawConnect(port, 'POST /sns HTTP/1.1\r\n');
+    const extra = await rawConnect(port, 'GET / HTTP/1.1\r\nHost: x\r\n\r\n');
+    await extra.closed(5_000);
+    expect(extra.response()).toBe('');
+    await Promise.all([slow.closed(10_000), held.closed(10_000)]);
+    expect(slow.response()).toMatch(/^HTTP\/1\.1 408/);
   });
 });
