@@ -1,10 +1,12 @@
 /**
- * The kinds shipped with the gateway, registered once at start-up. The only file that lists the
+ * The kinds shipped with the gateway (destinations, packet sources, routers), registered once at start-up. The only file that lists the
  * plugins: the core knows none of them. Each entry is a manifest (options schema, batch defaults,
  * IAM statements); a kind's module, and with it its AWS SDK client, is loaded only when a
  * destination or source of that kind is created (the ten AWS clients cost about 350 ms to import).
  */
-import { registerDestinationKind, registerPacketSourceKind, type AnyDestinationKind, type AnyPacketSourceKind } from '../gateway/extension/registry.js';
+import {
+  registerDestinationKind, registerPacketSourceKind, registerRouterKind, type AnyDestinationKind, type AnyPacketSourceKind, type AnyRouterKind,
+} from '../gateway/extension/registry.js';
 import { handlerKind } from '../destinations/handler/manifest.js';
 import { fileKind } from '../destinations/file/manifest.js';
 import { udpKind } from '../destinations/udp/manifest.js';
@@ -21,6 +23,7 @@ import { cloudwatchLogsKind } from '../destinations/cloudwatch-logs/manifest.js'
 import { eventbridgeKind } from '../destinations/eventbridge/manifest.js';
 import { snsHttpSourceKind } from '../packet-source/sns-http/manifest.js';
 import { sqsSourceKind } from '../packet-source/sqs/manifest.js';
+import { staticRouterKind } from '../routers/static/manifest.js';
 
 export const builtinDestinationKinds: readonly AnyDestinationKind[] = [
   handlerKind, fileKind, udpKind, httpKind,
@@ -29,5 +32,9 @@ export const builtinDestinationKinds: readonly AnyDestinationKind[] = [
 
 export const builtinPacketSourceKinds: readonly AnyPacketSourceKind[] = [snsHttpSourceKind, sqsSourceKind];
 
+/** Routers of the udp destination's sessions (its `router` block). */
+export const builtinRouterKinds: readonly AnyRouterKind[] = [staticRouterKind];
+
 for (const kind of builtinDestinationKinds) registerDestinationKind(kind);
 for (const kind of builtinPacketSourceKinds) registerPacketSourceKind(kind);
+for (const kind of builtinRouterKinds) registerRouterKind(kind);

@@ -168,7 +168,10 @@ async function createDestination(gw: Gateway, listener: string, dc: DestinationC
   const kind = destinationKinds.get(dc.type)!;
   let destination: Destination;
   try {
-    destination = await createFromKind(kind, dc.name, dc.options, { logger, clients: gw.egress, baseDir: gw.config.baseDir });
+    const where = `${listener}/${dc.name}`;
+    const countDrop = (reason: string, n = 1): void => gw.metrics.drops.inc({ where, reason }, n);
+    const countEvent = (event: string, n = 1): void => gw.metrics.events.inc({ destination: where, event }, n);
+    destination = await createFromKind(kind, dc.name, dc.options, { logger, clients: gw.egress, baseDir: gw.config.baseDir, countDrop, countEvent });
   } catch (err) {
     if (err instanceof GatewayError) throw err;
     throw new GatewayError('UGW_ERR_DESTINATION_CREATE', `destination "${dc.name}" (${dc.type}) on listener "${listener}": ${(err as Error).message}`, { cause: err });

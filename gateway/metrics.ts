@@ -55,6 +55,8 @@ export class Metrics {
   readonly failed = this.c('destination_failed_total', 'Packets a destination finally failed to deliver (after retries).', ['destination']);
   readonly retried = this.c('destination_retried_total', 'Packets resubmitted after a retryable failure.', ['destination']);
   readonly deadLettered = this.c('destination_dead_lettered_total', 'Packets written to a dead-letter after final failure.', ['destination']);
+  /** What a destination reports beside outcomes (udp sessions: connect-refused, connect-timeout, inactive, failover, ended-by-control). */
+  readonly events = this.c('destination_events_total', 'Events a destination reports (udp sessions: connect-refused, connect-timeout, inactive, failover, …).', ['destination', 'event']);
   readonly replies = this.c('destination_replies_total', 'Replies a destination returned toward clients.', ['destination']);
   /** From receive to delivered; observed per packet, so not a prom-client Histogram (see fast-histogram.ts). */
   readonly latency = new FastHistogram('udpgw_destination_delivery_seconds', 'From receive to delivered, per destination.',

@@ -1,5 +1,5 @@
 /**
- * The one import for people who write a destination or a packet source (`udp-gateway/plugin`), as
+ * The one import for people who write a destination, a packet source or a router (`udp-gateway/plugin`), as
  * Quilkin's prelude serves filter authors: the extension interfaces, the outcome helpers, the wire
  * formats and the out-of-band delivery path. The built-in plugins import the core through this file
  * only (the layering check in `npm test` holds them to it), so what they use is what users get.
@@ -13,7 +13,16 @@ export {
 export {
   definePacketSourceKind, type PacketSource, type PacketSourceKind, type PacketSourceFactory, type PacketSourceContext, type OutOfBandEgress,
 } from './extension/packet-source.js';
-export { registerDestinationKind, registerPacketSourceKind } from './extension/registry.js';
+export {
+  registerDestinationKind, registerPacketSourceKind, registerRouterKind, routerKinds, resolveRouterConfig,
+} from './extension/registry.js';
+export {
+  defineRouterKind, isProxy, toBuffer,
+  type Router, type RouterKind, type RouterFactory, type RouterContext, type RouteRequest, type RouteDecision,
+  type ProxyDecision, type RouteTarget, type RoutedSession, type SessionControl, type Bytes,
+} from './extension/router.js';
+export type { ConfigProblem } from './errors.js';
+export { validate } from './config/validate.js';
 export type { IamStatement, ArnContext } from './extension/iam.js';
 export type { Packet, Reply, Endpoint, Formatter } from './packet.js';
 export { GatewayError } from './errors.js';
@@ -24,3 +33,9 @@ export { deliverDocument, countDelivery, isMalformed, needsAttention, summarize,
 export { sourceMetrics, type SourceMetrics } from './out-of-band/source-metrics.js';
 export { SeenIds } from './out-of-band/seen-ids.js';
 export { withLimits } from './fanout/limits.js';
+export {
+  parseExpression, checkExpression, ExpressionError, EXPRESSION_FORMAT, EXPRESSION_HELP, type Expression,
+} from './wire/expression.js';
+export { encodeProxyV2, decodeProxyV2, PROXY_V2_SIGNATURE, type ProxyV2Header, type ProxyTransport } from './wire/proxy-protocol.js';
+export { createBalancer, hashAddress, BALANCES, type Balance, type Balancer } from './routing/balance.js';
+export { BalanceSchema, BackendListSchema, WeightsSchema, PoolSchema } from './routing/schema.js';

@@ -120,7 +120,8 @@ function resolveDestination(raw: Record<string, unknown>, at: string, problems: 
     problems.push({ path: `${at}/type`, message: `unknown destination type "${c.value.type}": use one of ${destinationKinds.types().join(', ')}` });
     return undefined;
   }
-  const o = validate(kind.options, options, at);
+  const v = validate(kind.options, options, at);
+  const o = 'problems' in v || !kind.refine ? v : kind.refine(v.value, at);
   const deadLetter = c.value.deadLetter ? resolveDeadLetter(c.value.deadLetter, `${at}/deadLetter`, problems) : undefined;
   if ('problems' in o) { problems.push(...o.problems); return undefined; }
   const name = c.value.name ?? `${c.value.type}${names.size ? `-${names.size}` : ''}`;

@@ -1,14 +1,10 @@
 /** Backend addresses of the udp proxy: "host:port" / "[v6]:port", resolved once at start-up. Pure except resolve. */
 import { lookup } from 'node:dns/promises';
 import { isIP, SocketAddress } from 'node:net';
+import type { RouteTarget } from '../../gateway/plugin-kit.js';
 
-export interface Backend {
-  readonly address: string;
-  readonly port: number;
-  readonly family: 4 | 6;
-  /** As configured, for status and logs. */
-  readonly label: string;
-}
+/** A resolved backend; `label` is the text as configured, for status and logs. */
+export type Backend = RouteTarget;
 
 /** Split "host:port" or "[v6]:port". Returns an Error (not thrown) with what is wrong. */
 export function parseHostPort(text: string): { host: string; port: number } | Error {
@@ -22,6 +18,15 @@ export function parseHostPort(text: string): { host: string; port: number } | Er
 /** Canonical text of an IP literal, as the socket reports it in rinfo (lower case, compressed). */
 function canonical(address: string, family: 4 | 6): string {
   return new SocketAddress({ address, family: family === 6 ? 'ipv6' : 'ipv4' }).address;
+}
+
+/** A "host:port" with an IP literal, without a lookup; undefined for a host name; throws if malformed. */
+export function targetOf(text: string): Backend | undefined {
+  const hp = parseHostPort(text);
+  if (hp instanceof Error) throw hp;
+  const family = isIP(hp.host);
+  if (family === 0) return undefined;
+  return { address: canonical(hp.host, family === 6 ? 6 : 4), port: hp.port, family: family === 6 ? 6 : 4, label: text };
 }
 
 /** Parse and resolve (a host name once, to its first address) every backend; throws listing all problems. */

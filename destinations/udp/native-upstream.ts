@@ -17,7 +17,7 @@ import { sendFailed, type UpstreamHooks, type Upstreams } from './upstream.js';
 
 export type NativeLink = NativeUpstreamSocket<Packet>;
 
-type SessionOf = (p: Packet) => { readonly upstream: NativeLink };
+type SessionOf = (p: Packet) => { readonly upstream: NativeLink } | undefined;
 
 export function createNativeUpstreams(addon: NativeAddon): Upstreams<NativeLink> {
   const stats = { sendErrors: 0 };
@@ -36,7 +36,7 @@ export function createNativeUpstreams(addon: NativeAddon): Upstreams<NativeLink>
 
   /** The socket of a packet's session; a session that cannot be had fails the packet. */
   function socketOf(p: Packet, i: number): NativeLink | undefined {
-    try { return sessionOf(p).upstream; } catch (err) { outcomes[i] = sendFailed(stats, (err as Error).message); return undefined; }
+    try { return sessionOf(p)?.upstream; } catch (err) { outcomes[i] = sendFailed(stats, (err as Error).message); return undefined; }
   }
 
   function open(backend: Backend, hooks: UpstreamHooks): NativeLink {
@@ -55,5 +55,18 @@ export function createNativeUpstreams(addon: NativeAddon): Upstreams<NativeLink>
     sockets.close(link);
   }
 
-  return { kind: 'native', stats, open, relay, close };
+  /** One datagram by itself (never called while relay() groups a batch: the group's chains are shared). */
+  function send(link: NativeLink, data: Buffer): void {
+    const one = [{ data } as Packet];
+    const saved = outcomes;
+    outcomes = [];
+    sockets.sendBatch(one, () => link, report); // a refusal is counted by sendFailed
+    outcomes = saved;
+  }
+
+  function localPort(link: NativeLink): number | undefined {
+    try { return link.socket.local()[1]; } catch { return undefined; }
+  }
+
+  return { kind: 'native', stats, open, relay, send, localPort, close };
 }

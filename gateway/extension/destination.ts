@@ -7,6 +7,7 @@ import type { Logger } from 'pino';
 import type { TSchema, Static } from '@sinclair/typebox';
 import type { Packet, Reply, Endpoint } from '../packet.js';
 import type { ArnContext, IamStatement } from './iam.js';
+import type { ConfigProblem } from '../errors.js';
 
 /** Per-packet outcome, in the same order as the batch. */
 export type DeliveryOutcome =
@@ -63,6 +64,11 @@ export interface DestinationContext {
   readonly clients: ClientSender;
   /** Directory against which relative paths in the config are resolved. */
   readonly baseDir: string;
+  /** Counts packets the destination dropped on purpose, by reason (udpgw_drops_total, where =
+   *  listener/destination). Absent in bare tests: then drops are only in the destination's status. */
+  readonly countDrop?: (reason: string, n?: number) => void;
+  /** Counts an event of the destination (udpgw_destination_events_total{destination, event}). */
+  readonly countEvent?: (event: string, n?: number) => void;
 }
 
 /** Builds one destination of a kind from its validated options. */
@@ -81,6 +87,9 @@ export interface DestinationKind<S extends TSchema = TSchema> {
   readonly options: S;
   /** Batch defaults that suit this kind (e.g. lingerMs 0 for request/response), under the user's config. */
   readonly batchDefaults?: { readonly maxPackets?: number; readonly maxBytes?: number; readonly lingerMs?: number };
+  /** Checks beyond the schema, on the validated options (paths prefixed with `at`): returns the
+   *  options to use (e.g. a nested block validated by its own kind's schema) or the problems. */
+  refine?(options: Static<S>, at: string): { value: Static<S> } | { problems: ConfigProblem[] };
   /** The factory, imported on first use. */
   load(): Promise<DestinationFactory<S>>;
   /** Least-privilege IAM statements a destination with these options needs (infra/ builds the
