@@ -24,6 +24,8 @@ import { eventbridgeKind } from '../destinations/eventbridge/manifest.js';
 import { snsHttpSourceKind } from '../packet-source/sns-http/manifest.js';
 import { sqsSourceKind } from '../packet-source/sqs/manifest.js';
 import { staticRouterKind } from '../routers/static/manifest.js';
+import { rulesRouterKind } from '../routers/rules/manifest.js';
+import { moduleRouterKind } from '../routers/module/manifest.js';
 
 export const builtinDestinationKinds: readonly AnyDestinationKind[] = [
   handlerKind, fileKind, udpKind, httpKind,
@@ -33,7 +35,7 @@ export const builtinDestinationKinds: readonly AnyDestinationKind[] = [
 export const builtinPacketSourceKinds: readonly AnyPacketSourceKind[] = [snsHttpSourceKind, sqsSourceKind];
 
 /** Routers of the udp destination's sessions (its `router` block). */
-export const builtinRouterKinds: readonly AnyRouterKind[] = [staticRouterKind];
+export const builtinRouterKinds: readonly AnyRouterKind[] = [staticRouterKind, rulesRouterKind, moduleRouterKind];
 
 for (const kind of builtinDestinationKinds) registerDestinationKind(kind);
 for (const kind of builtinPacketSourceKinds) registerPacketSourceKind(kind);

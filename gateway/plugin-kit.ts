@@ -39,3 +39,4 @@ export {
 export { encodeProxyV2, decodeProxyV2, PROXY_V2_SIGNATURE, type ProxyV2Header, type ProxyTransport } from './wire/proxy-protocol.js';
 export { createBalancer, hashAddress, BALANCES, type Balance, type Balancer } from './routing/balance.js';
 export { BalanceSchema, BackendListSchema, WeightsSchema, PoolSchema } from './routing/schema.js';
+export { createCidrMatcher, checkCidr } from './cidr.js';

@@ -46,5 +46,6 @@ export function createDgramUpstreams(): Upstreams<DgramLink> {
     send: (link, data) => sendOnDgramUpstream(link, data, (err) => { if (err) stats.sendErrors++; }),
     localPort: (link) => { try { return link.socket.address().port; } catch { return undefined; /* not bound yet */ } },
     close: closeDgramUpstreamSocket,
+    onRefused: undefined, // node:dgram reports a refusal to the socket's 'error' event (hooks.error)
   };
 }

@@ -8,6 +8,7 @@
  */
 import { delivered, retryable, type BatchResult, type DeliveryOutcome } from '../../gateway/plugin-kit.js';
 import type { Packet } from '../../gateway/plugin-kit.js';
+import { constants } from 'node:os';
 import { errnoName } from '../../net/limits.js';
 import type { NativeAddon } from '../../net/native-addon.js';
 import { NativeUpstreamSockets, type NativeUpstreamSocket, type UpstreamSendReport } from '../../net/native-upstream-sockets.js';
@@ -16,6 +17,8 @@ import type { Backend } from './backends.js';
 import { sendFailed, type UpstreamHooks, type Upstreams } from './upstream.js';
 
 export type NativeLink = NativeUpstreamSocket<Packet>;
+
+const ECONNREFUSED = constants.errno.ECONNREFUSED;
 
 type SessionOf = (p: Packet) => { readonly upstream: NativeLink } | undefined;
 
@@ -29,7 +32,10 @@ export function createNativeUpstreams(addon: NativeAddon): Upstreams<NativeLink>
   let sessionOf: SessionOf = () => { throw new Error('no batch is being relayed'); };
 
   const report: UpstreamSendReport = {
-    refused: (i, errno) => { outcomes[i] = sendFailed(stats, `send ${errnoName(errno)}`); },
+    refused: (i, errno) => {
+      outcomes[i] = sendFailed(stats, `send ${errnoName(errno)}`);
+      if (errno === ECONNREFUSED && sockets.sending) upstreams.onRefused?.(sockets.sending);
+    },
     dropped: (i) => { outcomes[i] = sendFailed(stats, 'upstream socket backlog full'); },
     closed: (i) => { outcomes[i] = retryable('udp send failed: udp session closed'); },
   };
@@ -68,5 +74,6 @@ export function createNativeUpstreams(addon: NativeAddon): Upstreams<NativeLink>
     try { return link.socket.local()[1]; } catch { return undefined; }
   }
 
-  return { kind: 'native', stats, open, relay, send, localPort, close };
+  const upstreams: Upstreams<NativeLink> = { kind: 'native', stats, open, relay, send, localPort, close, onRefused: undefined };
+  return upstreams;
 }

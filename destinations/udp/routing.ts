@@ -51,6 +51,8 @@ export class SessionRouting<U> {
   private readonly keep: boolean;
   /** The session whose first datagram is being routed inside the batch relay (start()). */
   private starting: Session<U> | undefined;
+  /** The session of each upstream socket (a refusal reported by a send names the socket). */
+  private readonly owners = new WeakMap<object, Session<U>>();
 
   constructor(private readonly opts: RoutingOptions, private readonly table: SessionHost<U>, private readonly stats: SessionStats) {
     this.router = opts.router;
@@ -192,6 +194,7 @@ export class SessionRouting<U> {
       });
     } catch (err) { this.failed(s, err as Error); return; }
     if (s.timer) { clearTimeout(s.timer); s.timer = undefined; }
+    this.owners.set(upstream as object, s);
     s.upstream = upstream;
     s.backend = target;
     s.first = true;
@@ -251,6 +254,12 @@ export class SessionRouting<U> {
       this.stats.endedByCount++;
       queueMicrotask(() => this.table.end(s)); // not inside the socket's own read callback
     }
+  }
+
+  /** A send on `u` was refused with ECONNREFUSED: the same as the socket reporting it. */
+  refusedOnSend(u: U): void {
+    const s = this.owners.get(u as object);
+    if (s) this.onError(s, u, Object.assign(new Error('send: ECONNREFUSED'), { code: 'ECONNREFUSED' }));
   }
 
   private onError(s: Session<U>, u: U, err: Error): void {

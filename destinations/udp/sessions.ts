@@ -62,6 +62,7 @@ export class SessionTable<U> implements SessionControl, SessionHost<U> {
   /** Datagrams to send by themselves once the batch being relayed is out (the net layer's send
    *  state is shared during a relay). */
   private outbox: { s: Session<U>; data: Buffer }[] = [];
+  private refused: U[] = [];
   private readonly sessionOfAt = (p: Packet) => this.sessionFor(p, this.batchNow) as { readonly upstream: U } | undefined;
   private batchNow = 0;
 
@@ -69,6 +70,10 @@ export class SessionTable<U> implements SessionControl, SessionHost<U> {
     this.now = opts.now ?? Date.now;
     this.maxRequests = opts.maxRequests > 0 ? opts.maxRequests : Infinity;
     this.routing = new SessionRouting(opts, this, this.stats);
+    opts.upstreams.onRefused = (u) => {
+      this.refused.push(u);
+      if (!this.inBatch && this.refused.length === 1) queueMicrotask(() => this.flushRefused());
+    };
     const every = Math.min(Math.max(Math.floor(opts.idleTimeoutMs / 4), 10), 5_000);
     this.sweeper = setInterval(() => this.sweep(), every);
     this.sweeper.unref();
@@ -85,6 +90,7 @@ export class SessionTable<U> implements SessionControl, SessionHost<U> {
     } finally {
       this.inBatch = false;
       if (this.outbox.length) this.flushOutbox();
+      if (this.refused.length) this.flushRefused();
     }
   }
 
@@ -133,6 +139,13 @@ export class SessionTable<U> implements SessionControl, SessionHost<U> {
     const out = this.routing.framed(s, data);
     if (this.inBatch) this.outbox.push({ s, data: out });
     else if (!s.ended && s.upstream !== undefined) this.opts.upstreams.send(s.upstream, out);
+  }
+
+  /** Sockets whose sends were refused (ECONNREFUSED): their sessions' backends refused, handled once out of the relay. */
+  private flushRefused(): void {
+    const refused = this.refused;
+    this.refused = [];
+    for (const u of new Set(refused)) this.routing.refusedOnSend(u);
   }
 
   private flushOutbox(): void {

@@ -32,6 +32,10 @@ export interface Upstreams<U> {
   send(u: U, data: Buffer): void;
   /** The local port of a session's socket (a Redis disconnect may name it), if it is bound. */
   localPort(u: U): number | undefined;
+  /** Hears of a socket whose send was refused with ECONNREFUSED (an ICMP port unreachable the
+   *  socket reported to a send rather than to a read); set by the session table. Called during relay(). */
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- set by the table, which knows U
+  onRefused: ((u: any) => void) | undefined;
   /** Closes one session's socket; datagrams still waiting for it fail with "udp session closed". */
   close(u: U): Promise<void>;
 }
