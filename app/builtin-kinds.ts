@@ -26,6 +26,7 @@ import { sqsSourceKind } from '../packet-source/sqs/manifest.js';
 import { staticRouterKind } from '../routers/static/manifest.js';
 import { rulesRouterKind } from '../routers/rules/manifest.js';
 import { moduleRouterKind } from '../routers/module/manifest.js';
+import { redisRouterKind } from '../routers/redis/manifest.js';
 
 export const builtinDestinationKinds: readonly AnyDestinationKind[] = [
   handlerKind, fileKind, udpKind, httpKind,
@@ -35,7 +36,7 @@ export const builtinDestinationKinds: readonly AnyDestinationKind[] = [
 export const builtinPacketSourceKinds: readonly AnyPacketSourceKind[] = [snsHttpSourceKind, sqsSourceKind];
 
 /** Routers of the udp destination's sessions (its `router` block). */
-export const builtinRouterKinds: readonly AnyRouterKind[] = [staticRouterKind, rulesRouterKind, moduleRouterKind];
+export const builtinRouterKinds: readonly AnyRouterKind[] = [staticRouterKind, rulesRouterKind, moduleRouterKind, redisRouterKind];
 
 for (const kind of builtinDestinationKinds) registerDestinationKind(kind);
 for (const kind of builtinPacketSourceKinds) registerPacketSourceKind(kind);
