@@ -112,7 +112,9 @@ export class SessionRouting<U> {
 
   /** The session ended: the router hears of it. */
   release(s: Session<U>): void {
-    if (s.backend !== undefined && s.upstream !== undefined) this.router.sessionEnded?.(routed(s));
+    if (!s.started) return;
+    s.started = false;
+    this.router.sessionEnded?.(routed(s));
   }
 
   private decide(s: Session<U>): void {
@@ -201,6 +203,7 @@ export class SessionRouting<U> {
     s.answered = false;
     s.connectTimeoutMs = seconds(d.connectTimeout ?? d.connect_timeout) ?? this.opts.connectTimeoutMs;
     s.inactivityTimeoutMs = seconds(d.inactivityTimeout ?? d.inactivity_timeout) ?? this.opts.inactivityTimeoutMs;
+    s.started = true;
     this.router.sessionStarted?.(routed(s));
     const toSend = d.data !== undefined ? list(d.data) : (s.held ?? []);
     const keep = this.keep;

@@ -43,6 +43,8 @@ export interface Session<U> {
   connectTimeoutMs: number;
   inactivityTimeoutMs: number;
   timer: NodeJS.Timeout | undefined;
+  /** The router was told this session started on `backend` (and is told once when it ends). */
+  started: boolean;
   ended: boolean;
 }
 
@@ -50,7 +52,7 @@ export function newSession<U>(key: string, listener: string, remote: Endpoint, l
   return {
     key, listener, remote, local, createdAt: now, mode: Mode.Pending, upstream: undefined, backend: undefined,
     lastSeen: now, reordered: now, requests: 0, replies: 0, held: undefined, heldBytes: 0, deciding: false, heardSince: false,
-    failed: [], first: true, answered: false, lastReplyAt: now, connectTimeoutMs: 0, inactivityTimeoutMs: 0, timer: undefined, ended: false,
+    failed: [], first: true, answered: false, lastReplyAt: now, connectTimeoutMs: 0, inactivityTimeoutMs: 0, timer: undefined, started: false, ended: false,
   };
 }
 

@@ -63,6 +63,10 @@ export class SessionTable<U> implements SessionControl, SessionHost<U> {
    *  state is shared during a relay). */
   private outbox: { s: Session<U>; data: Buffer }[] = [];
   private refused: U[] = [];
+  /** Sessions made Single while they have datagrams in the outbox (Direct again after the flush). */
+  private unpin: Session<U>[] = [];
+  /** Sockets of sessions ended by count during a batch, closed after it. */
+  private retired: U[] = [];
   private readonly sessionOfAt = (p: Packet) => this.sessionFor(p, this.batchNow) as { readonly upstream: U } | undefined;
   private batchNow = 0;
 
@@ -85,12 +89,14 @@ export class SessionTable<U> implements SessionControl, SessionHost<U> {
   relay(batch: readonly Packet[], now: number): ReturnType<Upstreams<U>['relay']> {
     this.inBatch = true;
     this.batchNow = now;
+    let r: ReturnType<Upstreams<U>['relay']> | undefined;
     try {
-      return this.opts.upstreams.relay(batch, this.sessionOfAt);
+      return r = this.opts.upstreams.relay(batch, this.sessionOfAt);
     } finally {
       this.inBatch = false;
       if (this.outbox.length) this.flushOutbox();
       if (this.refused.length) this.flushRefused();
+      if (this.retired.length) this.closeRetired(r);
     }
   }
 
@@ -114,7 +120,7 @@ export class SessionTable<U> implements SessionControl, SessionHost<U> {
   private slowPath(s: Session<U> | undefined, p: Packet, now: number): Session<U> | undefined {
     if (s !== undefined && s.requests >= this.maxRequests && s.mode !== Mode.Pending) {
       this.stats.endedByCount++;
-      this.end(s);
+      this.retire(s);
       s = undefined;
     }
     if (s === undefined) return this.routing.start(this.create(p, now), p.data);
@@ -137,8 +143,28 @@ export class SessionTable<U> implements SessionControl, SessionHost<U> {
   /** One datagram to the session's backend, by itself (a PROXY header when one is due). */
   send(s: Session<U>, data: Buffer): void {
     const out = this.routing.framed(s, data);
-    if (this.inBatch) this.outbox.push({ s, data: out });
-    else if (!s.ended && s.upstream !== undefined) this.opts.upstreams.send(s.upstream, out);
+    if (this.inBatch) {
+      this.outbox.push({ s, data: out });
+      // The session's later datagrams of this batch follow it through the outbox, in order.
+      if (s.mode === Mode.Direct) { s.mode = Mode.Single; this.unpin.push(s); }
+    } else if (!s.ended && s.upstream !== undefined) this.opts.upstreams.send(s.upstream, out);
+  }
+
+  /** A session past its count, during a batch: out of the table now (the client's next datagram
+   *  starts a new one), its socket closed once this batch's datagrams on it have left. */
+  private retire(s: Session<U>): void {
+    const u = s.upstream;
+    s.upstream = undefined;
+    this.end(s);
+    if (u !== undefined) this.retired.push(u);
+  }
+
+  private closeRetired(r: ReturnType<Upstreams<U>['relay']> | undefined): void {
+    const retired = this.retired;
+    this.retired = [];
+    const close = (): void => { for (const u of retired) this.closeUpstream(u); };
+    if (r && typeof (r as Promise<unknown>).then === 'function') void (r as Promise<unknown>).then(close, close);
+    else close();
   }
 
   /** Sockets whose sends were refused (ECONNREFUSED): their sessions' backends refused, handled once out of the relay. */
@@ -151,6 +177,8 @@ export class SessionTable<U> implements SessionControl, SessionHost<U> {
   private flushOutbox(): void {
     const out = this.outbox;
     this.outbox = [];
+    for (const s of this.unpin) if (s.mode === Mode.Single) s.mode = Mode.Direct;
+    this.unpin = [];
     for (const { s, data } of out) if (!s.ended && s.upstream !== undefined) this.opts.upstreams.send(s.upstream, data);
   }
 

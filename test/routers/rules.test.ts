@@ -50,7 +50,7 @@ describe('rules router', () => {
   it('refuses a bad router block at config load, naming the path and the fix', () => {
     const cfg = (router: unknown) => ({ listeners: [{ name: 'l', port: 0, destinations: [{ type: 'udp', backends: ['127.0.0.1:9'], router }] }] });
     const problems = (router: unknown) => { try { resolveConfig(cfg(router), '/'); return []; } catch (e) { return (e as ConfigError).problems; } };
-    expect(problems({ type: 'nope' })).toEqual([{ path: '/listeners/0/destinations/0/router/type', message: expect.stringContaining('unknown router type "nope": use one of module, rules, static') }]);
+    expect(problems({ type: 'nope' })).toEqual([{ path: '/listeners/0/destinations/0/router/type', message: expect.stringContaining('unknown router type "nope": use one of module, redis, rules, static') }]);
     expect(problems({ type: 'rules', pools: {}, rules: [{ pool: 'x', expression: '${data[0:2]:oct}' }] })[0]).toMatchObject({ path: '/listeners/0/destinations/0/router/rules/0/expression' });
     expect(problems({ type: 'static', balance: 'random' })[0]).toMatchObject({ path: '/listeners/0/destinations/0/router/balance' });
     expect(problems({ type: 'static', balance: 'least-sessions' })).toEqual([]);

@@ -51,13 +51,13 @@ export async function deadPort(): Promise<string> {
 
 export interface Counted { drops: Record<string, number>; events: Record<string, number> }
 
-export async function proxy(options: UdpOptions, clients = new RecordingClients(), baseDir = '/'): Promise<{ d: UdpDestination; clients: RecordingClients; counted: Counted }> {
+export async function proxy(options: UdpOptions, clients = new RecordingClients(), upstream: 'auto' | 'native' | 'dgram' = 'auto'): Promise<{ d: UdpDestination; clients: RecordingClients; counted: Counted }> {
   const counted: Counted = { drops: {}, events: {} };
   const d = await createUdpDestination('udp1', options, {
-    logger: pino({ level: 'silent' }), clients, baseDir,
+    logger: pino({ level: 'silent' }), clients, baseDir: '/',
     countDrop: (r, n = 1) => { counted.drops[r] = (counted.drops[r] ?? 0) + n; },
     countEvent: (e, n = 1) => { counted.events[e] = (counted.events[e] ?? 0) + n; },
-  });
+  }, upstream);
   open.push({ close: () => d.close?.() });
   return { d, clients, counted };
 }
