@@ -67,13 +67,13 @@ export async function createUdpDestination(
     endUpstreamPort: (port) => table?.endUpstreamPort(port) ?? 0,
   };
   const router = await createRouter(name, options, backends, ctx, control, logger, countDrop).catch(fail);
-  const session = { maxRequests: 0, maxReplies: 0, ...options.session };
+  const session = { maxRequests: 0, maxReplies: 0, sticky: true, ...options.session };
   table = new SessionTable({
     upstreams: upstreams!, router, idleTimeoutMs: options.idleTimeoutMs ?? 60_000, maxSessions: options.maxSessions ?? 10_000,
     replies: options.replies ?? true, clients: ctx.clients, logger, countDrop, countEvent,
     hold: { maxPackets: 16, maxBytes: 65_536, timeoutMs: 5_000, ...options.hold },
     connectTimeoutMs: options.connectTimeoutMs ?? 0, inactivityTimeoutMs: options.inactivityTimeoutMs ?? 0, failover: options.failover ?? 0,
-    resolve: (text) => targetOf(text) ?? resolveOne(text), maxRequests: session.maxRequests, maxReplies: session.maxReplies,
+    resolve: (text) => targetOf(text) ?? resolveOne(text), maxRequests: session.maxRequests, maxReplies: session.maxReplies, sticky: session.sticky,
     ...(options.proxyProtocol ? { proxyHeader: proxyHeaderOf(options.proxyProtocol.on ?? 'first') } : {}),
   });
   const t = table;

@@ -29,6 +29,7 @@ export const UdpOptionsSchema = Type.Object({
   session: Type.Object({
     maxRequests: Type.Integer({ minimum: 0, default: 0, description: 'end a session after this many datagrams from the client (0: no limit)' }),
     maxReplies: Type.Integer({ minimum: 0, default: 0, description: 'end a session after this many datagrams back (DNS: 1; 0: no limit)' }),
+    sticky: Type.Boolean({ default: true, description: 'false: every datagram is routed by itself (syslog, StatsD); static and rules routers only' }),
   }, { additionalProperties: false, default: {} }),
 }, { additionalProperties: false });
 
@@ -42,6 +43,9 @@ export function refineUdpOptions(options: UdpConfig, at: string): { value: UdpCo
   if ('problems' in r) return r;
   if (r.value.type === 'static' && !options.backends && !r.value.backends) {
     return { problems: [{ path: `${at}/backends`, message: 'is required by the static router: list "host:port" backends here or under router.backends' }] };
+  }
+  if (options.session.sticky === false && r.value.type !== 'static' && r.value.type !== 'rules') {
+    return { problems: [{ path: `${at}/session/sticky`, message: `false needs a router that answers at once (static or rules), not "${r.value.type}": remove it or change router.type` }] };
   }
   return { value: { ...options, router: r.value } };
 }

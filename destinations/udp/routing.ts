@@ -60,20 +60,23 @@ export class SessionRouting<U> {
     this.keep = opts.failover > 0 || opts.router.onConnectError !== undefined;
   }
 
-  newSession(p: Packet, now: number): Session<U> {
-    return newSession<U>(`${p.listener} ${p.remote.address} ${p.remote.port}`, p.listener, p.remote, p.local, now);
+  newSession(p: Packet, now: number, key = `${p.listener} ${p.remote.address} ${p.remote.port}`): Session<U> {
+    return newSession<U>(key, p.listener, p.remote, p.local, now);
   }
 
   /**
    * A new session's first datagram: asks the router. Returns the session when the datagram can go
    * out in the batch being relayed as it is (the static router's answer, at once); else undefined.
    */
-  start(s: Session<U>, data: Buffer): Session<U> | undefined {
+  start(s: Session<U>, data: Buffer, decided?: RouteDecision): Session<U> | undefined {
     s.requests = 1;
     s.held = [data];
     s.heldBytes = data.length;
     this.starting = s;
-    try { this.decide(s); } finally { this.starting = undefined; }
+    try {
+      if (decided) this.apply(s, decided);
+      else this.decide(s);
+    } finally { this.starting = undefined; }
     if (s.mode === Mode.Direct && s.held === FIRST_IN_BATCH) {
       s.held = this.keep ? [data] : undefined;
       s.heldBytes = this.keep ? data.length : 0;

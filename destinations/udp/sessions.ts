@@ -8,7 +8,7 @@
  * touches them.
  */
 import type { Logger } from 'pino';
-import type { ClientSender, Endpoint, Packet, Router, RouteTarget, SessionControl } from '../../gateway/plugin-kit.js';
+import { isProxy, type ClientSender, type Endpoint, type Packet, type RouteDecision, type Router, type RouteTarget, type SessionControl } from '../../gateway/plugin-kit.js';
 import { Mode, SessionIndex, type Session, type SessionHost, type SessionStats } from './session.js';
 export type { SessionStats } from './session.js';
 import { SessionRouting, type RoutingOptions } from './routing.js';
@@ -23,6 +23,8 @@ export interface SessionTableOptions<U> extends RoutingOptions {
   readonly maxRequests: number;
   /** End a session after this many datagrams back from the backend; 0: no limit. */
   readonly maxReplies: number;
+  /** false: every datagram is routed by itself (syslog, StatsD); a client has a socket per backend it was sent to. */
+  readonly sticky: boolean;
   readonly clients: ClientSender;
   readonly logger: Logger;
   readonly upstreams: Upstreams<U>;
@@ -67,12 +69,15 @@ export class SessionTable<U> implements SessionControl, SessionHost<U> {
   private unpin: Session<U>[] = [];
   /** Sockets of sessions ended by count during a batch, closed after it. */
   private retired: U[] = [];
-  private readonly sessionOfAt = (p: Packet) => this.sessionFor(p, this.batchNow) as { readonly upstream: U } | undefined;
+  private readonly sessionOfAt: (p: Packet) => { readonly upstream: U } | undefined;
   private batchNow = 0;
 
   constructor(private readonly opts: SessionTableOptions<U>) {
     this.now = opts.now ?? Date.now;
     this.maxRequests = opts.maxRequests > 0 ? opts.maxRequests : Infinity;
+    this.sessionOfAt = opts.sticky
+      ? (p) => this.sessionFor(p, this.batchNow) as { readonly upstream: U } | undefined
+      : (p) => this.perPacket(p, this.batchNow) as { readonly upstream: U } | undefined;
     this.routing = new SessionRouting(opts, this, this.stats);
     opts.upstreams.onRefused = (u) => {
       this.refused.push(u);
@@ -115,6 +120,40 @@ export class SessionTable<U> implements SessionControl, SessionHost<U> {
       return s;
     }
     return this.slowPath(s, p, now);
+  }
+
+  /**
+   * Not sticky: the router answers for every datagram (it must answer at once: static or rules);
+   * the client has one session, and socket, per backend it was sent to.
+   */
+  perPacket(p: Packet, now: number): Session<U> | undefined {
+    let d: RouteDecision | Promise<RouteDecision>;
+    try {
+      d = this.opts.router.route({ listener: p.listener, remote: p.remote, local: p.local, data: [p.data], failed: [] });
+    } catch { d = { drop: 'route-failed' }; }
+    if (typeof (d as Promise<RouteDecision>).then === 'function') { this.opts.countDrop('route-async-per-packet'); return undefined; }
+    const decision = d as RouteDecision;
+    if (!isProxy(decision) || typeof decision.remote === 'string') { this.perPacketOther(decision); return undefined; }
+    const key = `${p.listener} ${p.remote.address} ${p.remote.port} ${decision.remote.label}`;
+    const s = this.sessions.get(key);
+    if (s !== undefined && s.mode === Mode.Direct) {
+      s.lastSeen = now;
+      s.requests++;
+      return s;
+    }
+    if (s !== undefined) { this.send(s, p.data); return undefined; }
+    if (this.sessions.size >= this.opts.maxSessions) this.evictOldest();
+    const created = this.routing.newSession(p, now, key);
+    this.sessions.set(key, created);
+    this.stats.created++;
+    return this.routing.start(created, p.data, decision);
+  }
+
+  /** A per-packet answer other than a resolved backend: a drop or close is counted; a "host:port" text is refused. */
+  private perPacketOther(d: RouteDecision): void {
+    if ('drop' in d && typeof d.drop === 'string') this.opts.countDrop(d.drop);
+    else if ('close' in d) this.opts.countDrop('route-close');
+    else this.opts.countDrop('route-per-packet-unsupported');
   }
 
   private slowPath(s: Session<U> | undefined, p: Packet, now: number): Session<U> | undefined {
@@ -203,7 +242,7 @@ export class SessionTable<U> implements SessionControl, SessionHost<U> {
     if (s.mode === Mode.Pending && s.held?.length) this.dropHeld(s, 'session-ended');
     if (this.sessions.get(s.key) === s) {
       this.sessions.delete(s.key);
-      this.index.delete(s.listener, s.remote.address, s.remote.port);
+      if (this.index.get(s.listener, s.remote.address, s.remote.port) === s) this.index.delete(s.listener, s.remote.address, s.remote.port);
     }
     this.routing.release(s);
     if (s.upstream !== undefined) this.closeUpstream(s.upstream);

@@ -120,3 +120,15 @@ describe('static router through the destination', () => {
     expect([b1.seen.length, b2.seen.length]).toEqual([2, 1]); // b1 was free again, then b2 had fewer
   });
 });
+
+describe('per-packet balancing (session.sticky: false)', () => {
+  it('routes every datagram by itself (round robin), replies still reach the client', async () => {
+    const [b1, b2] = [await backend('b1'), await backend('b2')];
+    const { d, clients } = await proxy({ backends: [b1.label, b2.label], balance: 'round-robin', session: { sticky: false } });
+    await d.sendBatch(['1', '2', '3', '4'].map((t) => packet(t, { remote: alice })), never);
+    await until(() => clients.sent.length === 4);
+    expect(b1.seen.map((s) => s.data.toString())).toEqual(['1', '3']);
+    expect(b2.seen.map((s) => s.data.toString())).toEqual(['2', '4']);
+    expect(d.status?.()).toMatchObject({ sessions: 2, created: 2 }); // one socket per backend for this client
+  });
+});
