@@ -8,7 +8,7 @@
 export {
   defineDestinationKind, createFromKind, delivered, retryable, failed, allOutcomes,
   type Destination, type DestinationKind, type DestinationFactory, type DestinationContext, type DestinationLimits,
-  type BatchResult, type DeliveryOutcome, type ClientSender,
+  type BatchResult, type DeliveryOutcome, type ClientSender, type SessionInfo, type DestinationSessions,
 } from './extension/destination.js';
 export {
   definePacketSourceKind, type PacketSource, type PacketSourceKind, type PacketSourceFactory, type PacketSourceContext, type OutOfBandEgress,
@@ -40,3 +40,4 @@ export { encodeProxyV2, decodeProxyV2, PROXY_V2_SIGNATURE, type ProxyV2Header, t
 export { createBalancer, hashAddress, BALANCES, type Balance, type Balancer } from './routing/balance.js';
 export { BalanceSchema, BackendListSchema, WeightsSchema, PoolSchema } from './routing/schema.js';
 export { createCidrMatcher, checkCidr } from './cidr.js';
+export { parseSessionSelector, endSessions, type SessionSelector } from './routing/session-control.js';

@@ -9,12 +9,12 @@
  */
 import {
   allOutcomes, retryable, routerKinds, resolveRouterConfig, GatewayError, type BatchResult, type Destination, type DestinationContext,
-  type Endpoint, type Packet, type Router, type RouteTarget, type SessionControl,
+  type DestinationSessions, type Endpoint, type Packet, type Router, type RouteTarget, type SessionControl,
 } from '../../gateway/plugin-kit.js';
 import { resolveBackends, targetOf } from './backends.js';
 import { loadNativeAddon } from '../../net/native-addon.js';
 import { transportPreferenceFromEnv } from '../../net/select.js';
-import { SessionTable, type SessionInfo } from './sessions.js';
+import { SessionTable } from './sessions.js';
 import { createDgramUpstreams } from './dgram-upstream.js';
 import { createNativeUpstreams } from './native-upstream.js';
 import { proxyHeaderOf } from './proxy-header.js';
@@ -31,10 +31,8 @@ export type UdpOptions = Partial<Omit<UdpConfig, 'hold' | 'session' | 'router'>>
 export interface UdpDestination extends Destination {
   /** The backend ("host:port" as configured) a client's session is pinned to, if it has one. */
   backendOf(listener: string, remote: Endpoint): string | undefined;
-  /** The sessions, for GET /v1/sessions. */
-  sessions(): SessionInfo[];
-  /** Ends sessions (the admin API, a Redis disconnect). */
-  readonly control: SessionControl;
+  /** Lists and ends sessions (the admin API; a Redis disconnect goes through the router's context). */
+  readonly sessions: DestinationSessions;
 }
 
 export type UpstreamPreference = 'auto' | UpstreamKindName;
@@ -96,8 +94,7 @@ export async function createUdpDestination(
       sendErrors: upstreams!.stats.sendErrors, ...t.stats,
     }),
     backendOf: (listener, remote) => t.backendOf(listener, remote)?.label,
-    sessions: () => t.list(),
-    control,
+    sessions: { list: () => t.list(), ...control },
   };
 }
 

@@ -8,7 +8,7 @@
  * touches them.
  */
 import type { Logger } from 'pino';
-import { isProxy, type ClientSender, type Endpoint, type Packet, type RouteDecision, type Router, type RouteTarget, type SessionControl } from '../../gateway/plugin-kit.js';
+import { isProxy, type ClientSender, type Endpoint, type Packet, type RouteDecision, type Router, type RouteTarget, type SessionControl, type SessionInfo } from '../../gateway/plugin-kit.js';
 import { Mode, SessionIndex, type Session, type SessionHost, type SessionStats } from './session.js';
 export type { SessionStats } from './session.js';
 import { SessionRouting, type RoutingOptions } from './routing.js';
@@ -33,16 +33,6 @@ export interface SessionTableOptions<U> extends RoutingOptions {
   readonly now?: () => number;
 }
 
-/** One row of GET /v1/sessions. */
-export interface SessionInfo {
-  readonly listener: string;
-  readonly client: string;
-  readonly backend: string | null;
-  readonly state: 'open' | 'routing';
-  readonly ageMs: number;
-  readonly packetsIn: number;
-  readonly packetsOut: number;
-}
 
 /** Recency order in the Map is refreshed at most this often per session (one delete+set), not per packet. */
 const REORDER_EVERY_MS = 1_000;

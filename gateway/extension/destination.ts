@@ -8,6 +8,7 @@ import type { TSchema, Static } from '@sinclair/typebox';
 import type { Packet, Reply, Endpoint } from '../packet.js';
 import type { ArnContext, IamStatement } from './iam.js';
 import type { ConfigProblem } from '../errors.js';
+import type { SessionControl } from './router.js';
 
 /** Per-packet outcome, in the same order as the batch. */
 export type DeliveryOutcome =
@@ -48,6 +49,27 @@ export interface Destination {
   close?(): Promise<void>;
   /** Optional status for the admin API (sessions, workers, …). JSON-serialisable. */
   status?(): Record<string, unknown>;
+  /** Optional: a destination with client sessions (the udp proxy) lists and ends them
+   *  (GET /v1/sessions, POST /v1/sessions/end). */
+  readonly sessions?: DestinationSessions;
+}
+
+/** One client session of a destination, as GET /v1/sessions lists it. */
+export interface SessionInfo {
+  readonly listener: string;
+  /** "ip:port" or "[ipv6]:port" as the listener sees the client. */
+  readonly client: string;
+  /** The backend as configured ("host:port"), null while the router decides. */
+  readonly backend: string | null;
+  readonly state: 'open' | 'routing';
+  readonly ageMs: number;
+  /** Datagrams client → backend, and backend → client. */
+  readonly packetsIn: number;
+  readonly packetsOut: number;
+}
+
+export interface DestinationSessions extends SessionControl {
+  list(): SessionInfo[];
 }
 
 /** Trusted ways for a destination to send toward clients outside a send() result. */

@@ -11,7 +11,7 @@
  * One subscription per process (connections.ts), reconnects with backoff.
  */
 import type { Static } from '@sinclair/typebox';
-import { createBalancer, type Balancer, type RouteDecision, type Router, type RouterContext, type RouteRequest } from '../../gateway/plugin-kit.js';
+import { createBalancer, endSessions, parseSessionSelector, type Balancer, type RouteDecision, type Router, type RouterContext, type RouteRequest } from '../../gateway/plugin-kit.js';
 import type { RedisRouterOptions } from './options.js';
 import type { Redis } from 'ioredis';
 import { commandConnection, subscribe, subscriptionCount } from './connections.js';
@@ -33,17 +33,8 @@ export async function createRedisRouter(options: Static<typeof RedisRouterOption
   await Promise.race([sub.ready, new Promise((r) => setTimeout(r, STARTUP_WAIT_MS).unref())]);
 
   function disconnect(message: string): void {
-    const text = message.trim();
-    let n = 0;
-    if (/^\d+$/.test(text)) n = ctx.sessions.endUpstreamPort(Number(text));
-    else {
-      const m = /^\[?([^\]]+?)\]?:(\d+)$/.exec(text);
-      if (m) {
-        const [address, port] = [m[1]!, Number(m[2])];
-        n = ctx.sessions.endClient(address, port);
-        if (!address.includes(':')) n += ctx.sessions.endClient(`::ffff:${address}`, port);
-      }
-    }
+    const sel = parseSessionSelector(message);
+    const n = sel ? endSessions(ctx.sessions, sel) : 0;
     if (n > 0) stats.disconnects += n; else stats.disconnectsUnmatched++;
   }
 

@@ -41,13 +41,13 @@ describe('module router', () => {
     const { d, clients } = await proxy({ router: { type: 'module', module: mod } });
     await d.sendBatch([packet('1', { remote: alice })], never);
     await d.sendBatch([packet('2', { remote: alice })], never);
-    expect(d.sessions()).toMatchObject([{ state: 'routing', backend: null, packetsIn: 2 }]);
+    expect(d.sessions.list()).toMatchObject([{ state: 'routing', backend: null, packetsIn: 2 }]);
     await d.sendBatch([packet('3', { remote: alice })], never);
     await until(() => b.seen.length === 3);
     expect(b.seen.map((s) => s.data.toString())).toEqual(['1', '2', '3']);
     await d.sendBatch([packet('4', { remote: alice })], never);
     await until(() => clients.sent.length === 4);
-    expect(d.sessions()).toMatchObject([{ state: 'open', backend: b.label, packetsIn: 4, packetsOut: 4 }]);
+    expect(d.sessions.list()).toMatchObject([{ state: 'open', backend: b.label, packetsIn: 4, packetsOut: 4 }]);
   });
 
   it('{ close: true } ends the session silently; { close: bytes } answers first; the next datagram asks again', async () => {
