@@ -20,6 +20,7 @@ import { Egress } from '../gateway/egress.js';
 import { Metrics } from '../gateway/metrics.js';
 import { Listener } from '../gateway/listener.js';
 import { DestinationRunner } from '../gateway/fanout/runner.js';
+import { withSampling, type FanoutLane } from '../gateway/fanout/sample.js';
 import { createDeadLetter, type DeadLetter } from '../gateway/fanout/dead-letter.js';
 import { selectTransport, transportPreferenceFromEnv } from '../net/select.js';
 import { createLogger } from '../gateway/logger.js';
@@ -130,8 +131,11 @@ async function start(gw: Gateway, transport: TransportFactory, now?: () => numbe
       recentClientMs: config.egress.recentClientSeconds * 1000, maxRecentClients: config.egress.maxRecentClients,
       ...(now ? { now } : {}),
     });
-    const runners: DestinationRunner[] = [];
-    for (const dc of lc.destinations) runners.push(await createRunner(gw, lc.name, dc, log));
+    const runners: FanoutLane[] = [];
+    for (const dc of lc.destinations) {
+      const runner = await createRunner(gw, lc.name, dc, log);
+      runners.push(dc.sample ? withSampling(runner, dc.sample.every, metrics.drops.hot({ where: runner.id, reason: 'sampled-out' })) : runner);
+    }
     gw.listeners.set(lc.name, listener);
     await listener.start(runners);
     egress.attach(listener);

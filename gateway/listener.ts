@@ -9,7 +9,7 @@ import type { TagCodec } from './tag.js';
 import type { Metrics } from './metrics.js';
 import type { TransportFactory, UdpTransport } from './extension/transport.js';
 import type { EgressPort } from './egress.js';
-import type { DestinationRunner } from './fanout/runner.js';
+import type { FanoutLane } from './fanout/sample.js';
 import type { ResolvedListener } from './config/resolved.js';
 import { RecentClients } from './recent-clients.js';
 import { createCidrMatcher } from './cidr.js';
@@ -63,7 +63,7 @@ export class Listener implements EgressPort {
   readonly family: 4 | 6;
   readonly recentClients: RecentClients;
   private transport: UdpTransport | undefined;
-  private runners: readonly DestinationRunner[] = [];
+  private runners: readonly FanoutLane[] = [];
   private readonly stage: AddressStage;
   private readonly now: () => number;
   private readonly m;
@@ -91,7 +91,7 @@ export class Listener implements EgressPort {
 
   get transportKind(): string | undefined { return this.transport?.kind; }
 
-  async start(runners: readonly DestinationRunner[]): Promise<void> {
+  async start(runners: readonly FanoutLane[]): Promise<void> {
     this.runners = runners;
     try {
       this.transport = await this.deps.transport.bind({

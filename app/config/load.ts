@@ -133,7 +133,7 @@ function resolveDestination(raw: Record<string, unknown>, at: string, problems: 
 
 /** Keys of a destination entry that mean nothing for a dead-letter target (it is written directly,
  *  within its kind's limits, with its own retry). */
-const NOT_FOR_DEAD_LETTER = ['batch', 'queue', 'inFlight', 'deadLetter'];
+const NOT_FOR_DEAD_LETTER = ['batch', 'queue', 'inFlight', 'deadLetter', 'sample'];
 
 /** A dead-letter target: the shorthands `{ file }` and `{ sqsQueueUrl }`, or any destination kind. */
 function resolveDeadLetter(raw: Record<string, unknown>, at: string, problems: ConfigProblem[]): DestinationConfig | undefined {

@@ -38,6 +38,9 @@ export const CommonDestinationSchema = Type.Object({
   inFlight: Type.Integer({ minimum: 1, default: 4, description: 'batches being sent at once' }),
   retry: RetrySchema,
   deadLetter: Type.Optional(DeadLetterSchema),
+  sample: Type.Optional(Type.Object({
+    every: Type.Integer({ minimum: 1, description: 'only one packet in `every` goes to this destination (the others are counted as sampled-out)' }),
+  }, { additionalProperties: false })),
 });
 export const COMMON_DESTINATION_KEYS = Object.keys(CommonDestinationSchema.properties);
 
