@@ -3,7 +3,8 @@
 import { parseArgs } from 'node:util';
 import { createSocket } from 'node:dgram';
 import { isIPv6 } from 'node:net';
-import { loadConfig } from './config/load.js';
+import { loadConfig, readDotEnv } from './config/load.js';
+import { PRESETS } from './presets/udp-gate.js';
 import { ConfigError, GatewayError } from '../gateway/errors.js';
 import { runGateway, handleSignals, banner } from './run.js';
 import { createLogger } from '../gateway/logger.js';
@@ -13,9 +14,10 @@ import { startClusterPrimary, runClusterWorker } from './cluster.js';
 import './builtin-kinds.js';
 
 const USAGE = `usage:
-  udp-gateway start [--config <file>] [--port <udp port>] [--admin-port <port>] [--workers <n>]
+  udp-gateway start [--config <file> | --preset <name>] [--port <udp port>] [--admin-port <port>] [--workers <n>]
       no --config: UDPGW_CONFIG_JSON if set, else the built-in local default
       (echo handler + NDJSON archive on 127.0.0.1:5555)
+      --preset udp-gate: the Redis-driven UDP proxy's environment (PROXY_ADDR, REDIS_ADDR, …, and .env)
       --workers n: n processes sharing each listener port with SO_REUSEPORT (native transport)
   udp-gateway validate <file>
   udp-gateway send --to <host:port> [--wait <ms>] [--hex] <message>`;
@@ -34,14 +36,18 @@ async function main(argv: string[]): Promise<number> {
 
 async function start(args: string[]): Promise<number> {
   const { values } = parseArgs({ args, options: {
-    config: { type: 'string', short: 'c' }, port: { type: 'string' }, 'admin-port': { type: 'string' }, workers: { type: 'string' },
+    config: { type: 'string', short: 'c' }, preset: { type: 'string' }, port: { type: 'string' }, 'admin-port': { type: 'string' }, workers: { type: 'string' },
   } });
   const env = { ...process.env };
   if (values.port) env.UDPGW_PORT = values.port;
   if (values['admin-port']) env.UDPGW_ADMIN_PORT = values['admin-port'];
-  const config = loadConfig({ ...(values.config ? { file: values.config } : {}), env });
+  if (values.preset && values.config) throw new Error('--preset and --config exclude each other: give one');
+  const presetOf = values.preset ? PRESETS[values.preset] : undefined;
+  if (values.preset && !presetOf) throw new Error(`unknown --preset "${values.preset}": use one of ${Object.keys(PRESETS).join(', ')}`);
+  const preset = presetOf?.({ ...readDotEnv(), ...process.env });
+  const config = loadConfig({ ...(values.config ? { file: values.config } : {}), ...(preset ? { raw: preset.config } : {}), env });
   const logger = createLogger(config.log.level);
-  const workers = Number(values.workers ?? 1);
+  const workers = Number(values.workers ?? preset?.workers ?? 1);
   if (!Number.isInteger(workers) || workers < 1) throw new Error('--workers must be a whole number >= 1');
   if (workers > 1 && cluster.isPrimary) return startPrimary(workers, logger);
   const running = cluster.isWorker ? await runClusterWorker(config, { logger, preference: config.transport }) : await runGateway(config, { logger });

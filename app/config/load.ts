@@ -167,6 +167,8 @@ export interface LoadOptions {
   readonly env?: NodeJS.ProcessEnv;
   /** Directory for the built-in default's relative paths. */
   readonly defaultBaseDir?: string;
+  /** A raw config made by a preset (--preset), used instead of a file. */
+  readonly raw?: Record<string, unknown>;
 }
 
 /** Built-in local default: echo handler + NDJSON archive on 127.0.0.1:5555, admin on 127.0.0.1:9555. */
@@ -184,7 +186,7 @@ export function defaultConfig(): Record<string, unknown> {
 
 export function loadConfig(opts: LoadOptions = {}): ResolvedConfig {
   const env = { ...readDotEnv(), ...(opts.env ?? process.env) };
-  const raw = opts.file ? readConfigFile(opts.file) : env[ENV_PREFIX + 'CONFIG_JSON'] ? configFromEnv(env[ENV_PREFIX + 'CONFIG_JSON']!) : defaultConfig();
+  const raw = opts.raw ?? (opts.file ? readConfigFile(opts.file) : env[ENV_PREFIX + 'CONFIG_JSON'] ? configFromEnv(env[ENV_PREFIX + 'CONFIG_JSON']!) : defaultConfig());
   const baseDir = opts.file ? dirname(resolve(opts.file)) : (opts.defaultBaseDir ?? process.cwd());
   return resolveConfig(applyEnv(raw, env), baseDir);
 }
@@ -196,7 +198,8 @@ function configFromEnv(text: string): unknown {
   }
 }
 
-function readDotEnv(): Record<string, string> {
+/** `.env` in the working directory, if there is one (the environment wins over it). */
+export function readDotEnv(): Record<string, string> {
   const file = resolve('.env');
   if (!existsSync(file)) return {};
   const out: Record<string, string> = {};
