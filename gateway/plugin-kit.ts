@@ -22,7 +22,6 @@ export {
   type ProxyDecision, type RouteTarget, type RoutedSession, type SessionControl, type Bytes,
 } from './extension/router.js';
 export type { ConfigProblem } from './errors.js';
-export { validate } from './config/validate.js';
 export type { IamStatement, ArnContext } from './extension/iam.js';
 export type { Packet, Reply, Endpoint, Formatter } from './packet.js';
 export { GatewayError } from './errors.js';

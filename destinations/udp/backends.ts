@@ -1,4 +1,4 @@
-/** Backend addresses of the udp proxy: "host:port" / "[v6]:port", resolved once at start-up. Pure except resolve. */
+/** Backend addresses of the udp proxy: "host:port" / "[v6]:port", resolved once (a router's answer: when it comes). Pure except resolve. */
 import { lookup } from 'node:dns/promises';
 import { isIP, SocketAddress } from 'node:net';
 import type { RouteTarget } from '../../gateway/plugin-kit.js';
@@ -46,11 +46,4 @@ export async function resolveBackends(list: readonly string[]): Promise<Backend[
   }
   if (problems.length) throw new Error(problems.join('; '));
   return out;
-}
-
-/** FNV-1a (32-bit) of a client address: the same client address always picks the same backend. */
-export function hashAddress(address: string): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < address.length; i++) h = Math.imul(h ^ address.charCodeAt(i), 0x01000193);
-  return h >>> 0;
 }
