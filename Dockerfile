@@ -25,8 +25,12 @@ RUN npm ci --ignore-scripts
 COPY tsconfig.json tsconfig.build.json binding.gyp ./
 COPY native ./native
 COPY gateway ./gateway
+COPY net ./net
+COPY aws ./aws
 COPY destinations ./destinations
 COPY packet-source ./packet-source
+COPY routers ./routers
+COPY app ./app
 COPY examples ./examples
 # The package's install script: builds build/Release/udp_native.node, or falls back to dgram.
 RUN npm run install && mkdir -p build/Release \
