@@ -306,8 +306,12 @@ export class SessionRouting<U> {
 
   /** Runs a router callback; its decision (if any) is applied to the session, else `fallback` runs. */
   private callback(s: Session<U>, call: () => RouteDecision | void | Promise<RouteDecision | void>, fallback: () => void, before?: () => void): void {
+    // While the callback runs, datagrams of a detached session are held, not routed a second time.
+    const wasDeciding = s.deciding;
+    s.deciding = true;
     const settle = (d: RouteDecision | void): void => {
       if (s.ended) return;
+      s.deciding = wasDeciding;
       if (d === undefined || d === null) { fallback(); return; }
       before?.();
       if (s.mode !== Mode.Pending) this.detach(s);

@@ -45,7 +45,7 @@ describe.each(kinds)('udp sessions, %s sockets', (upstream) => {
 
   it('inactivity: a backend that answered, then went silent, ends the session (event counted)', async () => {
     const b = await backend('b');
-    const { d, clients, counted } = await proxy({ backends: [b.label], inactivityTimeoutMs: 80 }, undefined, upstream);
+    const { d, clients, counted } = await proxy({ backends: [b.label], inactivityTimeoutMs: 300 }, undefined, upstream);
     await d.sendBatch([packet('x', { remote: alice })], never);
     await until(() => clients.sent.length === 1);
     b.socket.removeAllListeners('message'); // silent from now on
