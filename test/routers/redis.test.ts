@@ -43,8 +43,8 @@ async function freePort(): Promise<number> {
   return port;
 }
 
-async function startRedis(port: number): Promise<ChildProcess> {
-  const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: ['ignore', 'pipe', 'inherit'] });
+async function startRedis(port: number, extra: string[] = []): Promise<ChildProcess> {
+  const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', ...extra], { stdio: ['ignore', 'pipe', 'inherit'] });
   servers.push(child);
   let out = '';
   await new Promise<void>((resolve, reject) => {
@@ -158,5 +158,22 @@ describe('redis router', () => {
     await d.sendBatch([packet('after', { remote: client(3) })], never);
     await until(() => b2.seen.length === 1);
     expect(fb.seen.map((s) => s.data.toString())).toEqual(['during']);
+  });
+
+  it('uses the configured password, database, key and channel', async () => {
+    const port = await freePort();
+    await startRedis(port, ['--requirepass', 'sekrit-pw']);
+    const own = new Redis(`redis://127.0.0.1:${port}`, { password: 'sekrit-pw', db: 2 });
+    const b = await backend('b');
+    await own.set('fleet:next', b.label);
+    const wrongDb = await proxy({ router: { type: 'redis', url: `redis://127.0.0.1:${port}`, password: 'sekrit-pw', db: 0, backendKey: 'fleet:next', disconnectChannel: 'fleet:bye' } });
+    await wrongDb.d.sendBatch([packet('nope', { remote: client(1) })], never);
+    await until(() => wrongDb.counted.drops['redis-no-backend'] === 1);
+    const { d } = await proxy({ router: { type: 'redis', url: `redis://127.0.0.1:${port}`, password: 'sekrit-pw', db: 2, backendKey: 'fleet:next', disconnectChannel: 'fleet:bye' } });
+    await d.sendBatch([packet('yes', { remote: client(2) })], never);
+    await until(() => b.seen.length === 1);
+    expect(await own.publish('fleet:bye', '127.0.0.1:2')).toBe(2); // both routers' one subscription each (two servers' settings)
+    await until(() => d.status?.().sessions === 0);
+    own.disconnect();
   });
 });
