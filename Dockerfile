@@ -32,6 +32,7 @@ COPY destinations ./destinations
 COPY packet-source ./packet-source
 COPY listener-protocols ./listener-protocols
 COPY formatters ./formatters
+COPY routers ./routers
 COPY examples ./examples
 COPY scripts ./scripts
 # The package's install script: builds build/Release/udp_native.node, or falls back to dgram.

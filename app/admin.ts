@@ -5,6 +5,8 @@
  *   GET  /metrics            Prometheus text
  *   GET  /v1/status          listeners, destinations, packet sources (read-only JSON)
  *   POST /v1/send            out-of-band Messages and async Replies by tag (bearer token)
+ *   GET  /v1/sessions        udp proxy sessions: listener, client, backend, age, packets each way
+ *   POST /v1/sessions/end    ends sessions, as a Redis disconnect does: {"client":"ip:port"} or {"upstreamPort":n} (bearer token)
  */
 import { timingSafeEqual, createHash } from 'node:crypto';
 import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
@@ -13,6 +15,7 @@ import { countDelivery, deliverDocument } from '../gateway/out-of-band/deliver.j
 import { sourceMetrics } from '../gateway/out-of-band/source-metrics.js';
 import type { EgressResult } from '../gateway/egress.js';
 import { DEFAULT_HTTP_LIMITS, limitedHttpServer, type HttpLimits } from '../gateway/out-of-band/http-limits.js';
+import { endSessions, parseSessionSelector, type SessionSelector } from '../gateway/routing/session-control.js';
 
 /** The admin API's send is a packet source like SNS and SQS: same delivery path, same metric labels. */
 export const ADMIN_SOURCE = 'admin';
@@ -48,6 +51,29 @@ export function buildAdminApi(gw: Gateway, opts: AdminOptions): FastifyInstance 
     return gw.metrics.registry.metrics();
   });
   app.get('/v1/status', async () => gw.status());
+
+  const unauthorized = { code: 'UGW_ERR_ADMIN_UNAUTHORIZED', message: 'send "Authorization: Bearer <admin token>" (admin.token or UDPGW_ADMIN_TOKEN)' };
+  /** Runners whose destination has sessions, optionally one destination ("name" or "listener/name"). */
+  const withSessions = (destination?: string) => gw.runners.filter((r) => r.destination.sessions
+    && (destination === undefined || r.destination.name === destination || r.id === destination));
+
+  app.get('/v1/sessions', async (req) => {
+    const { destination } = req.query as { destination?: string };
+    return { sessions: withSessions(destination).flatMap((r) => r.destination.sessions!.list().map((s) => ({ destination: r.id, ...s }))) };
+  });
+
+  app.post('/v1/sessions/end', async (req, reply) => {
+    if (!tokenMatches(req, opts.token)) return reply.code(401).send(unauthorized);
+    const body = (req.body ?? {}) as { client?: unknown; upstreamPort?: unknown; destination?: unknown };
+    const sel: SessionSelector | undefined = typeof body.client === 'string' ? parseSessionSelector(body.client)
+      : typeof body.upstreamPort === 'number' && Number.isInteger(body.upstreamPort) ? { upstreamPort: body.upstreamPort } : undefined;
+    if (!sel || (body.client !== undefined && 'upstreamPort' in sel)) {
+      return reply.code(400).send({ code: 'UGW_ERR_ADMIN_BAD_REQUEST', message: 'send {"client":"ip:port"} (or "[ipv6]:port") or {"upstreamPort":<port>}, and optionally "destination"' });
+    }
+    const destination = typeof body.destination === 'string' ? body.destination : undefined;
+    const ended = withSessions(destination).reduce((n, r) => n + endSessions(r.destination.sessions!, sel), 0);
+    return { ended };
+  });
 
   // The token is checked on the headers (onRequest), before any of the body is read; the refusal
   // closes the connection, so a client without the token cannot hold it open by trickling a body.

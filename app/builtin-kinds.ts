@@ -1,13 +1,16 @@
 /**
- * The kinds shipped with the gateway, registered once at start-up. The only file that lists the
+ * The kinds shipped with the gateway (destinations, packet sources, routers), registered once at start-up. The only file that lists the
  * plugins: the core knows none of them. Each entry is a manifest (options schema, batch defaults,
  * IAM statements); a kind's module, and with it its AWS SDK client, is loaded only when a
  * destination or source of that kind is created (the ten AWS clients cost about 350 ms to import).
  */
-import { registerDestinationKind, registerListenerProtocolKind, registerPacketSourceKind, type AnyDestinationKind, type AnyListenerProtocolKind, type AnyPacketSourceKind } from '../gateway/extension/registry.js';
 import { wireguardKind } from '../listener-protocols/wireguard/manifest.js';
 import { coapFormatter } from '../formatters/coap/manifest.js';
 import { registerDataFormatter } from '../gateway/extension/data-formatter.js';
+import {
+  registerDestinationKind, registerListenerProtocolKind, registerPacketSourceKind, registerRouterKind,
+  type AnyDestinationKind, type AnyListenerProtocolKind, type AnyPacketSourceKind, type AnyRouterKind,
+} from '../gateway/extension/registry.js';
 import { handlerKind } from '../destinations/handler/manifest.js';
 import { fileKind } from '../destinations/file/manifest.js';
 import { udpKind } from '../destinations/udp/manifest.js';
@@ -24,6 +27,10 @@ import { cloudwatchLogsKind } from '../destinations/cloudwatch-logs/manifest.js'
 import { eventbridgeKind } from '../destinations/eventbridge/manifest.js';
 import { snsHttpSourceKind } from '../packet-source/sns-http/manifest.js';
 import { sqsSourceKind } from '../packet-source/sqs/manifest.js';
+import { staticRouterKind } from '../routers/static/manifest.js';
+import { rulesRouterKind } from '../routers/rules/manifest.js';
+import { moduleRouterKind } from '../routers/module/manifest.js';
+import { redisRouterKind } from '../routers/redis/manifest.js';
 
 export const builtinDestinationKinds: readonly AnyDestinationKind[] = [
   handlerKind, fileKind, udpKind, httpKind,
@@ -32,6 +39,9 @@ export const builtinDestinationKinds: readonly AnyDestinationKind[] = [
 
 export const builtinPacketSourceKinds: readonly AnyPacketSourceKind[] = [snsHttpSourceKind, sqsSourceKind];
 
+/** Routers of the udp destination's sessions (its `router` block). */
+export const builtinRouterKinds: readonly AnyRouterKind[] = [staticRouterKind, rulesRouterKind, moduleRouterKind, redisRouterKind];
+
 for (const kind of builtinDestinationKinds) registerDestinationKind(kind);
 for (const kind of builtinPacketSourceKinds) registerPacketSourceKind(kind);
 
@@ -39,3 +49,4 @@ export const builtinListenerProtocolKinds: readonly AnyListenerProtocolKind[] = 
 for (const kind of builtinListenerProtocolKinds) registerListenerProtocolKind(kind);
 
 registerDataFormatter(coapFormatter);
+for (const kind of builtinRouterKinds) registerRouterKind(kind);

@@ -20,6 +20,7 @@ import { Egress } from '../gateway/egress.js';
 import { Metrics } from '../gateway/metrics.js';
 import { Listener } from '../gateway/listener.js';
 import { DestinationRunner } from '../gateway/fanout/runner.js';
+import { withSampling, type FanoutLane } from '../gateway/fanout/sample.js';
 import { createDeadLetter, type DeadLetter } from '../gateway/fanout/dead-letter.js';
 import { DiskBuffer } from '../gateway/fanout/disk-buffer.js';
 import { resolve as resolvePath } from 'node:path';
@@ -139,8 +140,11 @@ async function start(gw: Gateway, transport: TransportFactory, now?: () => numbe
       ...(now ? { now } : {}),
     });
     if (lc.protocol) await useProtocol(gw, listener, lc.protocol, log);
-    const runners: DestinationRunner[] = [];
-    for (const dc of lc.destinations) runners.push(await createRunner(gw, lc.name, dc, log, workerSlot));
+    const runners: FanoutLane[] = [];
+    for (const dc of lc.destinations) {
+      const runner = await createRunner(gw, lc.name, dc, log, workerSlot);
+      runners.push(dc.sample ? withSampling(runner, dc.sample.every, metrics.drops.hot({ where: runner.id, reason: 'sampled-out' })) : runner);
+    }
     gw.listeners.set(lc.name, listener);
     await listener.start(runners);
     egress.attach(listener);
@@ -192,7 +196,10 @@ async function createDestination(gw: Gateway, listener: string, dc: DestinationC
   const kind = destinationKinds.get(dc.type)!;
   let destination: Destination;
   try {
-    destination = await createFromKind(kind, dc.name, dc.options, { logger, clients: gw.egress, baseDir: gw.config.baseDir });
+    const where = `${listener}/${dc.name}`;
+    const countDrop = (reason: string, n = 1): void => gw.metrics.drops.inc({ where, reason }, n);
+    const countEvent = (event: string, n = 1): void => gw.metrics.events.inc({ destination: where, event }, n);
+    destination = await createFromKind(kind, dc.name, dc.options, { logger, clients: gw.egress, baseDir: gw.config.baseDir, countDrop, countEvent });
   } catch (err) {
     if (err instanceof GatewayError) throw err;
     throw new GatewayError('UGW_ERR_DESTINATION_CREATE', `destination "${dc.name}" (${dc.type}) on listener "${listener}": ${(err as Error).message}`, { cause: err });

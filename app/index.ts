@@ -8,7 +8,7 @@ export { toEvent, toEventMessage, parseReplies, type GatewayEvent, type EventMes
 export { encodeData, decodeData } from '../gateway/wire/formatter.js';
 export { parseEgressDocument, type OutOfBandPacket } from '../gateway/wire/egress-message.js';
 export { defineDestinationKind, type Destination, type DestinationKind, type BatchResult, type DeliveryOutcome } from '../gateway/extension/destination.js';
-export { registerDestinationKind, registerPacketSourceKind } from '../gateway/extension/registry.js';
+export { registerDestinationKind, registerPacketSourceKind, registerRouterKind } from '../gateway/extension/registry.js';
 export { GatewayError, ConfigError, ERRORS, type ErrorCode } from '../gateway/errors.js';
 export * from '../gateway/wire/handler-kit.js';
 export type { Packet, Reply, Endpoint, Formatter } from '../gateway/packet.js';

@@ -79,12 +79,20 @@ export function banner(running: RunningGateway): string {
   return lines.join('\n');
 }
 
+/** A udp destination's backends, or the router that picks them (redis, rules, module). */
+function udpWhere(o: Record<string, unknown>): string {
+  const router = o.router as { type?: string; backends?: string[] } | undefined;
+  const backends = (o.backends as string[] | undefined) ?? router?.backends;
+  if (router?.type && router.type !== 'static') return `${router.type} router${backends ? ` (${backends.join(', ')})` : ''}`;
+  return backends ? backends.join(', ') : 'no backends';
+}
+
 /** One line per destination: its kind and where it goes (files as absolute paths). */
 function describeDestination(d: DestinationConfig, baseDir: string): string {
   const o = d.options;
   const where = d.type === 'handler' ? resolve(baseDir, String(o.module))
     : d.type === 'file' ? `${resolve(baseDir, String(o.path))} (archive, one JSON line per packet)`
-    : d.type === 'udp' ? (o.backends as string[]).join(', ')
+    : d.type === 'udp' ? udpWhere(o)
     : ['url', 'queueUrl', 'topicArn', 'streamName', 'deliveryStreamName', 'bucket', 'tableName', 'logGroupName', 'functionName', 'stateMachineArn', 'eventBusName']
       .map((k) => o[k]).find((v) => typeof v === 'string');
   return where ? `${d.type} ${where}` : d.type;

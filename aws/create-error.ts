@@ -1,6 +1,6 @@
 /** Turn a bad option found at create() time into the gateway's destination-create error. */
 import { GatewayError } from '../gateway/plugin-kit.js';
-import { parseExpression, type Expression } from './expression.js';
+import { parseExpression, type Expression } from '../gateway/plugin-kit.js';
 
 export function compileExpression(destination: string, option: string, source: string): Expression {
   try {

@@ -3,7 +3,7 @@ import { Type } from '@sinclair/typebox';
 import type { Packet } from '../gateway/plugin-kit.js';
 import { delivered, failed, type DeliveryOutcome } from '../gateway/plugin-kit.js';
 import { outcomeForEntryError } from './errors.js';
-import { EXPRESSION_FORMAT, EXPRESSION_HELP, type Expression } from './expression.js';
+import { EXPRESSION_FORMAT, EXPRESSION_HELP, type Expression } from '../gateway/plugin-kit.js';
 import { compileExpression } from './create-error.js';
 
 export const ExpressionSchema = (description: string, def?: string) =>

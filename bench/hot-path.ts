@@ -8,7 +8,7 @@
  * Loopback only (the sink is 127.0.0.1), bounded in count.
  */
 import { execFileSync, spawn } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -25,6 +25,8 @@ import { delivered, type Destination } from '../gateway/extension/destination.js
 import { createUdpDestination } from '../destinations/udp/index.js';
 import type { Datagram, Packet } from '../gateway/packet.js';
 import type { BatchHandler, TransportFactory } from '../gateway/extension/transport.js';
+import { rulesRouterKind } from '../routers/rules/manifest.js';
+import { moduleRouterKind } from '../routers/module/manifest.js';
 
 const arg = (name: string, dflt: string) => process.argv.find((a) => a.startsWith(`--${name}=`))?.split('=')[1] ?? dflt;
 const PACKETS = Number(arg('packets', '200000'));
@@ -132,9 +134,35 @@ async function main(): Promise<void> {
     await gw.close();
   } finally { sink.stop(); }
 
+  rows.push(...await routerRows(packets));
+
   console.log(`per-packet CPU (user+system) of one process, ${PACKETS} packets of ${SIZE} B in batches of ${BATCH}, ${FLOWS} clients`);
   console.log('| stage | ns/packet |\n| --- | ---: |');
   for (const [name, ns] of rows) console.log(`| ${name} | ${Math.round(ns)} |`);
+}
+
+/**
+ * A new session's decision by the `rules` router (a byte-range expression, a prefix, a network; the
+ * third rule matches) and by the `module` router (a user's function, sync and async), per call of
+ * route(): what a new session costs beyond opening its socket. Per packet = per new session here.
+ */
+async function routerRows(packets: Packet[]): Promise<[string, number][]> {
+  const ctx = { logger, baseDir: '/', destination: 'bench', backends: [], resolve: async (l: readonly string[]) => l.map((label) => ({ address: '127.0.0.1', port: Number(label.split(':')[1]), family: 4 as const, label })),
+    sessions: { endClient: () => 0, endUpstreamPort: () => 0 }, countDrop: () => {} };
+  const req = (p: Packet) => ({ listener: p.listener, remote: p.remote, local: p.local, data: [p.data], failed: [] });
+  const reqs = packets.map(req);
+  const rules = await (await rulesRouterKind.load())({ pools: { a: { backends: ['127.0.0.1:1'] }, b: { backends: ['127.0.0.1:2'] }, c: { backends: ['127.0.0.1:3', '127.0.0.1:4'], balance: 'consistent-hash' } },
+    rules: [{ expression: '${data[0:2]:hex}', equals: 'fe01', pool: 'a' }, { prefixText: 'GET ', pool: 'b' }, { network: ['127.0.0.0/8'], pool: 'c' }] }, ctx);
+  const dir = mkdtempSync(join(tmpdir(), 'udpgw-bench-router-'));
+  writeFileSync(join(dir, 'sync.mjs'), 'export function route(ctx) { return ctx.data[0] === 0x78 ? { remote: "127.0.0.1:9" } : { close: true }; }');
+  writeFileSync(join(dir, 'async.mjs'), 'export async function route(ctx) { return ctx.data[0] === 0x78 ? { remote: "127.0.0.1:9" } : { close: true }; }');
+  const syncModule = await (await moduleRouterKind.load())({ module: join(dir, 'sync.mjs'), export: 'route', timeoutMs: 1000 }, ctx);
+  const asyncModule = await (await moduleRouterKind.load())({ module: join(dir, 'async.mjs'), export: 'route', timeoutMs: 1000 }, ctx);
+  return [
+    ['session decision: rules router (3 rules, the third matches, consistent-hash pool)', await perPacket(() => { for (const r of reqs) rules.route(r); })],
+    ['session decision: module router, a sync function', await perPacket(() => { for (const r of reqs) syncModule.route(r); })],
+    ['session decision: module router, an async function (with its time limit)', await perPacket(() => Promise.all(reqs.map((r) => asyncModule.route(r))))],
+  ];
 }
 
 await main();

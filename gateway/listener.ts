@@ -10,7 +10,7 @@ import type { Metrics } from './metrics.js';
 import type { TransportFactory, UdpTransport } from './extension/transport.js';
 import type { ListenerProtocol, ProtocolDatagram } from './extension/listener-protocol.js';
 import type { EgressPort } from './egress.js';
-import type { DestinationRunner } from './fanout/runner.js';
+import type { FanoutLane } from './fanout/sample.js';
 import type { ResolvedListener } from './config/resolved.js';
 import { RecentClients, clientKey } from './recent-clients.js';
 import { ClientRateLimiter } from './client-rate-limit.js';
@@ -80,7 +80,7 @@ export class Listener implements EgressPort {
   readonly recentClients: RecentClients;
   private transport: UdpTransport | undefined;
   private protocol: ListenerProtocol | undefined;
-  private runners: readonly DestinationRunner[] = [];
+  private runners: readonly FanoutLane[] = [];
   private readonly stage: AddressStage;
   /** A message formatter's check (coap): a datagram that is not such a message is a counted drop. */
   private readonly formatCheck: ((data: Buffer) => string | undefined) | undefined;
@@ -126,7 +126,7 @@ export class Listener implements EgressPort {
   /** Outer datagrams from this listener's socket (a protocol's handshakes and encrypted data). */
   sendOuter(datagrams: readonly Datagram[]): void { this.transport?.sendDatagrams(datagrams); }
 
-  async start(runners: readonly DestinationRunner[]): Promise<void> {
+  async start(runners: readonly FanoutLane[]): Promise<void> {
     this.runners = runners;
     try {
       this.transport = await this.deps.transport.bind({

@@ -92,6 +92,8 @@ export class Metrics {
   readonly deadLettered = this.c('destination_dead_lettered_total', 'Packets written to a dead-letter after final failure.', ['destination']);
   readonly buffered = this.c('destination_buffered_total', 'Packets written to a destination\'s disk buffer (spilled during an outage or a full queue).', ['destination']);
   readonly bufferBytes = new Gauge({ name: 'udpgw_destination_buffer_bytes', help: 'Bytes in a destination\'s disk buffer.', labelNames: ['destination'], registers: [this.registry] });
+  /** What a destination reports beside outcomes (udp sessions: connect-refused, connect-timeout, inactive, failover, ended-by-control). */
+  readonly events = this.c('destination_events_total', 'Events a destination reports (udp sessions: connect-refused, connect-timeout, inactive, failover, …).', ['destination', 'event']);
   readonly replies = this.c('destination_replies_total', 'Replies a destination returned toward clients.', ['destination']);
   /** From receive to delivered; observed per packet, so not a prom-client Histogram (see fast-histogram.ts). */
   readonly latency = new FastHistogram('udpgw_destination_delivery_seconds', 'From receive to delivered, per destination.',

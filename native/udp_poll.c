@@ -5,6 +5,7 @@
  * Uint32Array shared with JS at construction.
  */
 #include <errno.h>
+#include <sys/socket.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -160,7 +161,16 @@ static void poll_cb(uv_poll_t *h, int status, int events) {
   if (s->closed) return;
   napi_handle_scope scope;
   if (napi_open_handle_scope(s->env, &scope) != napi_ok) return;
-  if (status < 0) report_error(s, -status);
+  if (status == UV_EBADF && !s->closed) {
+    /* libuv reports POLLERR as UV_EBADF and stops the handle. On a connected UDP socket POLLERR is
+     * a queued socket error (an ICMP port unreachable: ECONNREFUSED): read it (which clears it),
+     * report it, and keep polling, so the socket goes on reading. */
+    int err = 0;
+    socklen_t len = sizeof err;
+    if (getsockopt(s->io.fd, SOL_SOCKET, SO_ERROR, &err, &len) != 0 || err == 0) err = EBADF;
+    update_poll(s);
+    report_error(s, err);
+  } else if (status < 0) report_error(s, -status);
   else {
     if (events & UV_READABLE) on_readable(s);
     if ((events & UV_WRITABLE) && s->want_write && !s->closed) {

@@ -82,7 +82,11 @@ export class NativeUpstreamSockets<T extends { readonly data: Uint8Array }> {
     this.touchedCount = 0;
   }
 
+  /** The socket whose datagrams are being sent (a report's refusal is about this socket). */
+  sending: NativeUpstreamSocket<T> | undefined;
+
   private sendChain(s: NativeUpstreamSocket<T>, list: readonly T[], report: UpstreamSendReport): void {
+    this.sending = s;
     if (s.closed) { // closed while this list was grouped (a session evicted by a newer one)
       for (let i = s.first; i !== -1; i = this.next[i]!) report.closed(i);
       return;

@@ -3,22 +3,28 @@ import cluster from 'node:cluster';
 import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
 import { intOption, parseOptions } from './usage.js';
-import { loadConfig, type ResolvedConfig } from '../config/load.js';
+import { loadConfig, readDotEnv, type ResolvedConfig } from '../config/load.js';
+import { PRESETS } from '../presets/udp-gate.js';
+import { UsageError } from './usage.js';
 import { runGateway, handleSignals, banner } from '../run.js';
 import { createLogger } from '../../gateway/logger.js';
 import { startClusterPrimary, runClusterWorker } from '../cluster.js';
 
 export async function run(args: string[]): Promise<number> {
   const { values } = parseOptions({ args, options: {
-    config: { type: 'string', short: 'c' }, port: { type: 'string' }, 'admin-port': { type: 'string' }, workers: { type: 'string' },
+    config: { type: 'string', short: 'c' }, preset: { type: 'string' }, port: { type: 'string' }, 'admin-port': { type: 'string' }, workers: { type: 'string' },
   } });
+  if (values.preset && values.config) throw new UsageError('--preset and --config exclude each other: give one');
+  const presetOf = values.preset ? PRESETS[values.preset] : undefined;
+  if (values.preset && !presetOf) throw new UsageError(`unknown --preset "${values.preset}": use one of ${Object.keys(PRESETS).join(', ')}`);
+  const preset = presetOf?.({ ...readDotEnv(), ...process.env });
   const port = intOption('port', values.port, 0, 65535);
   const adminPort = intOption('admin-port', values['admin-port'], 0, 65535);
-  const workers = intOption('workers', values.workers, 1, 1024) ?? 1;
+  const workers = intOption('workers', values.workers, 1, 1024) ?? preset?.workers ?? 1;
   const env = { ...process.env };
   if (port !== undefined) env.UDPGW_PORT = String(port);
   if (adminPort !== undefined) env.UDPGW_ADMIN_PORT = String(adminPort);
-  const config = loadConfig({ ...(values.config ? { file: values.config } : {}), env });
+  const config = loadConfig({ ...(values.config ? { file: values.config } : {}), ...(preset ? { raw: preset.config } : {}), env });
   const logger = createLogger(config.log.level);
   if (workers > 1 && cluster.isPrimary) return startPrimary(workers, logger);
   return serve(config, logger);

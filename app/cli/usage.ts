@@ -24,7 +24,7 @@ commands:
 
   udp-gateway --version | -v     print the version
   udp-gateway --help | -h        this text`,
-  start: `usage: udp-gateway start [--config <file>] [--port <udp port>] [--admin-port <port>] [--workers <n>]
+  start: `usage: udp-gateway start [--config <file> | --preset udp-gate] [--port <udp port>] [--admin-port <port>] [--workers <n>]
 
   -c, --config <file>      YAML or JSON config; without it: UDPGW_CONFIG_JSON if set, else the built-in
                            local demo (the package's echo handler + an NDJSON archive under ./data/)

@@ -209,7 +209,8 @@ function resolveDestination(raw: Record<string, unknown>, at: string, problems: 
     if (typeof common.type === 'string' && common.type !== '') problems.push({ path: `${at}/type`, message: `unknown destination type "${common.type}": use one of ${destinationKinds.types().join(', ')}` });
     return undefined;
   }
-  const o = validate(kind.options, options, at);
+  const v = validate(kind.options, options, at);
+  const o = 'problems' in v || !kind.refine ? v : kind.refine(v.value, at);
   const deadLetterShapeOk = !('problems' in c) || !c.problems.some((p) => p.path.startsWith(`${at}/deadLetter`));
   const deadLetter = isRecord(common.deadLetter) && deadLetterShapeOk ? resolveDeadLetter(common.deadLetter, `${at}/deadLetter`, problems, baseDir) : undefined;
   if ('problems' in o) { problems.push(...o.problems); return undefined; }
@@ -224,7 +225,7 @@ function resolveDestination(raw: Record<string, unknown>, at: string, problems: 
 
 /** Keys of a destination entry that mean nothing for a dead-letter target (it is written directly,
  *  within its kind's limits, with its own retry). */
-const NOT_FOR_DEAD_LETTER = ['batch', 'queue', 'inFlight', 'deadLetter', 'buffer'];
+const NOT_FOR_DEAD_LETTER = ['batch', 'queue', 'inFlight', 'deadLetter', 'buffer', 'sample'];
 
 /** A dead-letter target: the shorthands `{ file }` and `{ sqsQueueUrl }`, or any destination kind. */
 function resolveDeadLetter(raw: Record<string, unknown>, at: string, problems: ConfigProblem[], baseDir: string): DestinationConfig | undefined {
@@ -268,6 +269,8 @@ export interface LoadOptions {
   readonly env?: NodeJS.ProcessEnv;
   /** Directory for the built-in default's relative paths. */
   readonly defaultBaseDir?: string;
+  /** A raw config made by a preset (--preset), used instead of a file. */
+  readonly raw?: Record<string, unknown>;
 }
 
 /** Where the built-in default archives, under the working directory. */
@@ -294,7 +297,7 @@ export function defaultConfig(cwd: string = process.cwd()): Record<string, unkno
 export function loadConfig(opts: LoadOptions = {}): ResolvedConfig {
   const env = { ...readDotEnv(), ...(opts.env ?? process.env) };
   const baseDir = opts.file ? dirname(resolve(opts.file)) : (opts.defaultBaseDir ?? process.cwd());
-  const raw = opts.file ? readConfigFile(opts.file) : env[ENV_PREFIX + 'CONFIG_JSON'] ? configFromEnv(env[ENV_PREFIX + 'CONFIG_JSON']!) : defaultConfig(baseDir);
+  const raw = opts.raw ?? (opts.file ? readConfigFile(opts.file) : env[ENV_PREFIX + 'CONFIG_JSON'] ? configFromEnv(env[ENV_PREFIX + 'CONFIG_JSON']!) : defaultConfig(baseDir));
   return resolveConfig(applyEnv(raw, env), baseDir);
 }
 
@@ -305,7 +308,8 @@ function configFromEnv(text: string): unknown {
   }
 }
 
-function readDotEnv(): Record<string, string> {
+/** `.env` in the working directory, if there is one (the environment wins over it). */
+export function readDotEnv(): Record<string, string> {
   const file = resolve('.env');
   if (!existsSync(file)) return {};
   const out: Record<string, string> = {};

@@ -4,7 +4,7 @@
  */
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import type { Packet } from '../../gateway/plugin-kit.js';
-import type { Expression } from '../../aws/expression.js';
+import type { Expression } from '../../gateway/plugin-kit.js';
 
 export type Item = Record<string, AttributeValue>;
 

@@ -1,21 +1,26 @@
-/** Backend addresses of the udp proxy: "host:port" / "[v6]:port", resolved once at start-up. Pure except resolve. */
+/** Backend addresses of the udp proxy: "host:port" / "[v6]:port", resolved once (a router's answer: when it comes). Pure except resolve. */
 import { lookup } from 'node:dns/promises';
 import { isIP, SocketAddress } from 'node:net';
 import { parseHostPort } from './options.js';
 
 export { parseHostPort };
+import type { RouteTarget } from '../../gateway/plugin-kit.js';
 
-export interface Backend {
-  readonly address: string;
-  readonly port: number;
-  readonly family: 4 | 6;
-  /** As configured, for status and logs. */
-  readonly label: string;
-}
+/** A resolved backend; `label` is the text as configured, for status and logs. */
+export type Backend = RouteTarget;
 
 /** Canonical text of an IP literal, as the socket reports it in rinfo (lower case, compressed). */
 function canonical(address: string, family: 4 | 6): string {
   return new SocketAddress({ address, family: family === 6 ? 'ipv6' : 'ipv4' }).address;
+}
+
+/** A "host:port" with an IP literal, without a lookup; undefined for a host name; throws if malformed. */
+export function targetOf(text: string): Backend | undefined {
+  const hp = parseHostPort(text);
+  if (hp instanceof Error) throw hp;
+  const family = isIP(hp.host);
+  if (family === 0) return undefined;
+  return { address: canonical(hp.host, family === 6 ? 6 : 4), port: hp.port, family: family === 6 ? 6 : 4, label: text };
 }
 
 /** Parse and resolve (a host name once, to its first address) every backend; throws listing all problems. */
@@ -35,11 +40,4 @@ export async function resolveBackends(list: readonly string[]): Promise<Backend[
   }
   if (problems.length) throw new Error(problems.join('; '));
   return out;
-}
-
-/** FNV-1a (32-bit) of a client address: the same client address always picks the same backend. */
-export function hashAddress(address: string): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < address.length; i++) h = Math.imul(h ^ address.charCodeAt(i), 0x01000193);
-  return h >>> 0;
 }

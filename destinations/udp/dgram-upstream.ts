@@ -17,7 +17,7 @@ export type DgramLink = DgramUpstreamSocket;
 export function createDgramUpstreams(): Upstreams<DgramLink> {
   const stats = { sendErrors: 0 };
 
-  function relay(batch: readonly Packet[], sessionOf: (p: Packet) => { readonly upstream: DgramLink }): Promise<BatchResult> {
+  function relay(batch: readonly Packet[], sessionOf: (p: Packet) => { readonly upstream: DgramLink } | undefined): Promise<BatchResult> {
     const outcomes: DeliveryOutcome[] = new Array(batch.length);
     let pending = batch.length;
     return new Promise((resolve) => {
@@ -28,7 +28,9 @@ export function createDgramUpstreams(): Upstreams<DgramLink> {
       for (let i = 0; i < batch.length; i++) {
         const p = batch[i]!;
         try {
-          sendOnDgramUpstream(sessionOf(p).upstream, p.data, (err) => done(i, err));
+          const s = sessionOf(p);
+          if (s === undefined) done(i, null);
+          else sendOnDgramUpstream(s.upstream, p.data, (err) => done(i, err));
         } catch (err) {
           done(i, err as Error);
         }
@@ -41,6 +43,9 @@ export function createDgramUpstreams(): Upstreams<DgramLink> {
     stats,
     open: (backend: Backend, hooks: UpstreamHooks) => openDgramUpstreamSocket(backend, hooks),
     relay,
+    send: (link, data) => sendOnDgramUpstream(link, data, (err) => { if (err) stats.sendErrors++; }),
+    localPort: (link) => { try { return link.socket.address().port; } catch { return undefined; /* not bound yet */ } },
     close: closeDgramUpstreamSocket,
+    onRefused: undefined, // node:dgram reports a refusal to the socket's 'error' event (hooks.error)
   };
 }

@@ -8,6 +8,7 @@
  */
 import { delivered, retryable, type BatchResult, type DeliveryOutcome } from '../../gateway/plugin-kit.js';
 import type { Packet } from '../../gateway/plugin-kit.js';
+import { constants } from 'node:os';
 import { errnoName } from '../../net/limits.js';
 import type { NativeAddon } from '../../net/native-addon.js';
 import { NativeUpstreamSockets, type NativeUpstreamSocket, type UpstreamSendReport } from '../../net/native-upstream-sockets.js';
@@ -17,7 +18,9 @@ import { sendFailed, type UpstreamHooks, type Upstreams } from './upstream.js';
 
 export type NativeLink = NativeUpstreamSocket<Packet>;
 
-type SessionOf = (p: Packet) => { readonly upstream: NativeLink };
+const ECONNREFUSED = constants.errno.ECONNREFUSED;
+
+type SessionOf = (p: Packet) => { readonly upstream: NativeLink } | undefined;
 
 export function createNativeUpstreams(addon: NativeAddon): Upstreams<NativeLink> {
   const stats = { sendErrors: 0 };
@@ -29,14 +32,17 @@ export function createNativeUpstreams(addon: NativeAddon): Upstreams<NativeLink>
   let sessionOf: SessionOf = () => { throw new Error('no batch is being relayed'); };
 
   const report: UpstreamSendReport = {
-    refused: (i, errno) => { outcomes[i] = sendFailed(stats, `send ${errnoName(errno)}`); },
+    refused: (i, errno) => {
+      outcomes[i] = sendFailed(stats, `send ${errnoName(errno)}`);
+      if (errno === ECONNREFUSED && sockets.sending) upstreams.onRefused?.(sockets.sending);
+    },
     dropped: (i) => { outcomes[i] = sendFailed(stats, 'upstream socket backlog full'); },
     closed: (i) => { outcomes[i] = retryable('udp send failed: udp session closed'); },
   };
 
   /** The socket of a packet's session; a session that cannot be had fails the packet. */
   function socketOf(p: Packet, i: number): NativeLink | undefined {
-    try { return sessionOf(p).upstream; } catch (err) { outcomes[i] = sendFailed(stats, (err as Error).message); return undefined; }
+    try { return sessionOf(p)?.upstream; } catch (err) { outcomes[i] = sendFailed(stats, (err as Error).message); return undefined; }
   }
 
   function open(backend: Backend, hooks: UpstreamHooks): NativeLink {
@@ -55,5 +61,19 @@ export function createNativeUpstreams(addon: NativeAddon): Upstreams<NativeLink>
     sockets.close(link);
   }
 
-  return { kind: 'native', stats, open, relay, close };
+  /** One datagram by itself (never called while relay() groups a batch: the group's chains are shared). */
+  function send(link: NativeLink, data: Buffer): void {
+    const one = [{ data } as Packet];
+    const saved = outcomes;
+    outcomes = [];
+    sockets.sendBatch(one, () => link, report); // a refusal is counted by sendFailed
+    outcomes = saved;
+  }
+
+  function localPort(link: NativeLink): number | undefined {
+    try { return link.socket.local()[1]; } catch { return undefined; }
+  }
+
+  const upstreams: Upstreams<NativeLink> = { kind: 'native', stats, open, relay, send, localPort, close, onRefused: undefined };
+  return upstreams;
 }

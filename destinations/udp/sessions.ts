@@ -1,90 +1,78 @@
 /**
- * Sticky UDP proxy sessions: one upstream socket per client (listener + address + port), connected
- * to the backend picked when the session is created and kept. One timer sweeps idle sessions; at
- * maxSessions the least recently active session is evicted. Sessions own their sockets (opened
- * and closed through the destination's Upstreams, native or dgram); nothing else touches them.
+ * UDP proxy sessions: one upstream socket per client (listener + address + port), connected to the
+ * backend the destination's router chose when the session started, and kept. The hot path (an open
+ * session) is one index lookup and two field writes; everything else — a new session, datagrams
+ * held while the router decides, PROXY headers, failover, counts — is off that path (routing.ts).
+ * One timer sweeps idle sessions; at maxSessions the least recently active session is evicted.
+ * Sessions own their sockets (opened and closed through the destination's Upstreams); nothing else
+ * touches them.
  */
 import type { Logger } from 'pino';
-import type { ClientSender } from '../../gateway/plugin-kit.js';
-import type { Endpoint, Packet } from '../../gateway/plugin-kit.js';
-import { hashAddress, type Backend } from './backends.js';
+import { isProxy, type ClientSender, type Endpoint, type Packet, type RouteDecision, type Router, type RouteTarget, type SessionControl, type SessionInfo } from '../../gateway/plugin-kit.js';
+import { Mode, SessionIndex, type Session, type SessionHost, type SessionStats } from './session.js';
+export type { SessionStats } from './session.js';
+import { SessionRouting, type RoutingOptions } from './routing.js';
 import type { Upstreams } from './upstream.js';
 
-export type Balance = 'hash' | 'round-robin';
-
-export interface SessionTableOptions<U> {
-  readonly backends: readonly Backend[];
-  readonly balance: Balance;
+export interface SessionTableOptions<U> extends RoutingOptions {
+  readonly router: Router;
   readonly idleTimeoutMs: number;
   readonly maxSessions: number;
   readonly replies: boolean;
+  /** End a session after this many datagrams from the client (its next datagram starts a new one); 0: no limit. */
+  readonly maxRequests: number;
+  /** End a session after this many datagrams back from the backend; 0: no limit. */
+  readonly maxReplies: number;
+  /** false: every datagram is routed by itself (syslog, StatsD); a client has a socket per backend it was sent to. */
+  readonly sticky: boolean;
   readonly clients: ClientSender;
   readonly logger: Logger;
   readonly upstreams: Upstreams<U>;
+  readonly countDrop: (reason: string, n?: number) => void;
+  readonly countEvent: (event: string, n?: number) => void;
   readonly now?: () => number;
 }
 
-export interface Session<U> {
-  readonly key: string;
-  readonly upstream: U;
-  readonly backend: Backend;
-  readonly listener: string;
-  readonly remote: Endpoint;
-  lastSeen: number;
-  /** When the session last moved to the end of the table (recency order, refreshed at most once a second). */
-  reordered: number;
-}
-
-export interface SessionStats {
-  created: number; expired: number; evicted: number;
-  repliesRelayed: number; repliesForeign: number; socketErrors: number;
-}
 
 /** Recency order in the Map is refreshed at most this often per session (one delete+set), not per packet. */
 const REORDER_EVERY_MS = 1_000;
 
-/**
- * Sessions by listener, client address and port, for the per-packet lookup: the strings are the
- * ones the listener hands over (the transport caches address strings, so their hashes are cached
- * too) and the port is a small integer, so a lookup allocates nothing, unlike a joined key string.
- */
-class SessionIndex<S> {
-  private readonly byListener = new Map<string, Map<string, Map<number, S>>>();
-
-  get(listener: string, address: string, port: number): S | undefined {
-    return this.byListener.get(listener)?.get(address)?.get(port);
-  }
-
-  set(listener: string, address: string, port: number, s: S): void {
-    let byAddress = this.byListener.get(listener);
-    if (!byAddress) this.byListener.set(listener, byAddress = new Map());
-    let byPort = byAddress.get(address);
-    if (!byPort) byAddress.set(address, byPort = new Map());
-    byPort.set(port, s);
-  }
-
-  delete(listener: string, address: string, port: number): void {
-    const byAddress = this.byListener.get(listener);
-    const byPort = byAddress?.get(address);
-    if (!byAddress || !byPort) return;
-    byPort.delete(port);
-    if (byPort.size === 0) byAddress.delete(address);
-    if (byAddress.size === 0) this.byListener.delete(listener);
-  }
-}
-
-export class SessionTable<U> {
-  readonly stats: SessionStats = { created: 0, expired: 0, evicted: 0, repliesRelayed: 0, repliesForeign: 0, socketErrors: 0 };
+export class SessionTable<U> implements SessionControl, SessionHost<U> {
+  readonly stats: SessionStats = {
+    created: 0, expired: 0, evicted: 0, ended: 0, endedByCount: 0, repliesRelayed: 0, repliesForeign: 0, socketErrors: 0,
+    routeFailures: 0, connectErrors: 0, inactive: 0, failovers: 0, heldDropped: 0,
+  };
   /** Every session, least recently active first (the order eviction uses). */
   private readonly sessions = new Map<string, Session<U>>();
   private readonly index = new SessionIndex<Session<U>>();
   private readonly closing = new Set<Promise<void>>();
   private readonly sweeper: NodeJS.Timeout;
-  private readonly now: () => number;
-  private roundRobin = 0;
+  private readonly routing: SessionRouting<U>;
+  readonly now: () => number;
+  private readonly maxRequests: number;
+  private inBatch = false;
+  /** Datagrams to send by themselves once the batch being relayed is out (the net layer's send
+   *  state is shared during a relay). */
+  private outbox: { s: Session<U>; data: Buffer }[] = [];
+  private refused: U[] = [];
+  /** Sessions made Single while they have datagrams in the outbox (Direct again after the flush). */
+  private unpin: Session<U>[] = [];
+  /** Sockets of sessions ended by count during a batch, closed after it. */
+  private retired: U[] = [];
+  private readonly sessionOfAt: (p: Packet) => { readonly upstream: U } | undefined;
+  private batchNow = 0;
 
   constructor(private readonly opts: SessionTableOptions<U>) {
     this.now = opts.now ?? Date.now;
+    this.maxRequests = opts.maxRequests > 0 ? opts.maxRequests : Infinity;
+    this.sessionOfAt = opts.sticky
+      ? (p) => this.sessionFor(p, this.batchNow) as { readonly upstream: U } | undefined
+      : (p) => this.perPacket(p, this.batchNow) as { readonly upstream: U } | undefined;
+    this.routing = new SessionRouting(opts, this, this.stats);
+    opts.upstreams.onRefused = (u) => {
+      this.refused.push(u);
+      if (!this.inBatch && this.refused.length === 1) queueMicrotask(() => this.flushRefused());
+    };
     const every = Math.min(Math.max(Math.floor(opts.idleTimeoutMs / 4), 10), 5_000);
     this.sweeper = setInterval(() => this.sweep(), every);
     this.sweeper.unref();
@@ -92,21 +80,139 @@ export class SessionTable<U> {
 
   get size(): number { return this.sessions.size; }
 
-  /** The session of this packet's client, created (and a backend picked) on its first packet. */
-  sessionFor(p: Packet, now: number): Session<U> {
-    const s = this.index.get(p.listener, p.remote.address, p.remote.port);
-    if (s === undefined) return this.create(`${p.listener} ${p.remote.address} ${p.remote.port}`, p, now);
-    s.lastSeen = now;
-    if (now - s.reordered > REORDER_EVERY_MS) {
-      s.reordered = now;
-      this.sessions.delete(s.key);
-      this.sessions.set(s.key, s);
+  /** Relays a batch: each packet on its session's socket, or held / sent by itself (then 'delivered'). */
+  relay(batch: readonly Packet[], now: number): ReturnType<Upstreams<U>['relay']> {
+    this.inBatch = true;
+    this.batchNow = now;
+    let r: ReturnType<Upstreams<U>['relay']> | undefined;
+    try {
+      return r = this.opts.upstreams.relay(batch, this.sessionOfAt);
+    } finally {
+      this.inBatch = false;
+      if (this.outbox.length) this.flushOutbox();
+      if (this.refused.length) this.flushRefused();
+      if (this.retired.length) this.closeRetired(r);
     }
+  }
+
+  /** The open session of this packet's client; undefined when the packet was held or sent by itself. */
+  sessionFor(p: Packet, now: number): Session<U> | undefined {
+    const s = this.index.get(p.listener, p.remote.address, p.remote.port);
+    if (s !== undefined && s.mode === Mode.Direct && s.requests < this.maxRequests) {
+      s.lastSeen = now;
+      s.requests++;
+      if (s.held !== undefined) this.routing.keepForReplay(s, p.data);
+      if (now - s.reordered > REORDER_EVERY_MS) {
+        s.reordered = now;
+        this.sessions.delete(s.key);
+        this.sessions.set(s.key, s);
+      }
+      return s;
+    }
+    return this.slowPath(s, p, now);
+  }
+
+  /**
+   * Not sticky: the router answers for every datagram (it must answer at once: static or rules);
+   * the client has one session, and socket, per backend it was sent to.
+   */
+  perPacket(p: Packet, now: number): Session<U> | undefined {
+    let d: RouteDecision | Promise<RouteDecision>;
+    try {
+      d = this.opts.router.route({ listener: p.listener, remote: p.remote, local: p.local, data: [p.data], failed: [] });
+    } catch { d = { drop: 'route-failed' }; }
+    if (typeof (d as Promise<RouteDecision>).then === 'function') { this.opts.countDrop('route-async-per-packet'); return undefined; }
+    const decision = d as RouteDecision;
+    if (!isProxy(decision) || typeof decision.remote === 'string') { this.perPacketOther(decision); return undefined; }
+    const key = `${p.listener} ${p.remote.address} ${p.remote.port} ${decision.remote.label}`;
+    const s = this.sessions.get(key);
+    if (s !== undefined && s.mode === Mode.Direct) {
+      s.lastSeen = now;
+      s.requests++;
+      return s;
+    }
+    if (s !== undefined) { this.send(s, p.data); return undefined; }
+    if (this.sessions.size >= this.opts.maxSessions) this.evictOldest();
+    const created = this.routing.newSession(p, now, key);
+    this.sessions.set(key, created);
+    this.stats.created++;
+    return this.routing.start(created, p.data, decision);
+  }
+
+  /** A per-packet answer other than a resolved backend: a drop or close is counted; a "host:port" text is refused. */
+  private perPacketOther(d: RouteDecision): void {
+    if ('drop' in d && typeof d.drop === 'string') this.opts.countDrop(d.drop);
+    else if ('close' in d) this.opts.countDrop('route-close');
+    else this.opts.countDrop('route-per-packet-unsupported');
+  }
+
+  private slowPath(s: Session<U> | undefined, p: Packet, now: number): Session<U> | undefined {
+    if (s !== undefined && s.requests >= this.maxRequests && s.mode !== Mode.Pending) {
+      this.stats.endedByCount++;
+      this.retire(s);
+      s = undefined;
+    }
+    if (s === undefined) return this.routing.start(this.create(p, now), p.data);
+    s.lastSeen = now;
+    s.requests++;
+    if (s.mode === Mode.Pending) this.routing.hold(s, p.data);
+    else this.send(s, p.data);
+    return undefined;
+  }
+
+  private create(p: Packet, now: number): Session<U> {
+    if (this.sessions.size >= this.opts.maxSessions) this.evictOldest();
+    const s = this.routing.newSession(p, now);
+    this.sessions.set(s.key, s);
+    this.index.set(s.listener, s.remote.address, s.remote.port, s);
+    this.stats.created++;
     return s;
   }
 
+  /** One datagram to the session's backend, by itself (a PROXY header when one is due). */
+  send(s: Session<U>, data: Buffer): void {
+    const out = this.routing.framed(s, data);
+    if (this.inBatch) {
+      this.outbox.push({ s, data: out });
+      // The session's later datagrams of this batch follow it through the outbox, in order.
+      if (s.mode === Mode.Direct) { s.mode = Mode.Single; this.unpin.push(s); }
+    } else if (!s.ended && s.upstream !== undefined) this.opts.upstreams.send(s.upstream, out);
+  }
+
+  /** A session past its count, during a batch: out of the table now (the client's next datagram
+   *  starts a new one), its socket closed once this batch's datagrams on it have left. */
+  private retire(s: Session<U>): void {
+    const u = s.upstream;
+    s.upstream = undefined;
+    this.end(s);
+    if (u !== undefined) this.retired.push(u);
+  }
+
+  private closeRetired(r: ReturnType<Upstreams<U>['relay']> | undefined): void {
+    const retired = this.retired;
+    this.retired = [];
+    const close = (): void => { for (const u of retired) this.closeUpstream(u); };
+    if (r && typeof (r as Promise<unknown>).then === 'function') void (r as Promise<unknown>).then(close, close);
+    else close();
+  }
+
+  /** Sockets whose sends were refused (ECONNREFUSED): their sessions' backends refused, handled once out of the relay. */
+  private flushRefused(): void {
+    const refused = this.refused;
+    this.refused = [];
+    for (const u of new Set(refused)) this.routing.refusedOnSend(u);
+  }
+
+  private flushOutbox(): void {
+    const out = this.outbox;
+    this.outbox = [];
+    for (const s of this.unpin) if (s.mode === Mode.Single) s.mode = Mode.Direct;
+    this.unpin = [];
+    for (const { s, data } of out) if (!s.ended && s.upstream !== undefined) this.opts.upstreams.send(s.upstream, data);
+  }
+
   /** Backend of a client session, if one exists (for status and tests). */
-  backendOf(listener: string, remote: Endpoint): Backend | undefined {
+  backendOf(listener: string, remote: Endpoint): RouteTarget | undefined {
     return this.index.get(listener, remote.address, remote.port)?.backend;
   }
 
@@ -114,60 +220,84 @@ export class SessionTable<U> {
   sweep(): void {
     const cutoff = this.now() - this.opts.idleTimeoutMs;
     for (const s of this.sessions.values()) {
-      if (s.lastSeen <= cutoff) { this.stats.expired++; this.drop(s); }
+      if (s.lastSeen <= cutoff) { this.stats.expired++; this.end(s); }
     }
+  }
+
+  /** Ends a session now: its socket closes; the client's next datagram starts a new one. */
+  end(s: Session<U>): void {
+    if (s.ended) return;
+    s.ended = true;
+    if (s.timer) { clearTimeout(s.timer); s.timer = undefined; }
+    if (s.mode === Mode.Pending && s.held?.length) this.dropHeld(s, 'session-ended');
+    if (this.sessions.get(s.key) === s) {
+      this.sessions.delete(s.key);
+      if (this.index.get(s.listener, s.remote.address, s.remote.port) === s) this.index.delete(s.listener, s.remote.address, s.remote.port);
+    }
+    this.routing.release(s);
+    if (s.upstream !== undefined) this.closeUpstream(s.upstream);
+  }
+
+  closeUpstream(u: U): void {
+    const closed = this.opts.upstreams.close(u).catch(() => {});
+    this.closing.add(closed);
+    void closed.then(() => this.closing.delete(closed));
+  }
+
+  dropHeld(s: Session<U>, reason: string): void {
+    const n = s.held?.length ?? 0;
+    s.held = undefined;
+    s.heldBytes = 0;
+    if (n === 0) return;
+    this.stats.heldDropped += n;
+    this.opts.countDrop(reason, n);
+  }
+
+  endClient(address: string, port: number): number {
+    let n = 0;
+    for (const s of [...this.sessions.values()]) {
+      if (s.remote.port === port && s.remote.address === address) { this.end(s); n++; }
+    }
+    this.countEnded(n);
+    return n;
+  }
+
+  endUpstreamPort(port: number): number {
+    let n = 0;
+    for (const s of [...this.sessions.values()]) {
+      if (s.upstream !== undefined && this.opts.upstreams.localPort(s.upstream) === port) { this.end(s); n++; }
+    }
+    this.countEnded(n);
+    return n;
+  }
+
+  private countEnded(n: number): void {
+    if (n === 0) return;
+    this.stats.ended += n;
+    this.opts.countEvent('ended-by-control', n);
+  }
+
+  list(): SessionInfo[] {
+    const now = this.now();
+    return [...this.sessions.values()].map((s) => ({
+      listener: s.listener, client: hostPort(s.remote), backend: s.backend?.label ?? null,
+      state: s.mode === Mode.Pending ? 'routing' : 'open', ageMs: now - s.createdAt, packetsIn: s.requests, packetsOut: s.replies,
+    }));
   }
 
   async close(): Promise<void> {
     clearInterval(this.sweeper);
-    for (const s of [...this.sessions.values()]) this.drop(s);
+    for (const s of [...this.sessions.values()]) this.end(s);
     await Promise.all([...this.closing]);
-  }
-
-  private pick(address: string): Backend {
-    const list = this.opts.backends;
-    const i = this.opts.balance === 'hash' ? hashAddress(address) % list.length : this.roundRobin++ % list.length;
-    return list[i]!;
-  }
-
-  private create(key: string, p: Packet, now: number): Session<U> {
-    if (this.sessions.size >= this.opts.maxSessions) this.evictOldest();
-    const backend = this.pick(p.remote.address);
-    const listener = p.listener, remote = p.remote;
-    const upstream = this.opts.upstreams.open(backend, {
-      reply: (data) => this.relay(s, data),
-      foreign: () => { this.stats.repliesForeign++; },
-      error: (err) => {
-        this.stats.socketErrors++;
-        this.opts.logger.debug({ err, backend: backend.label }, 'upstream socket error');
-      },
-    });
-    const s: Session<U> = { key, upstream, backend, listener, remote, lastSeen: now, reordered: now };
-    this.sessions.set(key, s);
-    this.index.set(listener, remote.address, remote.port, s);
-    this.stats.created++;
-    return s;
-  }
-
-  /** A backend's datagram goes back to the client from the listener's socket. */
-  private relay(s: Session<U>, data: Buffer): void {
-    if (!this.opts.replies) return;
-    s.lastSeen = this.now();
-    this.stats.repliesRelayed++;
-    this.opts.clients.sendToClient(s.listener, s.remote, data);
+    await this.opts.router.close?.();
   }
 
   private evictOldest(): void {
     const oldest = this.sessions.values().next().value;
-    if (oldest) { this.stats.evicted++; this.drop(oldest); }
+    if (oldest) { this.stats.evicted++; this.end(oldest); }
   }
+}
 
-  private drop(s: Session<U>): void {
-    if (this.sessions.get(s.key) !== s) return;
-    this.sessions.delete(s.key);
-    this.index.delete(s.listener, s.remote.address, s.remote.port);
-    const closed = this.opts.upstreams.close(s.upstream).catch(() => {});
-    this.closing.add(closed);
-    void closed.then(() => this.closing.delete(closed));
-  }
+export function hostPort(e: Endpoint): string {
+  return e.address.includes(':') ? `[${e.address}]:${e.port}` : `${e.address}:${e.port}`;
 }

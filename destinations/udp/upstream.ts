@@ -23,8 +23,19 @@ export interface Upstreams<U> {
   readonly stats: { sendErrors: number };
   /** Opens the socket of a new session to its backend. May throw (then its packets are retryable). */
   open(backend: Backend, hooks: UpstreamHooks): U;
-  /** Sends every packet on its session's socket; one outcome per packet, in order. */
-  relay(batch: readonly Packet[], sessionOf: (p: Packet) => { readonly upstream: U }): Promise<BatchResult> | BatchResult;
+  /** Sends every packet on its session's socket; one outcome per packet, in order. A packet whose
+   *  session is undefined was taken care of by the session table (held while its router decides,
+   *  or sent by itself): it is 'delivered'. */
+  relay(batch: readonly Packet[], sessionOf: (p: Packet) => { readonly upstream: U } | undefined): Promise<BatchResult> | BatchResult;
+  /** Sends one datagram by itself (replayed, rewritten or with a PROXY header); never during relay().
+   *  A refusal is counted in stats.sendErrors. */
+  send(u: U, data: Buffer): void;
+  /** The local port of a session's socket (a Redis disconnect may name it), if it is bound. */
+  localPort(u: U): number | undefined;
+  /** Hears of a socket whose send was refused with ECONNREFUSED (an ICMP port unreachable the
+   *  socket reported to a send rather than to a read); set by the session table. Called during relay(). */
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- set by the table, which knows U
+  onRefused: ((u: any) => void) | undefined;
   /** Closes one session's socket; datagrams still waiting for it fail with "udp session closed". */
   close(u: U): Promise<void>;
 }

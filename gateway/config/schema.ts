@@ -46,6 +46,9 @@ export const CommonDestinationSchema = Type.Object({
       fsyncIntervalMs: Type.Integer({ minimum: 1, default: 1_000 }),
     }, { additionalProperties: false }),
   }, { additionalProperties: false })),
+  sample: Type.Optional(Type.Object({
+    every: Type.Integer({ minimum: 1, description: 'only one packet in `every` goes to this destination (the others are counted as sampled-out)' }),
+  }, { additionalProperties: false })),
 });
 export const COMMON_DESTINATION_KEYS = Object.keys(CommonDestinationSchema.properties);
 

@@ -4,10 +4,11 @@
  * they are not re-implemented by each destination.
  */
 import type { Logger } from 'pino';
-import type { ConfigProblem } from '../errors.js';
 import type { TSchema, Static } from '@sinclair/typebox';
 import type { Packet, Reply, Endpoint } from '../packet.js';
 import type { ArnContext, IamStatement } from './iam.js';
+import type { ConfigProblem } from '../errors.js';
+import type { SessionControl } from './router.js';
 
 /** Per-packet outcome, in the same order as the batch. */
 export type DeliveryOutcome =
@@ -48,6 +49,27 @@ export interface Destination {
   close?(): Promise<void>;
   /** Optional status for the admin API (sessions, workers, …). JSON-serialisable. */
   status?(): Record<string, unknown>;
+  /** Optional: a destination with client sessions (the udp proxy) lists and ends them
+   *  (GET /v1/sessions, POST /v1/sessions/end). */
+  readonly sessions?: DestinationSessions;
+}
+
+/** One client session of a destination, as GET /v1/sessions lists it. */
+export interface SessionInfo {
+  readonly listener: string;
+  /** "ip:port" or "[ipv6]:port" as the listener sees the client. */
+  readonly client: string;
+  /** The backend as configured ("host:port"), null while the router decides. */
+  readonly backend: string | null;
+  readonly state: 'open' | 'routing';
+  readonly ageMs: number;
+  /** Datagrams client → backend, and backend → client. */
+  readonly packetsIn: number;
+  readonly packetsOut: number;
+}
+
+export interface DestinationSessions extends SessionControl {
+  list(): SessionInfo[];
 }
 
 /** Trusted ways for a destination to send toward clients outside a send() result. */
@@ -64,6 +86,11 @@ export interface DestinationContext {
   readonly clients: ClientSender;
   /** Directory against which relative paths in the config are resolved. */
   readonly baseDir: string;
+  /** Counts packets the destination dropped on purpose, by reason (udpgw_drops_total, where =
+   *  listener/destination). Absent in bare tests: then drops are only in the destination's status. */
+  readonly countDrop?: (reason: string, n?: number) => void;
+  /** Counts an event of the destination (udpgw_destination_events_total{destination, event}). */
+  readonly countEvent?: (event: string, n?: number) => void;
 }
 
 /** Builds one destination of a kind from its validated options. */
@@ -82,6 +109,9 @@ export interface DestinationKind<S extends TSchema = TSchema> {
   readonly options: S;
   /** Batch defaults that suit this kind (e.g. lingerMs 0 for request/response), under the user's config. */
   readonly batchDefaults?: { readonly maxPackets?: number; readonly maxBytes?: number; readonly lingerMs?: number };
+  /** Checks beyond the schema, on the validated options (paths prefixed with `at`): returns the
+   *  options to use (e.g. a nested block validated by its own kind's schema) or the problems. */
+  refine?(options: Static<S>, at: string): { value: Static<S> } | { problems: ConfigProblem[] };
   /** The factory, imported on first use. */
   load(): Promise<DestinationFactory<S>>;
   /** Checks beyond the schema, run by config loading (so `validate` and `start` alike, in the same

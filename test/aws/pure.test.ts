@@ -1,6 +1,6 @@
 /** Pure parts of the AWS destinations: expressions, IAM derivation, limit splitting, log ordering. */
 import { describe, expect, it } from 'vitest';
-import { parseExpression } from '../../aws/expression.js';
+import { parseExpression } from '../../gateway/wire/expression.js';
 import { queueArnFromUrl } from '../../aws/iam.js';
 import { iamStatementsForConfig } from '../../app/iam.js';
 import { chronologicalGroups } from '../../destinations/cloudwatch-logs/index.js';

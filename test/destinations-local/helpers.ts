@@ -1,5 +1,6 @@
 /** Shared helpers for the local destination tests: tagged packets, a silent logger, a recording ClientSender. */
 import { pino } from 'pino';
+import '../../app/builtin-kinds.js'; // the routers the udp destination looks up
 import { createTagCodec } from '../../gateway/tag.js';
 import type { ClientSender, DestinationContext } from '../../gateway/extension/destination.js';
 import type { Endpoint, Formatter, Packet } from '../../gateway/packet.js';

@@ -8,9 +8,11 @@
  * `data[start:end]:enc` is a byte range of the payload (end exclusive, either bound may be
  * omitted; `data[i]` is one byte; `data` alone is the whole payload), encoded hex (default),
  * base64 or base64url. No functions, no loops, no access to anything but the packet.
+ * One language for the AWS destinations' keys and the udp destination's `rules` router (through the
+ * plugin kit).
  */
 import { FormatRegistry } from '@sinclair/typebox';
-import type { Packet } from '../gateway/plugin-kit.js';
+import type { Packet } from '../packet.js';
 
 export type Expression = (p: Packet) => string;
 
