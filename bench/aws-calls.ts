@@ -34,33 +34,32 @@ const RATE = Number(values.rate);
 const SIZE = Number(values.size);
 const region = 'us-east-1';
 
-/** Per kind: the data-plane operation counted, the service's per-call limit, and what to create in moto. */
+/** Per kind: the data-plane operation counted, and what to create in moto. */
 interface Bench {
   op: string;
-  perCall: (bytes: number) => number;
   setup(moto: string, proxy: string): Promise<Record<string, unknown>>;
   /** Called every second, straight to moto (not counted): keeps moto fast where it slows as data piles up. */
   tidy?(moto: string, options: Record<string, unknown>): Promise<void>;
 }
 const ep = (endpoint: string) => ({ endpoint, region });
 const KINDS: Record<string, Bench> = {
-  sqs: { op: 'SendMessageBatch', perCall: () => 10, async setup(moto, proxy) {
+  sqs: { op: 'SendMessageBatch', async setup(moto, proxy) {
     const { QueueUrl } = await new SQSClient(ep(moto)).send(new CreateQueueCommand({ QueueName: `bench-${Date.now()}` }));
     return { queueUrl: QueueUrl!.replace(/^https?:\/\/[^/]+/, proxy) };
   },
   // moto's SendMessageBatch slows down as a queue fills (5,000 messages: about a second a call).
   async tidy(moto, o) { await new SQSClient(ep(moto)).send(new PurgeQueueCommand({ QueueUrl: String(o.queueUrl).replace(/^https?:\/\/[^/]+/, moto) })); } },
-  sns: { op: 'PublishBatch', perCall: () => 10, async setup(moto) {
+  sns: { op: 'PublishBatch', async setup(moto) {
     const { TopicArn } = await new SNSClient(ep(moto)).send(new CreateTopicCommand({ Name: `bench-${Date.now()}` }));
     return { topicArn: TopicArn };
   } },
-  eventbridge: { op: 'PutEvents', perCall: () => 10, setup: async () => ({}) },
-  kinesis: { op: 'PutRecords', perCall: () => 500, async setup(moto) {
+  eventbridge: { op: 'PutEvents', setup: async () => ({}) },
+  kinesis: { op: 'PutRecords', async setup(moto) {
     const streamName = `bench-${Date.now()}`;
     await new KinesisClient({ ...ep(moto), requestHandler: new NodeHttpHandler() }).send(new CreateStreamCommand({ StreamName: streamName, ShardCount: 4 }));
     return { streamName };
   } },
-  firehose: { op: 'PutRecordBatch', perCall: () => 500, async setup(moto) {
+  firehose: { op: 'PutRecordBatch', async setup(moto) {
     const bucket = `bench-fh-${Date.now()}`;
     await new S3Client({ ...ep(moto), forcePathStyle: true }).send(new CreateBucketCommand({ Bucket: bucket }));
     const deliveryStreamName = `bench-${Date.now()}`;
@@ -68,21 +67,21 @@ const KINDS: Record<string, Bench> = {
       ExtendedS3DestinationConfiguration: { BucketARN: `arn:aws:s3:::${bucket}`, RoleARN: 'arn:aws:iam::123456789012:role/firehose' } }));
     return { deliveryStreamName };
   } },
-  'cloudwatch-logs': { op: 'PutLogEvents', perCall: () => 10_000, async setup(moto) {
+  'cloudwatch-logs': { op: 'PutLogEvents', async setup(moto) {
     const logs = new CloudWatchLogsClient(ep(moto));
     const logGroupName = `bench-${Date.now()}`;
     await logs.send(new CreateLogGroupCommand({ logGroupName }));
     await logs.send(new CreateLogStreamCommand({ logGroupName, logStreamName: 's' }));
     return { logGroupName, logStreamName: 's' };
   } },
-  dynamodb: { op: 'BatchWriteItem', perCall: () => 25, async setup(moto) {
+  dynamodb: { op: 'BatchWriteItem', async setup(moto) {
     const tableName = `bench-${Date.now()}`;
     await new DynamoDBClient(ep(moto)).send(new CreateTableCommand({ TableName: tableName, BillingMode: 'PAY_PER_REQUEST',
       KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }], AttributeDefinitions: [{ AttributeName: 'pk', AttributeType: 'S' }] }));
     return { tableName };
   } },
   // No per-call count limit; one object per batch: the fewest objects hold 8 MiB each (the default cap).
-  s3: { op: 'PutObject', perCall: (bytes) => Math.max(1, Math.floor((8 * 1024 * 1024) / bytes)), async setup(moto) {
+  s3: { op: 'PutObject', async setup(moto) {
     const bucket = `bench-s3-${Date.now()}`;
     await new S3Client({ ...ep(moto), forcePathStyle: true }).send(new CreateBucketCommand({ Bucket: bucket }));
     return { bucket };
@@ -160,11 +159,16 @@ async function run(kind: string, motoEndpoint: string): Promise<Record<string, s
     await tidying;
     await gw.shutdown(5_000);
     const calls = proxy.counts.get(b.op) ?? 0;
-    const perCall = b.perCall(Buffer.byteLength(JSON.stringify({ Data: data.toString('base64') })) + 250);
-    const minimum = Math.ceil(N / perCall);
+    // The fewest calls the service allows: its entries per call, and its bytes per call as it counts
+    // them (the destination's declared limits; S3 has neither, so its 8 MiB default objects).
+    const limits = runner.destination.limits ?? {};
+    const sample: Packet = { tag: gw.codec.encode('bench', remote, Date.now()), listener: 'bench', remote, local: { address: '127.0.0.1', port: 1 }, receivedAt: Date.now(), data, formatter: 'base64' };
+    const entryBytes = limits.packetBytes?.(sample) ?? data.length;
+    const perCallBytes = kind === 's3' ? 8 * 1024 * 1024 : limits.maxBatchBytes ?? Infinity;
+    const minimum = Math.max(Math.ceil(N / (limits.maxBatchPackets ?? Infinity)), Math.ceil((N * entryBytes) / perCallBytes));
     return {
       kind, op: b.op, batch: `${dc.batch.maxPackets} / ${dc.batch.lingerMs} ms`, delivered: await counterTotal(gw.metrics.delivered),
-      calls, minimum, ratio: (calls / minimum).toFixed(2), seconds: seconds.toFixed(1), done: done >= N ? 'yes' : 'TIMEOUT',
+      calls, minimum, entryBytes, ratio: (calls / minimum).toFixed(2), seconds: seconds.toFixed(1), done: done >= N ? 'yes' : 'TIMEOUT',
     };
   } finally {
     await proxy.close();
@@ -181,9 +185,9 @@ try {
     console.error(JSON.stringify(row));
   }
   console.log(`\n${N.toLocaleString('en')} packets of ${SIZE} B offered at ${RATE.toLocaleString('en')}/s${values.batch ? `, batch ${values.batch}` : ', default batch settings'}\n`);
-  console.log('| kind | API call | batch (maxPackets / linger) | calls | minimum | calls / minimum |');
-  console.log('| --- | --- | ---: | ---: | ---: | ---: |');
-  for (const r of rows) console.log(`| ${r.kind} | ${r.op} | ${r.batch} | ${Number(r.calls).toLocaleString('en')} | ${Number(r.minimum).toLocaleString('en')} | ${r.ratio}${r.done === 'yes' ? '' : ' (timed out)'} |`);
+  console.log('| kind | API call | batch (maxPackets / linger) | bytes per entry | calls | minimum | calls / minimum |');
+  console.log('| --- | --- | ---: | ---: | ---: | ---: | ---: |');
+  for (const r of rows) console.log(`| ${r.kind} | ${r.op} | ${r.batch} | ${r.entryBytes} | ${Number(r.calls).toLocaleString('en')} | ${Number(r.minimum).toLocaleString('en')} | ${r.ratio}${r.done === 'yes' ? '' : ' (timed out)'} |`);
 } finally {
   await moto.stop();
 }

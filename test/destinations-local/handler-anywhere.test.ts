@@ -66,10 +66,11 @@ listeners:
     destinations:
 ${destinations.join('\n')}
 `);
-    const gw = await startGateway(['start', '--config', join(root, 'gw.yaml')], { cwd: root });
+    // 19 worker threads, each compiling TypeScript on two shared cores: allow for a slow start.
+    const gw = await startGateway(['start', '--config', join(root, 'gw.yaml')], { cwd: root, timeoutMs: 150_000 });
     const c = await UdpClient.open(); clients.push(c);
     await c.send('ping', gw.udpPort);
     const got = await c.waitFor(expected.length, 20_000);
     expect(got.map((r) => r.data.toString()).sort()).toEqual(expected.sort());
-  });
+  }, 180_000);
 });

@@ -81,9 +81,9 @@ export function startProcess(argv: string[], opts: { cwd?: string; env?: NodeJS.
 
 /** Start the gateway CLI from source (or `argv0` = another entry); resolves once its banner is printed
  *  (everything started), with the first listener's port and the admin URL read from the banner. */
-export async function startGateway(args: string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv; entry?: string[] } = {}): Promise<RunningCli & { udpPort: number; adminUrl: string | undefined; banner: string }> {
+export async function startGateway(args: string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv; entry?: string[]; timeoutMs?: number } = {}): Promise<RunningCli & { udpPort: number; adminUrl: string | undefined; banner: string }> {
   const run = startProcess([...(opts.entry ?? CLI_ARGS), ...args], opts);
-  await waitForStderr(run, /udp-gateway is running[\s\S]*stop with Ctrl-C/, 30_000);
+  await waitForStderr(run, /udp-gateway is running[\s\S]*stop with Ctrl-C/, opts.timeoutMs ?? 30_000);
   const banner = run.stderr();
   const udpPort = Number(/listener \S+: udp \S+:(\d+)/.exec(banner)![1]);
   const adminUrl = /admin API: (http:\/\/\S+)/.exec(banner)?.[1];
