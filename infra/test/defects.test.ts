@@ -8,6 +8,7 @@ import { promisify } from 'node:util';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { Template } from 'aws-cdk-lib/assertions';
 import { buildApp } from '../lib/app.js';
@@ -58,8 +59,15 @@ describe('1. the gateway starts from UDPGW_CONFIG_JSON, relative paths resolve a
     const env = { UDPGW_CONFIG_JSON: JSON.stringify(storedConfig(example)), UDPGW_SECRET: 's'.repeat(32), UDPGW_ADMIN_TOKEN: 't'.repeat(16) };
     const argv = (gatewayContainer(example).Command as string[]).join(' ');
     const file = /--config\s+(\S+)/.exec(argv)?.[1];
-    const cfg = loadConfig({ env, ...(file ? { file } : {}) });
-    expect(cfg.baseDir).toBe(process.cwd()); // in the task: /app, where examples/ and dist/ are
+    // The task's working directory is /app, the package root (examples/ and dist/ are there): run
+    // from the repository root, which has the same layout, so the handler module's file exists.
+    const before = process.cwd();
+    process.chdir(fileURLToPath(new URL('../..', import.meta.url)));
+    try {
+      const cfg = loadConfig({ env, ...(file ? { file } : {}) });
+      expect(cfg.baseDir).toBe(process.cwd());
+      expect(cfg.listeners[0]!.destinations.find((d) => d.type === 'handler')?.options.module).toBeDefined();
+    } finally { process.chdir(before); }
   });
 
   it('gives the gateway one writable directory (data/) and refuses file paths outside it', () => {
