@@ -44,38 +44,45 @@ export class Metrics {
   readonly egressRefused = this.c('egress_refused_total', 'Sends toward clients refused, by path and reason (tag forged/expired/malformed, address policy, …).', ['path', 'reason']);
 
   private readonly protocolReaders: { type: string; listener: string; read: () => Record<string, number> }[] = [];
-  private readonly protocolCounters = new Map<string, Counter<'listener' | 'reason'>>();
+  private readonly protocolMetrics = new Set<string>();
 
   /**
-   * A listener protocol's counters (plain numbers, `name` or `name{reason="…"}`), exposed as
-   * udpgw_<type>_<name>{listener, reason?} and read at scrape time, never per packet.
+   * A listener protocol's counters and gauges (plain numbers, `name` or `name{reason="…"}`; names
+   * ending in _total are counters, others gauges), exposed as udpgw_<type>_<name>{listener, reason?}
+   * and read at scrape time, never per packet.
    */
   readProtocolCounters(type: string, listener: string, read: () => Record<string, number>): void {
     this.protocolReaders.push({ type, listener, read });
-    for (const key of [...Object.keys(read()), 'drops_total']) this.protocolCounter(type, key.replace(/\{.*$/, ''));
+    for (const key of [...Object.keys(read()), 'drops_total']) this.protocolMetric(type, key.replace(/\{.*$/, ''));
   }
 
-  private protocolCounter(type: string, name: string): Counter<'listener' | 'reason'> {
+  private protocolMetric(type: string, name: string): void {
     const full = `udpgw_${type}_${name}`;
-    let c = this.protocolCounters.get(full);
-    if (c) return c;
+    if (this.protocolMetrics.has(full)) return;
+    this.protocolMetrics.add(full);
     const readers = this.protocolReaders;
-    c = new Counter({
-      name: full, help: `${type} listener protocol: ${name.replace(/_total$/, '').replace(/_/g, ' ')}.`, labelNames: ['listener', 'reason'], registers: [this.registry],
-      collect() {
-        this.reset();
-        for (const r of readers) {
-          if (r.type !== type) continue;
-          for (const [key, v] of Object.entries(r.read())) {
-            const m = /^([a-z_]+)(?:\{reason="([^"]*)"\})?$/.exec(key);
-            if (m?.[1] !== name || v === 0) continue;
-            this.inc(m[2] !== undefined ? { listener: r.listener, reason: m[2] } : { listener: r.listener }, v);
-          }
+    /** Every reader's values of this name, with their labels. */
+    const values = function* (): Generator<[Record<string, string>, number]> {
+      for (const r of readers) {
+        if (r.type !== type) continue;
+        for (const [key, v] of Object.entries(r.read())) {
+          const m = /^([a-z_]+)(?:\{reason="([^"]*)"\})?$/.exec(key);
+          if (m?.[1] === name) yield [m[2] !== undefined ? { listener: r.listener, reason: m[2] } : { listener: r.listener }, v];
         }
-      },
-    });
-    this.protocolCounters.set(full, c);
-    return c;
+      }
+    };
+    const help = `${type} listener protocol: ${name.replace(/_total$/, '').replace(/_/g, ' ')}.`;
+    if (name.endsWith('_total')) {
+      new Counter({
+        name: full, help, labelNames: ['listener', 'reason'], registers: [this.registry],
+        collect() { this.reset(); for (const [labels, v] of values()) if (v !== 0) this.inc(labels, v); },
+      });
+    } else {
+      new Gauge({
+        name: full, help, labelNames: ['listener', 'reason'], registers: [this.registry],
+        collect() { this.reset(); for (const [labels, v] of values()) this.set(labels, v); },
+      });
+    }
   }
 
   private readonly gaugeReaders: (() => void)[] = [];

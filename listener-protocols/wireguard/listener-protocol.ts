@@ -105,6 +105,8 @@ export function createWireGuardProtocol(o: WireGuardListenerOptions, ctx: Listen
       };
       for (const [reason, n] of Object.entries(c.drops)) flat[`drops_total{reason="${reason}"}`] = n;
       if (local.counters.innerDestination) flat['drops_total{reason="inner-destination"}'] = local.counters.innerDestination;
+      // A gauge (no _total): peers with a session the gateway can send on now.
+      flat.peers_live = engine.peers(Date.now()).filter((p) => p.hasSession).length;
       return flat;
     },
     status(now) {

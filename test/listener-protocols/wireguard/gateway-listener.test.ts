@@ -81,6 +81,7 @@ describe.skipIf(noNamespaces !== undefined)('a WireGuard listener in the gateway
     const metrics = await gw.metrics.registry.metrics();
     expect(metrics).toMatch(/udpgw_egress_refused_total\{path="out_of_band",reason="no-session"\} 1/);
     expect(metrics).toMatch(/udpgw_wireguard_handshakes_completed_total\{listener="devices"\} 1/);
+    expect(metrics).toMatch(/udpgw_wireguard_peers_live\{listener="devices"\} 1\n/); // the device, not the absent peer
     await admin.close();
   });
 
