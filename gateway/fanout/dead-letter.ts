@@ -5,6 +5,7 @@
  * plus Destination, Reason and FailedAt; a packet the target refuses as oversize is written again
  * without its data (DataOmitted, DataBytes), so at least the fact of its loss is kept.
  */
+import type { Logger } from 'pino';
 import type { Destination, DeliveryOutcome } from '../extension/destination.js';
 import type { Packet } from '../packet.js';
 import { withLimits } from './limits.js';
@@ -13,6 +14,26 @@ import { withRetry, type RetryPolicy } from './retry.js';
 export interface DeadLetter {
   /** Write the packets with the reason; rejects with a DeadLetterError if some could not be written. */
   write(packets: readonly Packet[], reason: string): Promise<void>;
+}
+
+/** What the runner counts of dead-letter writes: packets written, packets lost (a counted drop). */
+export interface DeadLetterCounts {
+  readonly written: { inc(n: number): void };
+  readonly lost: { inc(n: number): void };
+}
+
+/** Write to the dead-letter and count the outcome; never rejects (what it could not take is counted
+ *  as lost and logged once). */
+export async function writeCounted(dl: DeadLetter, packets: readonly Packet[], reason: string, counts: DeadLetterCounts, logger: Logger): Promise<void> {
+  try {
+    await dl.write(packets, reason);
+    counts.written.inc(packets.length);
+  } catch (err) {
+    const lost = err instanceof DeadLetterError ? err.failed : packets.length;
+    if (packets.length > lost) counts.written.inc(packets.length - lost);
+    logger.error({ packets: lost, err }, 'dead-letter write failed; packets lost');
+    counts.lost.inc(lost);
+  }
 }
 
 export class DeadLetterError extends Error {

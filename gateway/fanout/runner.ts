@@ -8,7 +8,7 @@ import type { BatchResult, Destination } from '../extension/destination.js';
 import type { Packet, Reply } from '../packet.js';
 import type { CounterChild, Metrics } from '../metrics.js';
 import type { CommonDestinationConfig } from '../config/schema.js';
-import { DeadLetterError, type DeadLetter } from './dead-letter.js';
+import { writeCounted, type DeadLetter } from './dead-letter.js';
 import { PacketQueue } from './queue.js';
 import { withRetry } from './retry.js';
 import { isPromise } from './promise.js';
@@ -318,15 +318,9 @@ export class DestinationRunner {
   /** To the dead-letter; what it could not take is counted as 'dead-letter-failed' drops. */
   private async deadLetter(packets: Packet[], reason: string): Promise<void> {
     if (!this.deps.deadLetter) return;
-    try {
-      await this.deps.deadLetter.write(packets, reason);
-      this.m.deadLettered.inc(packets.length);
-    } catch (err) {
-      const lost = err instanceof DeadLetterError ? err.failed : packets.length;
-      if (packets.length > lost) this.m.deadLettered.inc(packets.length - lost);
-      this.deps.logger.error({ packets: lost, err }, 'dead-letter write failed; packets lost');
-      this.deps.metrics.drops.inc({ where: this.id, reason: 'dead-letter-failed' }, lost);
-    }
+    await writeCounted(this.deps.deadLetter, packets, reason, {
+      written: this.m.deadLettered, lost: { inc: (n) => this.deps.metrics.drops.inc({ where: this.id, reason: 'dead-letter-failed' }, n) },
+    }, this.deps.logger);
   }
 
   private notifyIdle(): void {

@@ -20,13 +20,11 @@ import { iamStatementsFromConfig } from './iam-from-config.js';
 import { GatewayObservability, SCRAPE_INTERVAL, type GatewayObservabilityProps } from './observability.js';
 import { PacketSourceWiring } from './packet-source-wiring.js';
 import { acknowledge, acknowledgeWildcards } from './nag-suppressions.js';
-import { FARGATE_MAX_STOP_TIMEOUT_S, MAX_TARGET_GROUPS_PER_SERVICE, SSM_PARAMETER_LIMIT_BYTES, type SsmTier } from './limits.js';
+import { FARGATE_MAX_STOP_TIMEOUT_S, checkConfigSize, checkTargetGroupBudget, type SsmTier } from './limits.js';
 
-export { FARGATE_MAX_STOP_TIMEOUT_S } from './limits.js';
+export { FARGATE_MAX_STOP_TIMEOUT_S, checkConfigSize, checkTargetGroupBudget } from './limits.js';
 /** Seconds between SIGTERM and the end of the gateway's drain deadline, for process exit. */
 const STOP_MARGIN_S = 5;
-/** Deployed length assumed for each CloudFormation token in the stored config (queue URL, topic ARN): their maximum. */
-const TOKEN_BUDGET_BYTES = 256;
 /** The image's non-root user (node:*-slim images: node = 1000:1000); see the root Dockerfile. */
 export const CONTAINER_USER = '1000:1000';
 
@@ -351,31 +349,6 @@ export class UdpGateway extends Construct {
       }));
     }
   }
-}
-
-/** ECS: at most five target groups per service; one per UDP listener, one more for the SNS HTTPS listener. */
-export function checkTargetGroupBudget(udpListeners: number, snsHttps: boolean): void {
-  const max = MAX_TARGET_GROUPS_PER_SERVICE - (snsHttps ? 1 : 0);
-  if (udpListeners > max) {
-    throw new Error(`${udpListeners} UDP listeners: an ECS service takes at most ${MAX_TARGET_GROUPS_PER_SERVICE} target groups `
-      + `(one per listener${snsHttps ? ', plus one for the SNS HTTPS listener' : ''}), so at most ${max} listeners per stack. `
-      + 'Split the listeners over several configs and deploy one stack per config (docs/deploy.md, "Limits").');
-  }
-}
-
-/** The stored config must fit the parameter tier, with every CloudFormation token at its longest. */
-export function checkConfigSize(runConfig: GatewayConfigInput, tier: SsmTier): number {
-  const json = JSON.stringify(runConfig).replace(/\$\{Token\[[^\]]+\]\}/g, 'x'.repeat(TOKEN_BUDGET_BYTES));
-  const bytes = Buffer.byteLength(json, 'utf8');
-  const limit = SSM_PARAMETER_LIMIT_BYTES[tier];
-  if (bytes > limit) {
-    const hint = tier === 'standard'
-      ? ` Use the advanced tier (-c ssmTier=advanced, ${SSM_PARAMETER_LIMIT_BYTES.advanced} bytes; it cannot be turned back), or shorten the config`
-      : ' Shorten the config (defaults need not be spelled out), or split listeners over stacks';
-    throw new Error(`the deployed config is ${bytes} bytes (CloudFormation references counted at ${TOKEN_BUDGET_BYTES} bytes each), over the `
-      + `SSM ${tier} tier's ${limit}.${hint}.`);
-  }
-  return bytes;
 }
 
 /** The resource string cdk-nag reports for a statement resource (tokens as <AWS::Partition> etc.). */
