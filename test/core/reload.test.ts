@@ -177,6 +177,18 @@ describe('reload', () => {
     expect(gw.config.listeners[0]!.destinations.map((d) => d.name)).toEqual(['a']);
   });
 
+  it('refuses to change a disk-buffered destination in place (its directory is locked until the old one drained), changing nothing', async () => {
+    const f = await start({ listeners: [{ name: 'edge', port: 0, destinations: [mem(`r${seq + 1}-`, 'a'), mem(`r${seq + 1}-`, 'd', { buffer: { disk: { path: 'buf' } } })] }] });
+    const gw = f.running.gateway;
+    const runners = [...gw.runners];
+    f.write({ listeners: [{ name: 'edge', port: 0, destinations: [mem(f.prefix, 'a'), mem(f.prefix, 'b'), mem(f.prefix, 'd', { buffer: { disk: { path: 'buf' } }, inFlight: 2 })] }] });
+    const { status, body } = await postReload(f);
+    expect(status).toBe(500);
+    expect(body).toMatchObject({ result: 'failed', code: 'UGW_ERR_RELOAD_FAILED' });
+    expect(body.message).toMatch(/^destination edge\/d changed, and its disk buffer .*buf stays locked/);
+    expect(gw.runners).toEqual(runners);
+  });
+
   it('global keys it cannot apply live are reported, and keep their running value', async () => {
     const f = await start({ listeners: [{ name: 'edge', port: 0, destinations: [mem(`r${seq + 1}-`, 'a')] }] });
     const gw = f.running.gateway;
