@@ -131,13 +131,15 @@ async function commit(gw: Gateway, next: ResolvedConfig, diff: ConfigDiff, effec
   gw.config = effective;
   const deadline = next.shutdownDeadlineMs;
   const drained = retired.map((x) => ({ id: x.runner.id, queued: x.runner.queued }));
-  await Promise.allSettled(retired.map((x) => retire(gw, x, deadline)));
+  const replaced = new Set([...p.plan.values()].flat().map((x) => x.runner.id)); // a changed destination's new runner keeps the series
+  await Promise.allSettled(retired.map((x) => retire(gw, x, deadline, !replaced.has(x.runner.id))));
   return { problems, drained };
 }
 
 /** A removed or replaced destination: drained like at shutdown, closed, forgotten. */
-async function retire(gw: Gateway, parts: DestinationParts, deadlineMs: number): Promise<void> {
+async function retire(gw: Gateway, parts: DestinationParts, deadlineMs: number, gone: boolean): Promise<void> {
   await closeParts(parts, deadlineMs, gw.logger);
+  gw.metrics.forget(parts.runner, gone ? parts.runner.id : undefined);
   const drop = <T>(list: T[], items: readonly T[]) => { for (const x of items) { const i = list.indexOf(x); if (i >= 0) list.splice(i, 1); } };
   drop(gw.runners, [parts.runner]);
   drop(gw.destinations, parts.owned);

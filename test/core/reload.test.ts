@@ -103,6 +103,9 @@ describe('reload', () => {
     expect(body.drained).toEqual([{ id: 'edge/slow', queued: 1 }]);
     expect(packets(`${f.prefix}slow`)).toEqual(['q1', 'q2']); // the queued packet was delivered, 'after' never came
     expect(gw.runners.map((r) => r.id)).toEqual(['edge/keep']);
+    const metrics = await (await fetch(`${f.running.adminUrl}/metrics`)).text();
+    expect(metrics).toMatch(/udpgw_destination_queued\{destination="edge\/keep"\} 0/);
+    expect(metrics).not.toMatch(/udpgw_destination_queued\{destination="edge\/slow"\}/); // a removed destination's gauges leave /metrics
   });
 
   it('changes a destination: a new runner with the new options; the old one drains', async () => {
