@@ -42,7 +42,8 @@ export async function serve(config: ResolvedConfig, logger: Logger, preface?: st
   }
   const notify = systemdNotifier({ onError: (err) => logger.warn({ err }, 'systemd-notify could not run: readiness not reported') });
   const running = await runGateway(config, { logger, ...reloadConfig, reloadHooks: { reloading: () => notify.reloading(), reloaded: () => notify.ready() } });
-  handleSignals(running, logger, process.exit, () => notify.stopping());
+  // Exit once STOPPING=1 has reached systemd (a queued notification would otherwise die with the process).
+  handleSignals(running, logger, (code) => { void notify.flush().finally(() => process.exit(code)); }, () => notify.stopping());
   process.stderr.write((preface ?? '') + banner(running) + '\n');
   notify.ready(`serving ${running.gateway.listeners.size} listener(s)`);
   return new Promise<number>(() => {}); // runs until a signal
@@ -59,7 +60,7 @@ async function startPrimary(workers: number, logger: Logger, config: ResolvedCon
   const notify = systemdNotifier({ env, onError: (err) => logger.warn({ err }, 'systemd-notify could not run: readiness not reported') });
   delete env.NOTIFY_SOCKET; // only the primary (systemd's main pid) reports readiness
   const primary = startClusterPrimary({ workers, logger, env });
-  const stop = (signal: string) => { logger.info({ signal }, 'stopping workers'); notify.stopping(); void primary.stop().then(() => process.exit(0)); };
+  const stop = (signal: string) => { logger.info({ signal }, 'stopping workers'); notify.stopping(); void primary.stop().then(() => notify.flush()).then(() => process.exit(0)); };
   for (const s of ['SIGTERM', 'SIGINT', 'SIGQUIT'] as const) process.once(s, () => stop(s));
   // SIGHUP (systemctl reload): every worker reads the config again and applies the difference.
   let ready = false;

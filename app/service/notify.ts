@@ -16,9 +16,11 @@ export interface Notifier {
   ready(status?: string): void;
   reloading(): void;
   stopping(): void;
+  /** Resolves once every notification sent so far has been delivered (or after `ms`): before exiting. */
+  flush(ms?: number): Promise<void>;
 }
 
-export const NO_NOTIFY: Notifier = { ready() {}, reloading() {}, stopping() {} };
+export const NO_NOTIFY: Notifier = { ready() {}, reloading() {}, stopping() {}, flush: async () => {} };
 
 export interface NotifyOptions {
   readonly env?: NodeJS.ProcessEnv;
@@ -48,5 +50,9 @@ export function systemdNotifier(opts: NotifyOptions = {}): Notifier {
     ready: (status) => send('READY=1', ...(status ? [`STATUS=${status}`] : [])),
     reloading: () => send('RELOADING=1', `MONOTONIC_USEC=${monotonicUsec()}`),
     stopping: () => send('STOPPING=1'),
+    flush: (ms = 2000) => {
+      let timer: NodeJS.Timeout | undefined;
+      return Promise.race([chain, new Promise<void>((r) => { timer = setTimeout(r, ms); })]).finally(() => clearTimeout(timer));
+    },
   };
 }

@@ -5,7 +5,7 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createSocket } from 'node:dgram';
@@ -98,7 +98,13 @@ describe('reload from the command line', () => {
     const file = join(dir, 'gw.yaml');
     writeFileSync(file, config(0, 0, ['a']));
     const sock = await notifySocket(dir);
-    const gw = await startGateway(['start', '--config', file], { env: { ...process.env, NOTIFY_SOCKET: sock.path } });
+    // A slow systemd-notify (as on a loaded machine: it lingers after sending): every message still arrives, in
+    // order, and the gateway waits for STOPPING=1 to go out before it exits (it used to be lost in a full test run).
+    const bin = join(dir, 'bin');
+    mkdirSync(bin);
+    const real = spawnSync('sh', ['-c', 'command -v systemd-notify'], { encoding: 'utf8' }).stdout.trim();
+    writeFileSync(join(bin, 'systemd-notify'), `#!/bin/sh\nsleep 0.2\n${real} "$@"\nstatus=$?\nsleep 0.5\nexit $status\n`, { mode: 0o755 });
+    const gw = await startGateway(['start', '--config', file], { env: { ...process.env, NOTIFY_SOCKET: sock.path, PATH: `${bin}:${process.env.PATH}` } });
     const has = (what: string) => (m: string) => m.split('\n').includes(what);
     await eventually(() => sock.messages.some(has('READY=1')), 10_000, 'READY=1');
     expect(sock.messages.find(has('READY=1'))).toContain(`MAINPID=${gw.proc.pid}`);
