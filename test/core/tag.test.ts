@@ -61,6 +61,14 @@ describe.each(kinds)('tag codec, %s HMAC', (mac) => {
     expect(late.decode(codec.encode('l', { address: '10.0.0.1', port: 9 }, t0))).toEqual({ ok: false, reason: 'expired' });
   });
 
+  it('accepts a tag at the edges of its window, and refuses one issued more than a minute in the future', () => {
+    const tag = (at: number) => codec.encode('l', { address: '10.0.0.1', port: 9 }, at);
+    const at = (now: number) => createTagCodec({ secret, replyWindowMs: 60_000, now: () => now });
+    expect(at(t0 + 60_000).decode(tag(t0)).ok).toBe(true);
+    expect(at(t0).decode(tag(t0 + 60_000)).ok).toBe(true); // clock skew between gateways: up to a minute ahead
+    expect(at(t0).decode(tag(t0 + 60_001))).toEqual({ ok: false, reason: 'expired' });
+  });
+
   it.each(['', 'not a tag!', 'AAAA', 'x'.repeat(600), Buffer.alloc(40, 2).toString('base64url')])('refuses malformed input %#', (bad) => {
     expect(codec.decode(bad)).toEqual({ ok: false, reason: 'malformed' });
   });
