@@ -96,7 +96,6 @@ function destinationStats(gw: Gateway, s: Scrape): DestinationStats[] {
   return gw.runners.map((r) => {
     const id = r.id, d = { destination: id };
     const status = r.status();
-    const details = status.details as Record<string, unknown> | undefined;
     return {
       id, listener: r.listener, name: r.destination.name, kind: r.destination.kind,
       queued: s.sum('udpgw_destination_queued', d), queueCapacity: Number(status.queueCapacity ?? 0), inFlight: s.sum('udpgw_destination_in_flight', d),
@@ -104,7 +103,7 @@ function destinationStats(gw: Gateway, s: Scrape): DestinationStats[] {
       retried: s.sum('udpgw_destination_retried_total', d), deadLettered: s.sum('udpgw_destination_dead_lettered_total', d),
       replies: s.sum('udpgw_destination_replies_total', d), buffered: s.sum('udpgw_destination_buffered_total', d),
       drops: s.sum('udpgw_drops_total', { where: id }),
-      sessions: typeof details?.sessions === 'number' ? details.sessions : null,
+      sessions: r.destination.sessions ? s.sum('udpgw_destination_sessions', d) : null,
       latency: latencyStats(s, id),
     };
   });

@@ -61,6 +61,8 @@ describe('status page routes', () => {
     expect(s.listeners.map((l) => [l.name, l.packetsIn, l.packetsOut, l.drops])).toEqual([['telemetry', 7, 7, 0], ['game', 3, 3, 0], ['guarded', 4, 0, 4]]);
     expect(metricValue(m, 'udpgw_packets_sent_total{listener="telemetry",path="reply"}')).toBe(7);
     expect(metricValue(m, 'udpgw_packets_sent_total{listener="game",path="proxy"}')).toBe(3);
+    expect(metricValue(m, 'udpgw_destination_sessions{destination="game/proxy"}')).toBe(1);
+    expect(m).not.toMatch(/udpgw_destination_sessions\{destination="telemetry/); // only destinations with sessions
     for (const d of s.destinations) {
       const id = `{destination="${d.id}"}`;
       expect([d.id, d.delivered, d.replies, d.latency.count, d.latency.sum]).toEqual([d.id, metricValue(m, `udpgw_destination_delivered_total${id}`),
