@@ -34,6 +34,8 @@ export interface DestinationStats {
 export interface Stats {
   /** Server time of the scrape (ms since the epoch): the page computes rates from these. */
   at: number;
+  /** The process that answered: under `--workers` each connection reaches one worker, so the page starts afresh when it changes. */
+  pid: number;
   state: string;
   listeners: ListenerStats[];
   destinations: DestinationStats[];
@@ -137,6 +139,7 @@ export async function readStats(gw: Gateway): Promise<Stats> {
   const protocols = [...new Set(listeners.map((l) => l.protocol).filter((p) => p !== 'udp'))];
   return {
     at: Date.now(),
+    pid: process.pid,
     state: gw.state,
     listeners,
     destinations: destinationStats(gw, s),

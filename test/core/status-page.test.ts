@@ -53,6 +53,7 @@ describe('status page routes', () => {
       && (await stats()).destinations.find((d) => d.id === 'telemetry/archive')!.delivered === 7, 5000, 'destinations idle');
     const s = await stats();
     const m = (await g.admin.inject('/metrics')).body;
+    expect(s.pid).toBe(process.pid);
     const tele = s.listeners.find((l) => l.name === 'telemetry')!;
     expect(tele).toMatchObject({ address: '127.0.0.1', port: g.port('telemetry'), transport: 'dgram', protocol: 'udp', recentClients: 1 });
     for (const l of s.listeners) {
@@ -117,6 +118,8 @@ describe('the page arithmetic (view.js)', () => {
     expect(h.samples.map((s) => s.at)).toEqual([0, 1000, 2000, 4000]);
     for (let t = 5000; t <= 30_000; t += 1000) h.push(sample(t, [0, 0, 0]));
     expect(h.samples.map((s) => s.at)).toEqual([26_000, 27_000, 28_000, 29_000, 30_000]);
+    h.push(sample(31_000, [0, 0, 0], { pid: 42 }));  // another worker answered: its counters are not these
+    expect(h.samples.map((s) => s.at)).toEqual([31_000]);
   });
 
   it('sparklines scale to the largest value and keep time right-aligned', () => {

@@ -225,7 +225,7 @@ function render(s) {
   const state = document.getElementById('state');
   state.textContent = s.state;
   state.dataset.state = s.state;
-  document.getElementById('updated').textContent = `updated ${new Date(s.at).toLocaleTimeString()}`;
+  document.getElementById('updated').textContent = `pid ${s.pid} · updated ${new Date(s.at).toLocaleTimeString()}`;
   renderTotals(s);
   renderListeners(s);
   renderDestinations(s);

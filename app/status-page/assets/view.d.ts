@@ -1,6 +1,7 @@
 // Types of view.js (plain browser JavaScript) for the TypeScript that imports it: the tests.
 export interface StatsSample {
   at: number;
+  pid?: number;
   destinations: { id: string; latency: { le: number[]; counts: number[]; sum: number; count: number } }[];
   [key: string]: unknown;
 }

@@ -12,7 +12,8 @@ export class History {
 
   push(stats) {
     const last = this.samples[this.samples.length - 1];
-    if (last && stats.at <= last.at) return; // a stale or repeated answer
+    if (last && last.pid !== stats.pid) this.samples.length = 0; // another process (a worker, a restart): its own counters
+    else if (last && stats.at <= last.at) return; // a stale or repeated answer
     this.samples.push(stats);
     while (this.samples.length > this.max || (this.samples.length > 1 && stats.at - this.samples[0].at > this.windowMs)) this.samples.shift();
   }
