@@ -7,6 +7,7 @@
  *   POST /v1/send            out-of-band Messages and async Replies by tag (bearer token)
  *   GET  /v1/sessions        udp proxy sessions: listener, client, backend, age, packets each way
  *   POST /v1/sessions/end    ends sessions, as a Redis disconnect does: {"client":"ip:port"} or {"upstreamPort":n} (bearer token)
+ *   GET  /  /v1/stats        the live status page and its numbers (read-only; app/status-page/)
  */
 import { timingSafeEqual, createHash } from 'node:crypto';
 import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
@@ -16,6 +17,7 @@ import { sourceMetrics } from '../gateway/out-of-band/source-metrics.js';
 import type { EgressResult } from '../gateway/egress.js';
 import { DEFAULT_HTTP_LIMITS, limitedHttpServer, type HttpLimits } from '../gateway/out-of-band/http-limits.js';
 import { endSessions, parseSessionSelector, type SessionSelector } from '../gateway/routing/session-control.js';
+import { registerStatusPage } from './status-page/routes.js';
 
 /** The admin API's send is a packet source like SNS and SQS: same delivery path, same metric labels. */
 export const ADMIN_SOURCE = 'admin';
@@ -51,6 +53,7 @@ export function buildAdminApi(gw: Gateway, opts: AdminOptions): FastifyInstance 
     return gw.metrics.registry.metrics();
   });
   app.get('/v1/status', async () => gw.status());
+  registerStatusPage(app, gw);
 
   const unauthorized = { code: 'UGW_ERR_ADMIN_UNAUTHORIZED', message: 'send "Authorization: Bearer <admin token>" (admin.token or UDPGW_ADMIN_TOKEN)' };
   /** Runners whose destination has sessions, optionally one destination ("name" or "listener/name"). */

@@ -69,7 +69,7 @@ export class DestinationRunner {
       queued: m.queued.labels(d), inFlight: m.inFlight.labels(d), batches: m.batches.hot(d), delivered: m.delivered.hot(d),
       failed: m.failed.labels(d), retried: m.retried.labels(d), deadLettered: m.deadLettered.labels(d), replies: m.replies.labels(d),
       latency: m.latency.labels(d), queueFull: m.drops.labels({ where: this.id, reason: 'queue-full' }),
-      oversize: m.drops.labels({ where: this.id, reason: 'oversize' }),
+      oversize: m.drops.labels({ where: this.id, reason: 'oversize' }), sessions: destination.sessions && m.sessions.labels(d),
     };
     this.buffer = deps.buffer;
     if (this.buffer) {
@@ -83,7 +83,7 @@ export class DestinationRunner {
       this.spilling = !this.buffer.empty; // left by the last run: deliver it first
       if (this.spilling) queueMicrotask(() => this.startDiskLane());
     }
-    deps.metrics.readOnScrape(() => { this.m.queued.set(this.queue.length); this.m.inFlight.set(this.inFlightBatches.size); });
+    deps.metrics.readOnScrape(() => { this.m.queued.set(this.queue.length); this.m.inFlight.set(this.inFlightBatches.size); this.m.sessions?.set(destination.sessions!.count?.() ?? destination.sessions!.list().length); });
     this.sender = withRetry(destination, cfg.retry, {
       onRetry: (n) => this.m.retried.inc(n),
       onAttempt: () => this.m.batches.inc(),
