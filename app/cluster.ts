@@ -2,6 +2,8 @@
  * Prototype: N gateway workers (node:cluster processes), each binding every listener with
  * SO_REUSEPORT so the kernel spreads client flows over them. Replies and out-of-band packets may
  * leave from any worker: every socket of the group has the same local address and port.
+ * With `cluster.redis` each worker is a cluster node (docs/cluster.md) and the Redis directory makes
+ * the egress policy agree across workers; without it, workers share recent clients over IPC.
  * See docs/performance.md, "Multi-worker listeners (design)".
  *
  *   primary: const c = startClusterPrimary({ workers: 4, logger, exec: 'dist/app/cli.js', args });
@@ -129,10 +131,13 @@ export async function runClusterWorker(config: ResolvedConfig, opts: ClusterWork
   }
   const secret = config.secret ?? process.env[CLUSTER_SECRET_ENV];
   const slot = Number(process.env[WORKER_SLOT_ENV]);
-  const running = await runGateway({ ...config, ...(secret ? { secret } : {}) }, {
+  // Cluster mode: each worker is a node of its own (<nodeId or host>-w<slot>), and the Redis directory
+  // replaces the IPC 'seen' messages; without Redis, siblings share recent clients over IPC.
+  const cluster = config.cluster && Number.isInteger(slot) && config.cluster.nodeId ? { cluster: { ...config.cluster, nodeId: `${config.cluster.nodeId}-w${slot}` } } : {};
+  const running = await runGateway({ ...config, ...cluster, ...(secret ? { secret } : {}) }, {
     logger: opts.logger, transport: withReusePort(transport), ...(Number.isInteger(slot) ? { workerSlot: slot } : {}),
   });
-  shareRecentClients(running);
+  if (!config.cluster) shareRecentClients(running);
   if (opts.signals ?? true) {
     handleSignals(running, opts.logger);
     process.once('disconnect', () => { void running.stop().finally(() => process.exit(0)); });
