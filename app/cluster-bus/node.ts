@@ -48,6 +48,8 @@ export async function startClusterNode(config: ResolvedConfig, deps: ClusterNode
     count: (reason, n) => egress?.countError(reason, n),
   });
   egress = new ClusterEgress({ bus, directory, egress: deps.egress, codec: deps.codec, metrics: deps.metrics, logger, endSessions: deps.endSessions });
+  // Redis back (perhaps restarted empty): this node's flows are written again, bounded by the queue.
+  bus.onState((up) => { if (up) directory.requeueAll(); });
   if (!bus.up) {
     egress.countError('redis-down');
     logger.warn({ nodeId }, 'cluster: Redis unreachable at start; serving local clients only (reconnecting with backoff)');

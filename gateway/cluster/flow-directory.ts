@@ -35,6 +35,7 @@ export class FlowDirectory {
   private readonly refreshMs: number;
   private timer: NodeJS.Timeout | undefined;
   private flushing: Promise<void> | undefined;
+  private requeue: Iterator<[string, string, number]> | undefined;
   readonly stats = { queued: 0, written: 0, flushes: 0, lookups: 0, cacheHits: 0 };
 
   constructor(private readonly o: FlowDirectoryOptions) {
@@ -62,6 +63,29 @@ export class FlowDirectory {
     table.set(flow, at);
     this.pending.set(flowKey(this.o.prefix, listener, address, port), `${listener}\n${flow}`);
     this.stats.queued++;
+  }
+
+  /**
+   * After Redis came back (it may have restarted empty): every flow still within its time to live
+   * is written again, a queue's worth per flush (the queue stays bounded), until all were.
+   */
+  requeueAll(): void { this.requeue = this.flows(); }
+
+  private *flows(): Generator<[string, string, number]> {
+    for (const [listener, table] of this.written) for (const [flow, w] of table) yield [listener, flow, w];
+  }
+
+  private topUp(): void {
+    if (!this.requeue) return;
+    const now = this.now();
+    while (this.pending.size < this.o.maxPending) {
+      const next = this.requeue.next();
+      if (next.done) { this.requeue = undefined; return; }
+      const [listener, flow, w] = next.value;
+      if (now - w > this.o.ttlMs) continue;
+      const bar = flow.lastIndexOf('|');
+      this.pending.set(flowKey(this.o.prefix, listener, flow.slice(0, bar), Number(flow.slice(bar + 1))), `${listener}\n${flow}`);
+    }
   }
 
   /** True when this node received the flow within the entry's time to live. */
@@ -104,7 +128,9 @@ export class FlowDirectory {
 
   /** One pipeline of at most maxBatch entries; while Redis is down the queue waits (bounded). */
   flush(): Promise<void> {
-    if (this.flushing || this.pending.size === 0 || !this.o.bus.up) return this.flushing ?? Promise.resolve();
+    if (this.flushing || !this.o.bus.up) return this.flushing ?? Promise.resolve();
+    this.topUp();
+    if (this.pending.size === 0) return Promise.resolve();
     const batch: OwnershipWrite[] = [];
     const flows: string[] = [];
     for (const [key, flow] of this.pending) {

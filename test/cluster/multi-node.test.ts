@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { UdpClient } from '../support/udp-client.js';
 import { stopAll } from '../support/cli.js';
-import { deleteUnder, freeUdpPort, keysUnder, metric, send, startNode, until, type Node } from './support.js';
+import { TOKEN, deleteUnder, freeUdpPort, keysUnder, metric, send, startNode, until, type Node } from './support.js';
 
 const REDIS = 'redis://127.0.0.1:6379';
 const HOSTS = ['127.0.0.2', '127.0.0.3', '127.0.0.4'];
@@ -20,18 +20,21 @@ const dir = mkdtempSync(join(tmpdir(), 'udpgw-cluster-'));
 let redis: Redis;
 let nodes: Node[] = [];
 let client: UdpClient;
+let backend: UdpClient;
 let port = 0;
 
 beforeAll(async () => {
   redis = new Redis(REDIS);
   port = await freeUdpPort(HOSTS);
-  nodes = await Promise.all(HOSTS.map((host, i) => startNode({ host, port, redis: REDIS, prefix, nodeId: `n${i + 1}`, dir })));
+  backend = await UdpClient.open('127.0.0.1');
+  nodes = await Promise.all(HOSTS.map((host, i) => startNode({ host, port, redis: REDIS, prefix, nodeId: `n${i + 1}`, dir, backend: backend.port })));
   client = await UdpClient.open('127.0.0.1');
 }, 60_000);
 
 afterAll(async () => {
   stopAll();
   await client?.close();
+  await backend?.close();
   await deleteUnder(redis, prefix);
   redis.disconnect();
 });
@@ -81,6 +84,15 @@ describe('cluster: three nodes, one Redis', () => {
     expect(r.json.messages).toEqual([{ status: 'refused', reason: 'address-refused' }]);
     expect(await metric(nodes[1]!, 'udpgw_cluster_forward_total', 'outcome="no-owner"')).toBe(1);
     expect(await metric(nodes[1]!, 'udpgw_egress_refused_total', 'path="out_of_band",reason="address-refused"')).toBe(1);
+  });
+
+  it('ending a session on the third node ends it on the first, which holds it', async () => {
+    const sessions = async (n: Node) => ((await (await fetch(`${n.adminUrl}/v1/sessions`)).json()) as { sessions: unknown[] }).sessions.length;
+    await until(async () => (await sessions(nodes[0]!)) === 1, 10_000, 'n1 holds the client\'s proxy session');
+    const r = await fetch(`${nodes[2]!.adminUrl}/v1/sessions/end`, { method: 'POST', headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' }, body: JSON.stringify({ client: `127.0.0.1:${client.port}` }) });
+    expect(await r.json()).toEqual({ ended: 0, otherNodes: 2 });
+    await until(async () => (await sessions(nodes[0]!)) === 0, 10_000, 'n1 ended the session');
+    expect(await metric(nodes[0]!, 'udpgw_destination_events_total', 'destination="edge/proxy",event="ended-by-control"')).toBe(1);
   });
 
   it('the owner killed: the outcome is counted, the other nodes carry on', async () => {

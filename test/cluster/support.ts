@@ -46,14 +46,17 @@ export async function freeTcpPort(): Promise<number> {
 export interface Node { host: string; adminUrl: string; nodeId: string; run: Awaited<ReturnType<typeof startGateway>> }
 
 /** One gateway node: listener `edge` on host:port, a file destination (tags to read), admin on a free port. */
-export async function startNode(opts: { host: string; port: number; redis: string; prefix: string; nodeId: string; dir?: string; policy?: 'address' | 'address-port' }): Promise<Node> {
+export async function startNode(opts: { host: string; port: number; redis: string; prefix: string; nodeId: string; dir?: string; policy?: 'address' | 'address-port'; cluster?: Record<string, unknown>; backend?: number }): Promise<Node> {
   const dir = opts.dir ?? mkdtempSync(join(tmpdir(), 'udpgw-cluster-'));
   const cfg = join(dir, `${opts.nodeId}.yaml`);
   writeFileSync(cfg, JSON.stringify({
     secret: SECRET, admin: { port: 0, token: TOKEN }, log: { level: 'info' },
     egress: { policy: opts.policy ?? 'address' },
-    cluster: { redis: opts.redis, nodeId: opts.nodeId, keyPrefix: opts.prefix, flushMs: 100, heartbeatMs: 500 },
-    listeners: [{ name: 'edge', host: opts.host, port: opts.port, destinations: [{ type: 'file', path: `${opts.nodeId}.ndjson`, batch: { maxPackets: 1, lingerMs: 1 } }] }],
+    cluster: { redis: opts.redis, nodeId: opts.nodeId, keyPrefix: opts.prefix, flushMs: 100, heartbeatMs: 500, ...opts.cluster },
+    listeners: [{ name: 'edge', host: opts.host, port: opts.port, destinations: [
+      { type: 'file', path: `${opts.nodeId}.ndjson`, batch: { maxPackets: 1, lingerMs: 1 } },
+      ...(opts.backend ? [{ type: 'udp', name: 'proxy', backends: [`127.0.0.1:${opts.backend}`] }] : []),
+    ] }],
   }));
   const run = await startGateway(['start', '--config', cfg], { env: { ...process.env, UDPGW_TRANSPORT: 'dgram' } });
   return { host: opts.host, adminUrl: run.adminUrl!, nodeId: opts.nodeId, run };
