@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { UdpClient } from '../support/udp-client.js';
+import { encodeClusterMessage } from '../../gateway/cluster/bus.js';
 import { stopAll } from '../support/cli.js';
 import { TOKEN, deleteUnder, freeUdpPort, keysUnder, metric, send, startNode, until, type Node } from './support.js';
 
@@ -84,6 +85,17 @@ describe('cluster: three nodes, one Redis', () => {
     expect(r.json.messages).toEqual([{ status: 'refused', reason: 'address-refused' }]);
     expect(await metric(nodes[1]!, 'udpgw_cluster_forward_total', 'outcome="no-owner"')).toBe(1);
     expect(await metric(nodes[1]!, 'udpgw_egress_refused_total', 'path="out_of_band",reason="address-refused"')).toBe(1);
+  });
+
+  it('a node that receives a forward checks its own egress policy: a client it never saw is refused', async () => {
+    const stranger = await UdpClient.open('127.0.0.1');
+    try {
+      const m = encodeClusterMessage({ kind: 'oob', from: 'intruder', listener: 'edge', address: '127.0.0.1', port: stranger.port, data: Buffer.from('x') });
+      expect(await redis.publish(`${prefix}fwd:n2`, m)).toBe(1);
+      await until(async () => (await metric(nodes[1]!, 'udpgw_cluster_forward_total', 'outcome="received-refused"')) === 1, 10_000, 'n2 refused it');
+      expect(await metric(nodes[1]!, 'udpgw_egress_refused_total', 'path="out_of_band",reason="address-refused"')).toBe(2);
+      expect(stranger.received).toEqual([]);
+    } finally { await stranger.close(); }
   });
 
   it('ending a session on the third node ends it on the first, which holds it', async () => {
