@@ -21,7 +21,8 @@ export type EgressRefusal =
   /** A listener protocol's own refusal (WireGuard: unknown-peer, no-session, no-endpoint, allowed-ips-outbound, …). */
   | (string & {});
 
-export type EgressResult = { ok: true } | { ok: false; reason: EgressRefusal };
+/** forwardedTo: another node of the cluster sends it, from the socket of the client's flow (docs/cluster.md). */
+export type EgressResult = { ok: true; readonly forwardedTo?: string } | { ok: false; reason: EgressRefusal };
 
 /** What the egress needs of a listener. */
 export interface EgressPort {
