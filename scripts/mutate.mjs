@@ -25,9 +25,13 @@ export const GROUPS = {
     mutate: ['gateway/listener.ts'],
     tests: ['test/core/cidr.test.ts', 'test/core/pipeline.test.ts', 'test/core/rate-limit.test.ts'],
   },
-  fanout: {
-    mutate: ['gateway/fanout/retry.ts', 'gateway/fanout/runner.ts', 'gateway/fanout/dead-letter.ts'],
-    tests: ['test/core/retry.test.ts', 'test/core/runner.test.ts', 'test/core/dead-letter.test.ts', 'test/core/disk-buffer.test.ts', 'test/core/sample.test.ts'],
+  retry: {
+    mutate: ['gateway/fanout/retry.ts', 'gateway/fanout/dead-letter.ts'],
+    tests: ['test/core/retry.test.ts', 'test/core/runner.test.ts', 'test/core/dead-letter.test.ts'],
+  },
+  runner: {
+    mutate: ['gateway/fanout/runner.ts'],
+    tests: ['test/core/runner.test.ts', 'test/core/dead-letter.test.ts', 'test/core/disk-buffer.test.ts', 'test/core/sample.test.ts'],
   },
   sns: { mutate: ['packet-source/sns-http/sns-handler.ts'], tests: ['test/packet-source/sns-http.test.ts'] },
   sqs: { mutate: ['packet-source/sqs/index.ts'], tests: ['test/packet-source/moto-sqs.test.ts', 'test/packet-source/sqs-body.test.ts'] },
