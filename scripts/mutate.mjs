@@ -33,7 +33,7 @@ export const GROUPS = {
     mutate: ['gateway/fanout/runner.ts'],
     tests: ['test/core/runner.test.ts', 'test/core/dead-letter.test.ts', 'test/core/disk-buffer.test.ts', 'test/core/sample.test.ts'],
   },
-  sns: { mutate: ['packet-source/sns-http/sns-handler.ts'], tests: ['test/packet-source/sns-http.test.ts'] },
+  sns: { mutate: ['packet-source/sns-http/sns-handler.ts'], tests: ['test/packet-source/sns-handler.test.ts', 'test/packet-source/sns-http.test.ts'] },
   sqs: { mutate: ['packet-source/sqs/index.ts'], tests: ['test/packet-source/moto-sqs.test.ts', 'test/packet-source/sqs-body.test.ts'] },
   udp: { mutate: ['destinations/udp/sessions.ts'], tests: ['test/destinations-local/udp.test.ts', 'test/routers/sessions.test.ts'] },
   config: { mutate: ['gateway/config/schema.ts'], tests: ['test/core/config.test.ts', 'test/core/config-hostile.test.ts'] },
