@@ -26,6 +26,8 @@ describe('checkCidr', () => {
     expect(checkCidr('1.2.3.4/33')).toMatch(/invalid prefix length: use 0..32/);
     expect(checkCidr('::/129')).toMatch(/invalid prefix length: use 0..128/);
     expect(checkCidr('1.2.3.4/x')).toMatch(/invalid prefix length/);
+    expect(checkCidr('1.2.3.4/8x')).toMatch(/invalid prefix length/);
+    expect(checkCidr('1.2.3.4/x8')).toMatch(/invalid prefix length/);
     expect(checkCidr('1.2.3.4/8/1')).toMatch(/is not a CIDR/);
     expect(checkCidr('/8')).toMatch(/is not a CIDR/);
     expect(checkCidr('host/8')).toMatch(/does not start with an IPv4 or IPv6 address/);

@@ -72,6 +72,25 @@ describe('config schema', () => {
     expect(p).toContainEqual({ path, message: 'unknown key: remove it or check its spelling' });
   });
 
+  it('fills every default of a minimal config, written out in full', () => {
+    const c = resolveConfig(base(), '/tmp');
+    expect(JSON.parse(JSON.stringify(c))).toEqual({
+      listeners: [{
+        name: 'edge', port: 0, host: '127.0.0.1', maxDatagramBytes: 65_507,
+        destinations: [{
+          type: 'memory', name: 'memory', inFlight: 4, options: { mode: 'record', prefix: '' },
+          batch: { maxPackets: 100, maxBytes: 1_048_576, lingerMs: 5 }, queue: { maxPackets: 10_000 },
+          retry: { maxAttempts: 5, baseDelayMs: 50, maxDelayMs: 5_000 },
+        }],
+      }],
+      previousSecrets: [], replyWindowSeconds: 60, shutdownDeadlineMs: 10_000, transport: 'auto',
+      log: { level: 'info' },
+      admin: { enabled: true, host: '127.0.0.1', port: 9555, requestTimeoutMs: 10_000, maxConnections: 256 },
+      egress: { allow: [], recentClientSeconds: 3600, maxRecentClients: 100_000, policy: 'address' },
+      packetSources: [], baseDir: '/tmp',
+    });
+  });
+
   it('requires at least one listener', () => {
     expect(problems({ listeners: [] })).toEqual([expect.objectContaining({ path: '/listeners' })]);
     expect(problems({})).toEqual([{ path: '/listeners', message: 'is required' }]);

@@ -32,6 +32,7 @@ destinationContract('file (NDJSON)', async () => {
   const path = join(dir, 'out.ndjson');
   return {
     destination: createFileDestination('archive', { path }, context(dir)),
+    ordered: true,
     readBack: async () => readFileSync(path, 'utf8').split('\n').filter(Boolean)
       .map((l) => Buffer.from((JSON.parse(l) as { Data: string }).Data, 'base64')),
     broken: () => createFileDestination('archive', { path: dir }, context(dir)), // a directory cannot be appended to
@@ -72,6 +73,7 @@ destinationContract('http (POST to a local server)', async () => {
   await new Promise((r) => closed.close(r));
   return {
     destination: createHttpDestination('web', { url: `http://127.0.0.1:${port}/` }, context('/')),
+    ordered: true,
     readBack: async () => got.splice(0),
     broken: () => createHttpDestination('web', { url: `http://127.0.0.1:${deadPort}/` }, context('/')),
     teardown: async () => { server.closeAllConnections(); await new Promise((r) => server.close(r)); },
