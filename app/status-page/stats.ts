@@ -28,6 +28,9 @@ export interface DestinationStats {
   id: string; listener: string; name: string; kind: string;
   queued: number; queueCapacity: number; inFlight: number;
   delivered: number; failed: number; retried: number; deadLettered: number; replies: number; buffered: number;
+  /** Datagrams sent back toward clients for it: its replies by tag, or for a destination with sessions (the udp
+   *  proxy) the listener's proxy sends (udpgw_packets_sent_total{path="proxy"}, which has no destination label). */
+  toClients: number;
   drops: number; sessions: number | null; latency: LatencyStats;
 }
 
@@ -104,6 +107,7 @@ function destinationStats(gw: Gateway, s: Scrape): DestinationStats[] {
       delivered: s.sum('udpgw_destination_delivered_total', d), failed: s.sum('udpgw_destination_failed_total', d),
       retried: s.sum('udpgw_destination_retried_total', d), deadLettered: s.sum('udpgw_destination_dead_lettered_total', d),
       replies: s.sum('udpgw_destination_replies_total', d), buffered: s.sum('udpgw_destination_buffered_total', d),
+      toClients: r.destination.sessions ? s.sum('udpgw_packets_sent_total', { listener: r.listener, path: 'proxy' }) : s.sum('udpgw_destination_replies_total', d),
       drops: s.sum('udpgw_drops_total', { where: id }),
       sessions: r.destination.sessions ? s.sum('udpgw_destination_sessions', d) : null,
       latency: latencyStats(s, id),

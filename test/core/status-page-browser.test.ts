@@ -110,21 +110,26 @@ describe('status page in chromium', () => {
 
     // More traffic: the numbers move, to what /metrics says, and the sparklines rise off the baseline.
     for (let i = 0; i < 25; i++) await c.send(`more${i}`, g.port('telemetry'));
-    await c.waitFor(17 + 25);
+    for (let i = 0; i < 10; i++) await c.send(`move${i}`, g.port('game'));
+    await c.waitFor(17 + 25 + 10);
     await quiet(g, (s) => s.destinations.find((d) => d.id === 'telemetry/archive')!.delivered === 37);
     const second = await expectedFromMetrics(g);
     expect(second[field('listener', 'telemetry', 'packetsIn')]).toBe('37');
     await pageShows(page, second);
-    expect(digits(await page.textContent('#totals [data-tile="in"] .total'))).toBe(String(12 + 5 + 3 + 1 + 25));
-    // The next poll adds a quiet second after the burst: the line has left the baseline and come back.
-    const line = '[data-listener="telemetry"] .rate:first-child polyline';
-    await page.waitForFunction((sel) => {
-      const ys = (document.querySelector(sel)?.getAttribute('points') ?? '').split(' ').map((p) => Number(p.split(',')[1]));
-      return ys.length >= 3 && ys.at(-1) === 27;
-    }, line, { timeout: 10_000, polling: 50 });
-    const ys = await sparkYs(page, line);
-    expect(Math.min(...ys)).toBe(1);              // the burst: the top of the box (28 high, 1 px margin)
-    expect(ys.at(-1)).toBe(27);                   // now: nothing arriving, the baseline
+    expect(second[field('destination', 'game/proxy', 'delivered')]).toBe('15');
+    expect(digits(await page.textContent('#totals [data-tile="in"] .total'))).toBe(String(12 + 5 + 3 + 1 + 25 + 10));
+    // The next poll adds a quiet second after the burst: the lines have left the baseline and come back
+    // (the telemetry listener's packets in; the udp proxy's packets out, relayed back to the client).
+    for (const line of ['[data-listener="telemetry"] .rate:first-child polyline', '[data-destination="game/proxy"] .rate:nth-child(2) polyline']) {
+      await page.waitForFunction((sel) => {
+        const ys = (document.querySelector(sel)?.getAttribute('points') ?? '').split(' ').map((p) => Number(p.split(',')[1]));
+        return ys.length >= 3 && ys.at(-1) === 27;
+      }, line, { timeout: 10_000, polling: 50 });
+      const ys = await sparkYs(page, line);
+      expect([line, Math.min(...ys)]).toEqual([line, 1]);  // the burst: the top of the box (28 high, 1 px margin)
+      expect(ys.at(-1)).toBe(27);                          // now: nothing arriving, the baseline
+    }
+
     expect(problems).toEqual([]);                 // no CSP violation, no script error
     expect(b.blocked).toEqual([]);                // asked for nothing outside the admin API
 

@@ -70,8 +70,8 @@ describe('status page routes', () => {
         metricValue(m, `udpgw_destination_replies_total${id}`), metricValue(m, `udpgw_destination_delivery_seconds_count${id}`), metricValue(m, `udpgw_destination_delivery_seconds_sum${id}`)]);
       expect(d.latency.counts.at(-1)).toBe(metricValue(m, `udpgw_destination_delivery_seconds_bucket{destination="${d.id}",le="10"}`));
     }
-    expect(s.destinations.map((d) => [d.id, d.kind, d.delivered, d.replies, d.sessions])).toEqual([
-      ['telemetry/echo', 'handler', 7, 7, null], ['telemetry/archive', 'file', 7, 0, null], ['game/proxy', 'udp', 3, 0, 1], ['guarded/archive', 'file', 0, 0, null]]);
+    expect(s.destinations.map((d) => [d.id, d.kind, d.delivered, d.replies, d.toClients, d.sessions])).toEqual([
+      ['telemetry/echo', 'handler', 7, 7, 7, null], ['telemetry/archive', 'file', 7, 0, 0, null], ['game/proxy', 'udp', 3, 0, 3, 1], ['guarded/archive', 'file', 0, 0, 0, null]]);
     expect(s.drops).toEqual([{ where: 'guarded', reason: 'denied', count: metricValue(m, 'udpgw_drops_total{where="guarded",reason="denied"}') }]);
     expect(s.drops[0]!.count).toBe(4);
 

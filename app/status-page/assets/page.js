@@ -109,8 +109,8 @@ function destinationCard(d) {
   card.field('kind', head, 'sub');
   root.append(head);
   const rates = el('div', 'rates');
-  rateBlock(card, 'in', 'in', rates);
-  rateBlock(card, 'out', 'replies', rates);
+  rateBlock(card, 'in', 'in · delivered', rates);
+  rateBlock(card, 'out', 'out · to clients', rates);
   root.append(rates);
   const queue = el('div', 'queue');
   queue.append(el('span', 'label', 'queue'));
@@ -141,7 +141,7 @@ function tableRow(cells) {
 const listenerIn = (name) => (s) => s.listeners.find((l) => l.name === name)?.packetsIn;
 const listenerOut = (name) => (s) => s.listeners.find((l) => l.name === name)?.packetsOut;
 const destIn = (id) => (s) => s.destinations.find((d) => d.id === id)?.delivered;
-const destOut = (id) => (s) => s.destinations.find((d) => d.id === id)?.replies;
+const destOut = (id) => (s) => s.destinations.find((d) => d.id === id)?.toClients;
 const total = (list, get) => list.reduce((n, x) => n + get(x), 0);
 
 function renderTotals(s) {
