@@ -87,10 +87,15 @@ export class Metrics {
     }
   }
 
-  private readonly gaugeReaders: (() => void)[] = [];
+  private gaugeReaders: { read: () => void; owner: object | undefined }[] = [];
   /** Gauges read at scrape time (queue depth, in-flight), so the hot path never updates them. */
-  readOnScrape(read: () => void): void { this.gaugeReaders.push(read); }
-  private readonly readGauges = (): void => { for (const r of this.gaugeReaders) r(); };
+  readOnScrape(read: () => void, owner?: object): void { this.gaugeReaders.push({ read, owner }); }
+  /** A destination a reload retired: its readers stop, and its gauges leave /metrics. */
+  forget(owner: object, destination?: string): void {
+    this.gaugeReaders = this.gaugeReaders.filter((r) => r.owner !== owner);
+    if (destination !== undefined) for (const g of [this.queued, this.inFlight, this.bufferBytes, this.sessions]) g.remove({ destination });
+  }
+  private readonly readGauges = (): void => { for (const r of this.gaugeReaders) r.read(); };
 
   readonly queued = new Gauge({ name: 'udpgw_destination_queued', help: 'Packets waiting in a destination queue.', labelNames: ['destination'], registers: [this.registry], collect: () => this.readGauges() });
   /** Read on scrape with `queued` (its collect reads every gauge). */

@@ -29,7 +29,7 @@ export async function run(args: string[]): Promise<number> {
   const load = () => loadConfig({ ...(values.config ? { file: values.config } : {}), ...(preset ? { raw: preset.config } : {}), env });
   const config = load();
   const logger = createLogger(config.log.level);
-  if (workers > 1 && cluster.isPrimary) return startPrimary(workers, logger);
+  if (workers > 1 && cluster.isPrimary) return startPrimary(workers, logger, config);
   return serve(config, logger, undefined, load);
 }
 
@@ -49,10 +49,10 @@ export async function serve(config: ResolvedConfig, logger: Logger, preface?: st
 }
 
 /** The primary of --workers n: forks the workers (each runs this same command), stops them on a signal. */
-async function startPrimary(workers: number, logger: Logger): Promise<number> {
+async function startPrimary(workers: number, logger: Logger, config: ResolvedConfig): Promise<number> {
   // One admin token for all workers (the admin port is shared by node:cluster), generated if absent.
   const env = { ...process.env };
-  if (!env.UDPGW_ADMIN_TOKEN) {
+  if (!env.UDPGW_ADMIN_TOKEN && !config.admin.token) { // the environment overrides the file: set it only when neither has one
     env.UDPGW_ADMIN_TOKEN = randomBytes(18).toString('base64url');
     logger.warn({ adminToken: env.UDPGW_ADMIN_TOKEN }, 'no UDPGW_ADMIN_TOKEN: generated one shared by all workers (a token in the config file wins)');
   }

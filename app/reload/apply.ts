@@ -16,6 +16,8 @@ import type { ResolvedConfig, ResolvedListener } from '../config/load.js';
 import type { Listener } from '../../gateway/listener.js';
 import { adoptDestination, buildDestination, createListener, useProtocol, type DestinationParts, type Gateway } from '../gateway.js';
 import type { ConfigDiff } from './diff.js';
+import { resolve as resolvePath } from 'node:path';
+import { GatewayError } from '../../gateway/errors.js';
 
 export interface Applied {
   /** Problems met after the point of no return (a listener could not bind its address again). */
@@ -43,6 +45,7 @@ async function prepare(gw: Gateway, next: ResolvedConfig, diff: ConfigDiff): Pro
   const built = new Map<string, DestinationParts>();
   const fresh = new Map<string, { listener: Listener; bound: boolean }>();
   const rebuild = new Set([...diff.destinations.added, ...diff.destinations.changed]);
+  for (const changed of diff.destinations.changed) refuseSharedBuffer(gw, next, changed);
   try {
     for (const lc of next.listeners) {
       for (const dc of lc.destinations) if (rebuild.has(id(lc.name, dc.name))) built.set(id(lc.name, dc.name), await buildDestination(gw, lc.name, dc));
@@ -65,6 +68,20 @@ async function prepare(gw: Gateway, next: ResolvedConfig, diff: ConfigDiff): Pro
     await Promise.allSettled([...built.values()].map((p) => closeParts(p, 0)));
     throw err;
   }
+}
+
+/**
+ * A changed destination with a disk buffer on the same directory: the old runner holds the
+ * directory's lock until it has drained, and the new one cannot open it before. Refused, with the
+ * way out, rather than leaving a window in which that destination's packets are lost.
+ */
+function refuseSharedBuffer(gw: Gateway, next: ResolvedConfig, changedId: string): void {
+  const [listener, name] = [changedId.slice(0, changedId.indexOf('/')), changedId.slice(changedId.indexOf('/') + 1)];
+  const old = gw.lanes.get(listener)?.find((p) => p.config.name === name);
+  const dc = next.listeners.find((l) => l.name === listener)?.destinations.find((d) => d.name === name);
+  const oldPath = old?.config.buffer?.disk.path, newPath = dc?.buffer?.disk.path;
+  if (!oldPath || !newPath || resolvePath(gw.config.baseDir, oldPath) !== resolvePath(next.baseDir, newPath)) return;
+  throw new GatewayError('UGW_ERR_RELOAD_FAILED', `destination ${changedId} changed, and its disk buffer ${resolvePath(next.baseDir, newPath)} stays locked by the running one until it has drained: restart to change a disk-buffered destination, or give the new version another buffer.disk.path (the old directory's packets are then sent on the next start that uses it)`);
 }
 
 /** The address the running socket holds: the new one can only bind once the old one is closed. */
@@ -114,13 +131,15 @@ async function commit(gw: Gateway, next: ResolvedConfig, diff: ConfigDiff, effec
   gw.config = effective;
   const deadline = next.shutdownDeadlineMs;
   const drained = retired.map((x) => ({ id: x.runner.id, queued: x.runner.queued }));
-  await Promise.allSettled(retired.map((x) => retire(gw, x, deadline)));
+  const replaced = new Set([...p.plan.values()].flat().map((x) => x.runner.id)); // a changed destination's new runner keeps the series
+  await Promise.allSettled(retired.map((x) => retire(gw, x, deadline, !replaced.has(x.runner.id))));
   return { problems, drained };
 }
 
 /** A removed or replaced destination: drained like at shutdown, closed, forgotten. */
-async function retire(gw: Gateway, parts: DestinationParts, deadlineMs: number): Promise<void> {
+async function retire(gw: Gateway, parts: DestinationParts, deadlineMs: number, gone: boolean): Promise<void> {
   await closeParts(parts, deadlineMs, gw.logger);
+  gw.metrics.forget(parts.runner, gone ? parts.runner.id : undefined);
   const drop = <T>(list: T[], items: readonly T[]) => { for (const x of items) { const i = list.indexOf(x); if (i >= 0) list.splice(i, 1); } };
   drop(gw.runners, [parts.runner]);
   drop(gw.destinations, parts.owned);

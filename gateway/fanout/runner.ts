@@ -75,7 +75,7 @@ export class DestinationRunner {
     if (this.buffer) {
       const bytes = m.bufferBytes.labels(d);
       this.bm = { buffered: m.buffered.hot(d), bufferFull: m.drops.labels({ where: this.id, reason: 'buffer-full' }) };
-      deps.metrics.readOnScrape(() => bytes.set(this.buffer!.bytes));
+      deps.metrics.readOnScrape(() => bytes.set(this.buffer!.bytes), this);
       this.buffer.onWriteError = (err, records) => {
         deps.logger.error({ err, packets: records }, 'disk buffer write failed; packets lost');
         m.drops.inc({ where: this.id, reason: 'buffer-write-failed' }, records);
@@ -83,7 +83,7 @@ export class DestinationRunner {
       this.spilling = !this.buffer.empty; // left by the last run: deliver it first
       if (this.spilling) queueMicrotask(() => this.startDiskLane());
     }
-    deps.metrics.readOnScrape(() => { this.m.queued.set(this.queue.length); this.m.inFlight.set(this.inFlightBatches.size); this.m.sessions?.set(destination.sessions!.count?.() ?? destination.sessions!.list().length); });
+    deps.metrics.readOnScrape(() => { this.m.queued.set(this.queue.length); this.m.inFlight.set(this.inFlightBatches.size); this.m.sessions?.set(destination.sessions!.count?.() ?? destination.sessions!.list().length); }, this);
     this.sender = withRetry(destination, cfg.retry, {
       onRetry: (n) => this.m.retried.inc(n),
       onAttempt: () => this.m.batches.inc(),

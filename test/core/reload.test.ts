@@ -103,6 +103,9 @@ describe('reload', () => {
     expect(body.drained).toEqual([{ id: 'edge/slow', queued: 1 }]);
     expect(packets(`${f.prefix}slow`)).toEqual(['q1', 'q2']); // the queued packet was delivered, 'after' never came
     expect(gw.runners.map((r) => r.id)).toEqual(['edge/keep']);
+    const metrics = await (await fetch(`${f.running.adminUrl}/metrics`)).text();
+    expect(metrics).toMatch(/udpgw_destination_queued\{destination="edge\/keep"\} 0/);
+    expect(metrics).not.toMatch(/udpgw_destination_queued\{destination="edge\/slow"\}/); // a removed destination's gauges leave /metrics
   });
 
   it('changes a destination: a new runner with the new options; the old one drains', async () => {
@@ -175,6 +178,18 @@ describe('reload', () => {
     expect([...gw.listeners.keys()]).toEqual(['edge']);
     expect(gw.runners.map((r) => r.id)).toEqual(['edge/a']); // b was built, then closed again
     expect(gw.config.listeners[0]!.destinations.map((d) => d.name)).toEqual(['a']);
+  });
+
+  it('refuses to change a disk-buffered destination in place (its directory is locked until the old one drained), changing nothing', async () => {
+    const f = await start({ listeners: [{ name: 'edge', port: 0, destinations: [mem(`r${seq + 1}-`, 'a'), mem(`r${seq + 1}-`, 'd', { buffer: { disk: { path: 'buf' } } })] }] });
+    const gw = f.running.gateway;
+    const runners = [...gw.runners];
+    f.write({ listeners: [{ name: 'edge', port: 0, destinations: [mem(f.prefix, 'a'), mem(f.prefix, 'b'), mem(f.prefix, 'd', { buffer: { disk: { path: 'buf' } }, inFlight: 2 })] }] });
+    const { status, body } = await postReload(f);
+    expect(status).toBe(500);
+    expect(body).toMatchObject({ result: 'failed', code: 'UGW_ERR_RELOAD_FAILED' });
+    expect(body.message).toMatch(/^destination edge\/d changed, and its disk buffer .*buf stays locked/);
+    expect(gw.runners).toEqual(runners);
   });
 
   it('global keys it cannot apply live are reported, and keep their running value', async () => {
