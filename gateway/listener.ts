@@ -173,7 +173,7 @@ export class Listener implements EgressPort {
         this.fanOut(new ReceivedPacket(this.deps.codec, this.name, { address: d.address, port: d.port }, local, receivedAt, d.data, this.formatter), this.clientPorts ? clientKey(d.address, d.port) : d.address, receivedAt);
       }
     } finally {
-      for (const r of this.runners) r.flush();
+      for (const r of this.runners) r.flush(receivedAt);
     }
     this.count(batch.length, bytes, denied, notAllowed, packetRate, byteRate);
   };
@@ -199,7 +199,7 @@ export class Listener implements EgressPort {
     try {
       for (const d of inner) this.fanOut(new TunnelledPacket(this.deps.codec, this.name, d, local, receivedAt, this.formatter), d.address, receivedAt);
     } finally {
-      for (const r of this.runners) r.flush();
+      for (const r of this.runners) r.flush(receivedAt);
     }
   }
 
