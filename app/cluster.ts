@@ -2,6 +2,8 @@
  * Prototype: N gateway workers (node:cluster processes), each binding every listener with
  * SO_REUSEPORT so the kernel spreads client flows over them. Replies and out-of-band packets may
  * leave from any worker: every socket of the group has the same local address and port.
+ * With `cluster.redis` each worker is a cluster node (docs/cluster.md) and the Redis directory makes
+ * the egress policy agree across workers; without it, workers share recent clients over IPC.
  * See docs/performance.md, "Multi-worker listeners (design)".
  *
  *   primary: const c = startClusterPrimary({ workers: 4, logger, exec: 'dist/app/cli.js', args });
@@ -141,14 +143,17 @@ export async function runClusterWorker(config: ResolvedConfig, opts: ClusterWork
   const slot = Number(process.env[WORKER_SLOT_ENV]);
   const load = opts.reloadConfig;
   let adminReload: (() => Promise<ReloadReport>) | undefined;
-  const running = await runGateway(shared(config), {
+  // Cluster mode: each worker is a node of its own (<nodeId or host>-w<slot>), and the Redis directory
+  // replaces the IPC 'seen' messages; without Redis, siblings share recent clients over IPC.
+  const node = (c: ResolvedConfig): ResolvedConfig => (c.cluster && Number.isInteger(slot) && c.cluster.nodeId ? { ...c, cluster: { ...c.cluster, nodeId: `${c.cluster.nodeId}-w${slot}` } } : c);
+  const running = await runGateway(node(shared(config)), {
     logger: opts.logger, transport: withReusePort(transport), ...(Number.isInteger(slot) ? { workerSlot: slot } : {}),
-    ...(load ? { reloadConfig: () => shared(withFixedPorts(load())) } : {}),
+    ...(load ? { reloadConfig: () => node(shared(withFixedPorts(load()))) } : {}),
     adminReload: () => adminReload!(),
-    reloadHooks: { reloaded: () => shareSeen(running) }, // listeners a reload added share too
+    ...(config.cluster ? {} : { reloadHooks: { reloaded: () => shareSeen(running) } }), // listeners a reload added share too
   });
   adminReload = workerReloads((reason) => running.reload(reason));
-  shareRecentClients(running);
+  if (!config.cluster) shareRecentClients(running);
   if (opts.signals ?? true) {
     handleSignals(running, opts.logger);
     process.once('disconnect', () => { void running.stop().finally(() => process.exit(0)); });

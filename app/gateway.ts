@@ -28,6 +28,9 @@ import { resolve as resolvePath } from 'node:path';
 import { selectTransport, transportPreferenceFromEnv } from '../net/select.js';
 import { createLogger } from '../gateway/logger.js';
 import { GatewayError } from '../gateway/errors.js';
+import type { OutOfBandEgress } from '../gateway/extension/packet-source.js';
+import { endSessions, type SessionSelector } from '../gateway/routing/session-control.js';
+import type { ClusterNode } from './cluster-bus/node.js';
 
 export interface GatewayOptions {
   readonly logger?: Logger;
@@ -63,6 +66,8 @@ export class Gateway {
   readonly destinations: Destination[] = [];
   /** Disk buffers opened (closed by their runner's drain; here so a failed start releases them). */
   readonly buffers: DiskBuffer[] = [];
+  /** Cluster mode (config `cluster`): flow ownership, forwarding and session control through Redis. */
+  cluster: ClusterNode | undefined;
   private closing: Promise<void> | undefined;
 
   constructor(
@@ -90,7 +95,17 @@ export class Gateway {
       listeners: [...this.listeners.values()].map((l) => l.status()),
       destinations: this.runners.map((r) => r.status()),
       packetSources: this.sources.map((s) => ({ name: s.name, ...(s.source.status?.() ?? {}) })),
+      ...(this.cluster ? { cluster: this.cluster.egress.status() } : {}),
     };
+  }
+
+  /** What packet sources and the admin API send through: the cluster's egress in cluster mode. */
+  get outOfBand(): OutOfBandEgress { return this.cluster?.egress ?? this.egress; }
+
+  /** Ends the udp proxy sessions a selector names on this node (one destination: "name" or "listener/name"). */
+  endSessions(sel: SessionSelector, destination?: string): number {
+    return this.runners.filter((r) => r.destination.sessions && (destination === undefined || r.destination.name === destination || r.id === destination))
+      .reduce((n, r) => n + endSessions(r.destination.sessions!, sel), 0);
   }
 
   /**
@@ -107,6 +122,7 @@ export class Gateway {
     this.logger.info({ deadlineMs: deadlineMs === Infinity ? 'none' : deadlineMs }, 'draining');
     for (const l of this.listeners.values()) l.pause();
     await Promise.allSettled(this.sources.map((s) => s.source.close()));
+    await this.cluster?.close().catch((err: Error) => this.logger.warn({ err: err.message }, 'cluster: close failed'));
     await Promise.allSettled(this.runners.map((r) => r.drain(deadlineMs)));
     await Promise.allSettled(this.buffers.map((b) => b.close())); // drained runners closed theirs; a failed start may not have
     await Promise.allSettled(this.destinations.map((d) => d.close?.()));
@@ -149,6 +165,13 @@ export async function createGateway(config: ResolvedConfig, opts: GatewayOptions
 
 async function start(gw: Gateway): Promise<void> {
   const { config, logger, egress, metrics } = gw;
+  if (config.cluster) {
+    const { startClusterNode } = await import('./cluster-bus/node.js');
+    gw.cluster = await startClusterNode(config, {
+      egress, codec: gw.codec, metrics, logger, endSessions: (sel, destination) => gw.endSessions(sel, destination),
+      ...(gw.build.workerSlot !== undefined ? { workerSlot: gw.build.workerSlot } : {}),
+    });
+  }
   for (const lc of config.listeners) {
     const listener = createListener(gw, lc);
     if (lc.protocol) await useProtocol(gw, listener, lc.protocol, listener.logger);
@@ -163,7 +186,7 @@ async function start(gw: Gateway): Promise<void> {
   for (const pc of config.packetSources) {
     const kind = packetSourceKinds.get(pc.type)!;
     const listener = pc.listener ?? config.listeners[0]!.name;
-    const source = (await kind.load())(pc.name, pc.options, { logger: logger.child({ packetSource: pc.name }), egress, listener, baseDir: config.baseDir, metrics });
+    const source = (await kind.load())(pc.name, pc.options, { logger: logger.child({ packetSource: pc.name }), egress: gw.outOfBand, listener, baseDir: config.baseDir, metrics });
     gw.sources.push({ name: pc.name, source });
     await source.start();
   }
@@ -172,13 +195,16 @@ async function start(gw: Gateway): Promise<void> {
 /** A listener from its config (not bound yet); `recentClients` carries a reloaded listener's memory over. */
 export function createListener(gw: Gateway, lc: ResolvedListener, recentClients?: RecentClients): Listener {
   const { config, metrics } = gw;
-  return new Listener(lc, {
+  const listener = new Listener(lc, {
     codec: gw.codec, metrics, logger: gw.logger.child({ listener: lc.name }), transport: gw.build.transport!, formatter: config.formatter ?? 'base64',
     recentClientMs: config.egress.recentClientSeconds * 1000, maxRecentClients: config.egress.maxRecentClients,
     recentClientPorts: config.egress.policy === 'address-port',
     ...(gw.build.now ? { now: gw.build.now } : {}),
     ...(recentClients ? { recentClients } : {}),
   });
+  // Cluster mode: the flow directory hears of every plain client datagram (a Map write, flushed in batches).
+  if (gw.cluster && !lc.protocol && config.egress.recentClientSeconds > 0) listener.onClient = gw.cluster.directory.seenOn(lc.name);
+  return listener;
 }
 
 /** A listener protocol (WireGuard) from its kind's manifest; its counters read into /metrics at scrape. */

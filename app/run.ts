@@ -95,6 +95,7 @@ export function banner(running: RunningGateway): string {
   }
   if (running.adminUrl) {
     lines.push(`  admin API: ${running.adminUrl}  (/healthz /readyz /metrics /v1/status; POST /v1/send and /v1/reload with Bearer token)`);
+    lines.push(`  status page: ${running.adminUrl}/`);
   }
   lines.push('  stop with Ctrl-C (drains queues), SIGQUIT waits for all in-flight work; SIGHUP reloads the config', '');
   return lines.join('\n');

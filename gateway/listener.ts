@@ -91,6 +91,8 @@ export class Listener implements EgressPort {
   private readonly now: () => number;
   private readonly m;
   private readonly closers: (() => void)[] = [];
+  /** Cluster mode: told of every plain (not tunnelled) client datagram; a Map lookup (gateway/cluster/flow-directory.ts). */
+  onClient: ((address: string, port: number, at: number) => void) | undefined;
 
   constructor(readonly cfg: ResolvedListener, private readonly deps: ListenerDeps) {
     this.name = cfg.name;
@@ -171,7 +173,7 @@ export class Listener implements EgressPort {
         this.fanOut(new ReceivedPacket(this.deps.codec, this.name, { address: d.address, port: d.port }, local, receivedAt, d.data, this.formatter), this.clientPorts ? clientKey(d.address, d.port) : d.address, receivedAt);
       }
     } finally {
-      for (const r of this.runners) r.flush();
+      for (const r of this.runners) r.flush(receivedAt);
     }
     this.count(batch.length, bytes, denied, notAllowed, packetRate, byteRate);
   };
@@ -197,7 +199,7 @@ export class Listener implements EgressPort {
     try {
       for (const d of inner) this.fanOut(new TunnelledPacket(this.deps.codec, this.name, d, local, receivedAt, this.formatter), d.address, receivedAt);
     } finally {
-      for (const r of this.runners) r.flush();
+      for (const r of this.runners) r.flush(receivedAt);
     }
   }
 
@@ -207,6 +209,7 @@ export class Listener implements EgressPort {
       if (reason) { this.deps.metrics.drops.inc({ where: this.name, reason }); return; }
     }
     this.recentClients.touch(client, receivedAt);
+    if (this.onClient !== undefined && this.protocol === undefined) this.onClient(packet.remote.address, packet.remote.port, receivedAt);
     let accepted = false;
     for (const r of this.runners) accepted = r.enqueue(packet) || accepted;
     if (!accepted) this.m.noDestination.inc();

@@ -93,11 +93,13 @@ export class Metrics {
   /** A destination a reload retired: its readers stop, and its gauges leave /metrics. */
   forget(owner: object, destination?: string): void {
     this.gaugeReaders = this.gaugeReaders.filter((r) => r.owner !== owner);
-    if (destination !== undefined) for (const g of [this.queued, this.inFlight, this.bufferBytes]) g.remove({ destination });
+    if (destination !== undefined) for (const g of [this.queued, this.inFlight, this.bufferBytes, this.sessions]) g.remove({ destination });
   }
   private readonly readGauges = (): void => { for (const r of this.gaugeReaders) r.read(); };
 
   readonly queued = new Gauge({ name: 'udpgw_destination_queued', help: 'Packets waiting in a destination queue.', labelNames: ['destination'], registers: [this.registry], collect: () => this.readGauges() });
+  /** Read on scrape with `queued` (its collect reads every gauge). */
+  readonly sessions = new Gauge({ name: 'udpgw_destination_sessions', help: 'Client sessions a destination holds open now (udp proxy).', labelNames: ['destination'], registers: [this.registry] });
   readonly inFlight = new Gauge({ name: 'udpgw_destination_in_flight', help: 'Batches being sent by a destination.', labelNames: ['destination'], registers: [this.registry] });
   readonly batches = this.c('destination_batches_total', 'Batches handed to a destination (attempts included).', ['destination']);
   readonly delivered = this.c('destination_delivered_total', 'Packets a destination delivered.', ['destination']);

@@ -16,7 +16,7 @@ import type { ResolvedConfig, ResolvedListener } from '../config/load.js';
 import type { DestinationConfig } from '../../gateway/config/schema.js';
 
 /** Top-level keys a reload cannot apply to a running process: it keeps the running value and says so. */
-export const RESTART_REQUIRED_KEYS = ['secret', 'previousSecrets', 'replyWindowSeconds', 'transport', 'log', 'admin', 'egress', 'packetSources'] as const;
+export const RESTART_REQUIRED_KEYS = ['secret', 'previousSecrets', 'replyWindowSeconds', 'transport', 'log', 'admin', 'egress', 'packetSources', 'cluster'] as const;
 /** Top-level keys a reload applies (listeners and their destinations; formatter through the listeners). */
 export const LIVE_KEYS = ['listeners', 'formatter', 'shutdownDeadlineMs', 'baseDir'] as const;
 
