@@ -29,7 +29,7 @@ describe('CLI usage', () => {
       expect({ what, status: r.status, stderr: r.stderr }).toEqual({ what, status: 0, stderr: '' });
       expect(r.stdout).toContain(cmd && !cmd.startsWith('-') && cmd !== 'help' ? `usage: udp-gateway ${cmd}` : 'usage: udp-gateway <command>');
     });
-  });
+  }, 60_000); // 14 processes, two at a time, on a busy 2-core machine
 
   it('--version and -v print the version', async () => {
     for (const r of await runAll([['--version'], ['-v']])) expect([r.status, r.stdout]).toEqual([0, `udp-gateway ${version}\n`]);
