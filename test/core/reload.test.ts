@@ -12,7 +12,8 @@ import { recorded, release } from '../support/memory-destination.js';
 import { UdpClient, eventually } from '../support/udp-client.js';
 import { loadConfig } from '../../app/config/load.js';
 import { runGateway, type RunningGateway } from '../../app/run.js';
-import { canonicalJson, diffConfigs } from '../../app/reload/diff.js';
+import { canonicalJson, diffConfigs, RESTART_REQUIRED_KEYS } from '../../app/reload/diff.js';
+import { readme } from '../support/readme.js';
 import { dgramTransport } from '../../net/dgram.js';
 
 const log = pino({ level: 'silent' });
@@ -265,5 +266,10 @@ describe('config diff', () => {
     const b = loadConfig({ raw: { ...base, formatter: 'hex' }, env: {} });
     expect(diffConfigs(a, b).listeners.rebound).toEqual(['e']); // the global formatter is the listener's
     expect(diffConfigs(a, loadConfig({ raw: { listeners: base.listeners, secret: base.secret }, env: {} })).listeners.unchanged).toEqual(['e']);
+  });
+
+  it('the README lists exactly the keys a reload does not apply', () => {
+    const row = readme().split('\n').find((l) => l.includes('| not applied: the running value stays'))!;
+    expect([...row.split('|')[1]!.matchAll(/`([a-zA-Z]+)`/g)].map((m) => m[1])).toEqual([...RESTART_REQUIRED_KEYS]);
   });
 });
