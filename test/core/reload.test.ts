@@ -223,6 +223,21 @@ describe('reload', () => {
     await new Promise<void>((r) => again.close(() => r()));
   });
 
+  it('a rebound listener keeps the clients it had seen: out-of-band packets to them are still allowed', async () => {
+    const f = await start({ listeners: [{ name: 'edge', port: 0, destinations: [mem(`r${seq + 1}-`, 'a')] }] });
+    const gw = f.running.gateway;
+    const c = await client();
+    await c.send('hello', gw.address().port);
+    await eventually(() => packets(`${f.prefix}a`).includes('hello'), 5000, 'a got hello');
+    f.write({ listeners: [{ name: 'edge', port: 0, allow: ['127.0.0.0/8'], destinations: [mem(f.prefix, 'a')] }] });
+    expect((await postReload(f)).body.changes.listeners.rebound).toEqual(['edge']);
+    const r = await fetch(`${f.running.adminUrl}/v1/send`, { method: 'POST', headers: { authorization: `Bearer ${f.token}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ Messages: [{ Data: 'cHVzaA==', Remote: { Address: '127.0.0.1', Port: c.port } }] }) });
+    expect(((await r.json()) as { messages: { status: string }[] }).messages).toEqual([{ status: 'sent' }]); // not address-refused
+    const [got] = await c.waitFor(1);
+    expect([got!.data.toString(), got!.port]).toEqual(['push', gw.address().port]);
+  });
+
   it('rebinds a listener on the address its socket holds (closed, then bound again), keeping its destinations', async () => {
     const f = await start({ listeners: [{ name: 'edge', port: 0, destinations: [mem(`r${seq + 1}-`, 'a')] }] });
     const gw = f.running.gateway;
