@@ -4,10 +4,11 @@
  * leave from any worker: every socket of the group has the same local address and port.
  * With `cluster.redis` each worker is a cluster node (docs/cluster.md) and the Redis directory makes
  * the egress policy agree across workers; without it, workers share recent clients over IPC.
- * See docs/performance.md, "Multi-worker listeners (design)".
+ * See docs/performance.md, "Multi-worker listeners (design)". A reload reaches every worker
+ * through the primary (app/reload/cluster.ts).
  *
  *   primary: const c = startClusterPrimary({ workers: 4, logger, exec: 'dist/app/cli.js', args });
- *            await c.ready; ... await c.stop();
+ *            await c.ready; ... await c.reload('SIGHUP'); ... await c.stop();
  *   worker:  await runClusterWorker(config, { logger });   // cluster.isWorker
  */
 import cluster, { type Worker } from 'node:cluster';
