@@ -6,18 +6,21 @@
  *   GET  /v1/status          listeners, destinations, packet sources (read-only JSON)
  *   POST /v1/send            out-of-band Messages and async Replies by tag (bearer token)
  *   GET  /v1/sessions        udp proxy sessions: listener, client, backend, age, packets each way
- *   POST /v1/sessions/end    ends sessions, as a Redis disconnect does: {"client":"ip:port"} or {"upstreamPort":n} (bearer token)
+ *   POST /v1/sessions/end    ends sessions, as a Redis disconnect does: {"client":"ip:port"} or {"upstreamPort":n} (bearer token);
+ *                            in cluster mode a client's sessions end on whichever node holds them
  *   GET  /  /v1/stats        the live status page and its numbers (read-only; app/status-page/)
+ *   POST /v1/reload          read the config again and apply the difference (bearer token): app/reload.ts
  */
 import { timingSafeEqual, createHash } from 'node:crypto';
-import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { Gateway } from './gateway.js';
-import { countDelivery, deliverDocument } from '../gateway/out-of-band/deliver.js';
+import { countDelivery, deliverDocumentRouted } from '../gateway/out-of-band/deliver.js';
 import { sourceMetrics } from '../gateway/out-of-band/source-metrics.js';
 import type { EgressResult } from '../gateway/egress.js';
 import { DEFAULT_HTTP_LIMITS, limitedHttpServer, type HttpLimits } from '../gateway/out-of-band/http-limits.js';
-import { endSessions, parseSessionSelector, type SessionSelector } from '../gateway/routing/session-control.js';
+import { parseSessionSelector, type SessionSelector } from '../gateway/routing/session-control.js';
 import { registerStatusPage } from './status-page/routes.js';
+import { reloadStatus, type ReloadReport } from './reload.js';
 
 /** The admin API's send is a packet source like SNS and SQS: same delivery path, same metric labels. */
 export const ADMIN_SOURCE = 'admin';
@@ -28,6 +31,8 @@ export interface AdminOptions {
   readonly bodyLimit?: number;
   /** Request time limit and connection cap (defaults: DEFAULT_HTTP_LIMITS). */
   readonly limits?: Partial<HttpLimits>;
+  /** POST /v1/reload (absent: 404). */
+  readonly reload?: () => Promise<ReloadReport>;
 }
 
 function tokenMatches(req: FastifyRequest, token: string): boolean {
@@ -74,21 +79,31 @@ export function buildAdminApi(gw: Gateway, opts: AdminOptions): FastifyInstance 
       return reply.code(400).send({ code: 'UGW_ERR_ADMIN_BAD_REQUEST', message: 'send {"client":"ip:port"} (or "[ipv6]:port") or {"upstreamPort":<port>}, and optionally "destination"' });
     }
     const destination = typeof body.destination === 'string' ? body.destination : undefined;
-    const ended = withSessions(destination).reduce((n, r) => n + endSessions(r.destination.sessions!, sel), 0);
-    return { ended };
+    const ended = gw.endSessions(sel, destination);
+    // An upstream port is this node's own socket; a client may have its session on another node.
+    if (!gw.cluster || !('client' in sel)) return { ended };
+    return { ended, otherNodes: await gw.cluster.egress.endSessionsElsewhere(body.client as string, destination) };
   });
 
   // The token is checked on the headers (onRequest), before any of the body is read; the refusal
   // closes the connection, so a client without the token cannot hold it open by trickling a body.
-  app.post('/v1/send', {
-    onRequest: async (req, reply) => {
-      if (tokenMatches(req, opts.token)) return;
-      return reply.code(401).header('connection', 'close')
-        .send({ code: 'UGW_ERR_ADMIN_UNAUTHORIZED', message: 'send "Authorization: Bearer <admin token>" (admin.token or UDPGW_ADMIN_TOKEN)' });
-    },
-  }, async (req, reply) => {
+  const tokenFirst = async (req: FastifyRequest, reply: FastifyReply) => {
+    if (tokenMatches(req, opts.token)) return;
+    return reply.code(401).header('connection', 'close').send(unauthorized);
+  };
+
+  // The body, if any, is not read: the config comes from where start read it.
+  if (opts.reload) {
+    const reload = opts.reload;
+    app.post('/v1/reload', { onRequest: tokenFirst }, async (_req, reply) => {
+      const report = await reload();
+      return reply.code(reloadStatus(report)).send(report);
+    });
+  }
+
+  app.post('/v1/send', { onRequest: tokenFirst }, async (req, reply) => {
     const listener = (req.query as { listener?: string }).listener ?? gw.config.listeners[0]!.name;
-    const report = deliverDocument(req.body, { egress: gw.egress, listener, defaultFormatter: gw.egress.formatterOf(listener) ?? 'base64' });
+    const report = await deliverDocumentRouted(req.body, { egress: gw.outOfBand, listener, defaultFormatter: gw.egress.formatterOf(listener) ?? 'base64' });
     if (report instanceof Error) {
       metrics.messages.inc({ source: ADMIN_SOURCE, outcome: 'malformed' });
       return reply.code(400).send({ code: 'UGW_ERR_ADMIN_BAD_REQUEST', message: report.message });
@@ -96,7 +111,7 @@ export function buildAdminApi(gw: Gateway, opts: AdminOptions): FastifyInstance 
     countDelivery(metrics, ADMIN_SOURCE, report);
     const anyRefused = report.rejected.length > 0 || report.refused.length > 0;
     metrics.messages.inc({ source: ADMIN_SOURCE, outcome: anyRefused ? 'refused' : 'delivered' });
-    const result = (r: EgressResult) => (r.ok ? { status: 'sent' } : { status: 'refused', reason: r.reason });
+    const result = (r: EgressResult) => (r.ok ? { status: 'sent', ...(r.forwardedTo ? { via: r.forwardedTo } : {}) } : { status: 'refused', reason: r.reason });
     const body = { messages: report.messages.map(result), replies: report.replies.map(result), rejected: report.rejected };
     return reply.code(anyRefused ? 207 : 200).send(body);
   });

@@ -21,7 +21,8 @@ export type EgressRefusal =
   /** A listener protocol's own refusal (WireGuard: unknown-peer, no-session, no-endpoint, allowed-ips-outbound, …). */
   | (string & {});
 
-export type EgressResult = { ok: true } | { ok: false; reason: EgressRefusal };
+/** forwardedTo: another node of the cluster sends it, from the socket of the client's flow (docs/cluster.md). */
+export type EgressResult = { ok: true; readonly forwardedTo?: string } | { ok: false; reason: EgressRefusal };
 
 /** What the egress needs of a listener. */
 export interface EgressPort {
@@ -132,8 +133,10 @@ export class Egress implements ClientSender {
   private readonly counters = new Map<EgressPort, Map<string, SentCounters>>();
   private countersFor(port: EgressPort, path: string): SentCounters {
     let byPath = this.counters.get(port);
+    // Stryker disable next-line ConditionalExpression: a cache; refilled on every call it yields the same counter children, only slower
     if (!byPath) this.counters.set(port, (byPath = new Map()));
     let c = byPath.get(path);
+    // Stryker disable next-line ConditionalExpression: a cache (see above)
     if (!c) {
       c = { packets: this.opts.metrics.packetsOut.hot({ listener: port.name, path }), bytes: this.opts.metrics.bytesOut.hot({ listener: port.name, path }) };
       byPath.set(path, c);

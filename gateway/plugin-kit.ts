@@ -33,7 +33,7 @@ export { toEvent, toEventMessage, parseReplies, type GatewayEvent, type EventMes
 export { repliesFrom, formatterOfBatch, type ReplyStats } from './wire/replies.js';
 export { encodeData, decodeData } from './wire/formatter.js';
 export { registerDataFormatter, type DataFormatter } from './extension/data-formatter.js';
-export { deliverDocument, countDelivery, isMalformed, needsAttention, summarize, type DeliveryReport } from './out-of-band/deliver.js';
+export { deliverDocument, deliverDocumentRouted, countDelivery, isMalformed, needsAttention, summarize, type DeliveryReport } from './out-of-band/deliver.js';
 export { sourceMetrics, type SourceMetrics } from './out-of-band/source-metrics.js';
 export { SeenIds, ReplayWindow, type ReplayCheck } from './out-of-band/seen-ids.js';
 export { DEFAULT_HTTP_LIMITS, limitedHttpServer, type HttpLimits } from './out-of-band/http-limits.js';

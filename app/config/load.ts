@@ -27,6 +27,7 @@ export { readConfigFile };
  * Environment overrides. Well-known variables, plus a generic form for any key:
  *   UDPGW_SECRET, UDPGW_ADMIN_TOKEN, UDPGW_ADMIN_PORT, UDPGW_ADMIN_HOST, UDPGW_LOG_LEVEL,
  *   UDPGW_PORT / UDPGW_HOST (first listener), UDPGW_REPLY_WINDOW_SECONDS,
+ *   UDPGW_CLUSTER_REDIS, UDPGW_CLUSTER_NODE_ID, UDPGW_CLUSTER_KEY_PREFIX (cluster mode),
  *   UDPGW_CONFIG__<path with __ between keys>=<JSON or text>, e.g. UDPGW_CONFIG__listeners__0__port=6000
  */
 export function applyEnv(input: unknown, env: NodeJS.ProcessEnv): unknown {
@@ -42,10 +43,12 @@ export function applyEnv(input: unknown, env: NodeJS.ProcessEnv): unknown {
     SECRET: ['secret'], ADMIN_TOKEN: ['admin', 'token'], ADMIN_PORT: ['admin', 'port'], ADMIN_HOST: ['admin', 'host'],
     LOG_LEVEL: ['log', 'level'], PORT: ['listeners', 0, 'port'], HOST: ['listeners', 0, 'host'],
     REPLY_WINDOW_SECONDS: ['replyWindowSeconds'], SHUTDOWN_DEADLINE_MS: ['shutdownDeadlineMs'],
+    CLUSTER_REDIS: ['cluster', 'redis'], CLUSTER_NODE_ID: ['cluster', 'nodeId'], CLUSTER_KEY_PREFIX: ['cluster', 'keyPrefix'],
   };
   for (const [suffix, path] of Object.entries(known)) {
     const v = env[ENV_PREFIX + suffix];
-    if (v !== undefined && v !== '') set(path, suffix === 'SECRET' || suffix === 'ADMIN_TOKEN' ? JSON.stringify(v) : v, ENV_PREFIX + suffix);
+    const text = suffix === 'SECRET' || suffix === 'ADMIN_TOKEN' || suffix.startsWith('CLUSTER_') ? JSON.stringify(v) : v;
+    if (v !== undefined && v !== '') set(path, text!, ENV_PREFIX + suffix);
   }
   for (const [k, v] of Object.entries(env)) {
     if (!k.startsWith(ENV_PREFIX + 'CONFIG__') || v === undefined) continue;

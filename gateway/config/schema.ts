@@ -85,6 +85,18 @@ export const EgressSchema = Type.Object({
   policy: Type.Union([Type.Literal('address'), Type.Literal('address-port')], { default: 'address', description: 'address-port remembers the port each client sent from, and sends out of band only to that address and port' }),
 }, { additionalProperties: false, default: {} });
 
+/** Several nodes as one gateway: flow ownership, cluster-wide egress policy and session control through Redis (docs/cluster.md). */
+export const ClusterSchema = Type.Object({
+  redis: Type.String({ minLength: 1, description: 'redis://host:port or rediss://host:port (TLS); Valkey and ElastiCache speak the same protocol' }),
+  nodeId: Type.Optional(Type.String({ minLength: 1, maxLength: 128, pattern: '^[A-Za-z0-9._:-]+$', description: 'this node\'s name in the cluster; default: hostname-pid (hostname-w<slot> for --workers)' })),
+  keyPrefix: Type.String({ default: 'udpgw:', maxLength: 128, description: 'prefix of every key and channel (one cluster per prefix)' }),
+  flushMs: Type.Integer({ minimum: 50, maximum: 60_000, default: 1000, description: 'seen clients are written to Redis in one pipeline this often' }),
+  heartbeatMs: Type.Integer({ minimum: 100, maximum: 60_000, default: 2000, description: 'liveness key refreshed this often; it expires after 3 of these' }),
+  maxPendingWrites: Type.Integer({ minimum: 1, default: 100_000, description: 'seen clients waiting for the next flush; more are counted (pending-overflow) and retried on their next packet' }),
+  lookupTimeoutMs: Type.Integer({ minimum: 1, default: 500, description: 'a Redis command slower than this fails (the packet is handled locally)' }),
+  ownerCacheMs: Type.Integer({ minimum: 0, default: 1000, description: 'how long a looked-up owner is reused' }),
+}, { additionalProperties: false });
+
 export const ConfigSchema = Type.Object({
   secret: Type.Optional(Type.String({ minLength: 16, description: 'tag signing secret; generated if absent' })),
   previousSecrets: Type.Array(Type.String({ minLength: 16 }), { default: [] }),
@@ -106,6 +118,7 @@ export const ConfigSchema = Type.Object({
     maxConnections: Type.Integer({ minimum: 1, default: 256, description: 'open connections at once; more are closed on accept' }),
   }, { additionalProperties: false, default: {} }),
   egress: EgressSchema,
+  cluster: Type.Optional(ClusterSchema),
   listeners: Type.Array(ListenerSchema, { minItems: 1 }),
   packetSources: Type.Array(Type.Object({}, { additionalProperties: true }), { default: [] }),
 }, { additionalProperties: false });

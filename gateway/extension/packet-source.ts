@@ -25,6 +25,9 @@ export interface OutOfBandEgress {
   formatterOf(listener: string): Formatter | undefined;
   /** Formatter of the listener a tag names (for decoding reply Data); undefined for a bad tag. */
   readonly formatterOfTag: (tag: string) => Formatter | undefined;
+  /** Cluster mode: the same sends, from the node that owns the client's flow (deliverDocumentRouted uses them). */
+  routeOutOfBand?(p: OutOfBandPacket, defaultListener: string): Promise<EgressResult>;
+  routeReply?(tag: string, data: Buffer, path?: string): Promise<EgressResult>;
 }
 
 export interface PacketSourceContext {

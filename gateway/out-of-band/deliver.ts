@@ -6,7 +6,7 @@
 import type { EgressRefusal, EgressResult } from '../egress.js';
 import type { Formatter } from '../packet.js';
 import type { OutOfBandEgress } from '../extension/packet-source.js';
-import { parseEgressDocument } from '../wire/egress-message.js';
+import { parseEgressDocument, type EgressDocument } from '../wire/egress-message.js';
 import type { SourceMetrics } from './source-metrics.js';
 
 export interface DeliveryReport {
@@ -38,14 +38,36 @@ export interface DeliverOptions {
 }
 
 export function deliverDocument(body: unknown, opts: DeliverOptions): DeliveryReport | Error {
-  const defaultFormatter = opts.defaultFormatter;
-  const doc = parseEgressDocument(body, {
-    ...(opts.now !== undefined ? { now: opts.now } : {}), ...(defaultFormatter ? { defaultFormatter } : {}),
-    formatterOf: opts.egress.formatterOfTag,
-  });
+  const doc = parse(body, opts);
   if (doc instanceof Error) return doc;
   const messages = doc.packets.map((p) => opts.egress.sendOutOfBand(p, opts.listener));
   const replies = doc.replies.map((r) => opts.egress.reply(r.tag, r.data, ASYNC_REPLY_PATH));
+  return report(doc, messages, replies);
+}
+
+/**
+ * As deliverDocument, but each packet and reply leaves from the node that owns the client's flow
+ * when the egress is a cluster's (routeOutOfBand / routeReply); the same as deliverDocument otherwise.
+ */
+export async function deliverDocumentRouted(body: unknown, opts: DeliverOptions): Promise<DeliveryReport | Error> {
+  const { egress } = opts;
+  if (!egress.routeOutOfBand || !egress.routeReply) return deliverDocument(body, opts);
+  const doc = parse(body, opts);
+  if (doc instanceof Error) return doc;
+  const messages = await Promise.all(doc.packets.map((p) => egress.routeOutOfBand!(p, opts.listener)));
+  const replies = await Promise.all(doc.replies.map((r) => egress.routeReply!(r.tag, r.data, ASYNC_REPLY_PATH)));
+  return report(doc, messages, replies);
+}
+
+function parse(body: unknown, opts: DeliverOptions): EgressDocument | Error {
+  const defaultFormatter = opts.defaultFormatter;
+  return parseEgressDocument(body, {
+    ...(opts.now !== undefined ? { now: opts.now } : {}), ...(defaultFormatter ? { defaultFormatter } : {}),
+    formatterOf: opts.egress.formatterOfTag,
+  });
+}
+
+function report(doc: EgressDocument, messages: EgressResult[], replies: EgressResult[]): DeliveryReport {
   const refused: EgressRefusal[] = [];
   let sent = 0;
   for (const r of [...messages, ...replies]) { if (r.ok) sent++; else refused.push(r.reason); }

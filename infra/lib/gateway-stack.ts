@@ -80,6 +80,9 @@ export class GatewayStack extends Stack {
     const memory = num('TaskMemory', props.memoryMiB ?? 1024, 'Fargate task memory (MiB), valid for TaskCpu (ECS docs, "Task CPU and memory")', { minValue: 512 });
     const alarmEmail = new CfnParameter(this, 'AlarmEmail', { type: 'String', default: '', description: 'Optional: e-mail address subscribed to the alarm topic (confirm the subscription mail)' });
 
+    // More than one task may run: the tasks share flow ownership through the cluster cache (docs/cluster.md).
+    const multiTask = new CfnCondition(this, 'MultiTask', { expression: Fn.conditionNot(Fn.conditionAnd(
+      Fn.conditionEquals(Fn.ref('DesiredCount'), '1'), Fn.conditionEquals(Fn.ref('MaxTasks'), '1'))) });
     const natGateways = props.natGateways ?? AZS;
     if (natGateways === 0 && !props.vpcEndpoints) throw new Error('natGateways=0 needs vpcEndpoints=true (the tasks pull images and read secrets through them)');
     this.vpc = new ec2.Vpc(this, 'Vpc', {
@@ -110,7 +113,7 @@ export class GatewayStack extends Stack {
     this.gateway = new UdpGateway(this, 'Gateway', {
       config: props.config, vpc: this.vpc, image: this.image(props.image), taskSubnets,
       clientCidrs: [clientCidr.valueAsString], ...(clientIpv6Cidr ? { clientIpv6Cidrs: [clientIpv6Cidr.valueAsString] } : {}),
-      desiredCount, cpu, memoryLimitMiB: memory,
+      desiredCount, cpu, memoryLimitMiB: memory, clusterCache: multiTask,
       autoScaling: { minCapacity: minTasks, maxCapacity: maxTasks,
         ...(props.cpuTargetPercent ? { cpuTargetPercent: props.cpuTargetPercent } : {}),
         ...(props.packetsPerSecondPerTask ? { packetsPerSecondPerTask: props.packetsPerSecondPerTask } : {}) },

@@ -62,7 +62,8 @@ describe('load balancer', () => {
       ['tcp', 9555, undefined, expect.stringContaining('LoadBalancerSecurityGroup')],
       ['udp', 5555, undefined, expect.stringContaining('LoadBalancerSecurityGroup')],
     ]);
-    template.resourceCountIs('AWS::EC2::SecurityGroup', 2);
+    // The tasks' and the load balancer's, plus the cluster cache's (6379 from the tasks; test/cluster-cache.test.ts).
+    template.resourceCountIs('AWS::EC2::SecurityGroup', 3);
   });
 });
 
@@ -77,7 +78,8 @@ describe('task', () => {
     expect(gateway().Secrets.map((s) => s.Name).sort()).toEqual(['UDPGW_ADMIN_TOKEN', 'UDPGW_CONFIG_JSON', 'UDPGW_SECRET']);
     expect(gateway().Command).toEqual(['start']);
     expect(gateway().EntryPoint).toEqual(['node', 'dist/app/cli.js']);
-    expect(gateway().Environment).toBeUndefined();
+    // The one plain variable: the cluster cache's URL where more than one task may run (empty otherwise).
+    expect((gateway().Environment as { Name: string }[]).map((e) => e.Name)).toEqual(['UDPGW_CLUSTER_REDIS']);
   });
 
   it('stops after the drain deadline plus a margin, within the Fargate 120 s limit', () => {
@@ -100,8 +102,14 @@ describe('IAM', () => {
   };
   const find = (action: string) => taskRoleStatements().find((s) => ([] as string[]).concat(s.Action).includes(action));
 
-  it('scopes every task-role statement to specific resources, never "*"', () => {
-    for (const s of taskRoleStatements()) expect(JSON.stringify(s.Resource)).not.toBe('"*"');
+  it('scopes every task-role statement to specific resources, never "*" (alone or in a list)', () => {
+    const statements = taskRoleStatements();
+    expect(statements.length).toBeGreaterThan(0);
+    for (const s of statements) {
+      const resources = ([] as unknown[]).concat(s.Resource);
+      expect(resources.length).toBeGreaterThan(0);
+      expect(resources).not.toContain('*');
+    }
   });
 
   it('grants exactly the destinations in the config', () => {

@@ -5,7 +5,7 @@
  */
 import type { Logger } from 'pino';
 import type { OutOfBandEgress } from '../../gateway/plugin-kit.js';
-import { countDelivery, deliverDocument, isMalformed, summarize } from '../../gateway/plugin-kit.js';
+import { countDelivery, deliverDocumentRouted, isMalformed, summarize } from '../../gateway/plugin-kit.js';
 import { parseSnsEnvelope, type SnsEnvelope } from './sns-envelope.js';
 import type { SignatureVerifier } from './sns-signature.js';
 import type { ReplayWindow } from '../../gateway/plugin-kit.js';
@@ -59,9 +59,9 @@ export function createSnsHandler(o: SnsHandlerOptions): SnsHandler {
     return done('confirmed', 200, ids, 'SNS subscription confirmed');
   }
 
-  function notify(env: SnsEnvelope, ids: Record<string, unknown>): SnsHandling {
+  async function notify(env: SnsEnvelope, ids: Record<string, unknown>): Promise<SnsHandling> {
     const now = Date.parse(env.Timestamp); // TtlSeconds counts from publication, not from arrival
-    const report = deliverDocument(env.Message, { egress: o.egress, listener: o.listener, now });
+    const report = await deliverDocumentRouted(env.Message, { egress: o.egress, listener: o.listener, now });
     if (report instanceof Error) return done('malformed', 400, { ...ids, error: report.message }, 'SNS notification is not an egress document');
     countDelivery(o.metrics, o.source, report);
     if (isMalformed(report)) return done('malformed', 400, { ...ids, ...summarize(report) }, 'SNS notification has no valid entry');

@@ -9,7 +9,7 @@ import { SqsOptionsSchema, type SqsOptions } from './options.js';
 import type { Logger } from 'pino';
 import type { PacketSource, PacketSourceContext } from '../../gateway/plugin-kit.js';
 import { awsClientConfig } from '../../aws/client-config.js';
-import { countDelivery, deliverDocument, needsAttention, summarize } from '../../gateway/plugin-kit.js';
+import { countDelivery, deliverDocumentRouted, needsAttention, summarize } from '../../gateway/plugin-kit.js';
 import { sentTimestampOf, unwrapSqsBody } from './sqs-body.js';
 import { SeenIds } from '../../gateway/plugin-kit.js';
 import { sourceMetrics, type SourceMetrics } from '../../gateway/plugin-kit.js';
@@ -36,7 +36,7 @@ export function createSqsSource(name: string, options: SqsOptions, ctx: PacketSo
   let loop: Promise<void> | undefined;
   let polls = 0;
 
-  const handle = (m: Message): SqsOutcome => handleMessage(m, { name, ctx, logger, metrics, seen, now: now() });
+  const handle = (m: Message): Promise<SqsOutcome> => handleMessage(m, { name, ctx, logger, metrics, seen, now: now() });
 
   async function pollOnce(): Promise<void> {
     const out = await client.send(new ReceiveMessageCommand({
@@ -45,7 +45,8 @@ export function createSqsSource(name: string, options: SqsOptions, ctx: PacketSo
       ...(options.visibilityTimeout !== undefined ? { VisibilityTimeout: options.visibilityTimeout } : {}),
     }), { abortSignal: abort.signal });
     polls++;
-    const done = (out.Messages ?? []).filter((m) => keep(handle(m)) === false);
+    const done: Message[] = [];
+    for (const m of out.Messages ?? []) if (keep(await handle(m)) === false) done.push(m); // in order: MessageId memory sees each in turn
     // Not aborted: messages already sent must be deleted even while closing, or they would be sent again.
     if (done.length > 0) await deleteMessages(done);
   }
@@ -105,7 +106,7 @@ interface HandleContext {
   readonly now: number;
 }
 
-function handleMessage(m: Message, h: HandleContext): SqsOutcome {
+async function handleMessage(m: Message, h: HandleContext): Promise<SqsOutcome> {
   const ids = { messageId: m.MessageId, receiveCount: m.Attributes?.ApproximateReceiveCount };
   const done = (outcome: SqsOutcome, fields: Record<string, unknown>, msg: string): SqsOutcome => {
     h.metrics.messages.inc({ source: h.name, outcome });
@@ -116,7 +117,7 @@ function handleMessage(m: Message, h: HandleContext): SqsOutcome {
   if (m.MessageId && h.seen.has(m.MessageId)) return done('duplicate', {}, 'SQS message already handled; deleting it again');
   const body = unwrapSqsBody(m.Body, sentTimestampOf(m.Attributes), h.now);
   if (body instanceof Error) return done('malformed', { error: body.message }, 'SQS message left on the queue');
-  const report = deliverDocument(body.document, { egress: h.ctx.egress, listener: h.ctx.listener, now: body.now });
+  const report = await deliverDocumentRouted(body.document, { egress: h.ctx.egress, listener: h.ctx.listener, now: body.now });
   if (report instanceof Error) return done('malformed', { envelope: body.envelope, error: report.message }, 'SQS message left on the queue');
   countDelivery(h.metrics, h.name, report);
   if (needsAttention(report)) {

@@ -71,6 +71,8 @@ describe('the packed package', () => {
     const installed = join(app, 'node_modules', 'udp-gateway');
     expect(existsSync(join(installed, 'build'))).toBe(false); // nothing compiled
     expect(`${install.stdout}${install.stderr}`.split('\n').filter((l) => /gyp info spawn|EBADENGINE|not built/.test(l))).toEqual([]);
+    // `npx udp-gateway` below runs the package's bin as installed: node_modules/.bin → dist/app/cli.js.
+    expect(realpathSync(join(app, 'node_modules', '.bin', 'udp-gateway'))).toBe(join(installed, 'dist', 'app', 'cli.js'));
 
     // The README's quick start, in this folder.
     const [start, send] = quickStartLines();
