@@ -18,7 +18,7 @@ const dashboard = JSON.parse(readFileSync(join(ROOT, 'docs/grafana/udp-gateway.j
 
 /** Functions, aggregations and keywords of PromQL this dashboard may use; any other word is a metric name. */
 const PROMQL_FUNCTIONS = new Set(['rate', 'irate', 'increase', 'delta', 'histogram_quantile', 'sum', 'avg', 'max', 'min', 'count', 'topk', 'bottomk',
-  'clamp_min', 'clamp_max', 'abs', 'label_values', 'max_over_time', 'avg_over_time', 'vector', 'scalar']);
+  'clamp_min', 'clamp_max', 'abs', 'label_values', 'max_over_time', 'avg_over_time', 'vector', 'scalar', 'time']);
 const PROMQL_KEYWORDS = new Set(['by', 'without', 'on', 'ignoring', 'group_left', 'group_right', 'and', 'or', 'unless', 'bool', 'offset']);
 /** Labels Prometheus adds at scrape time, and the histogram's bucket label. */
 const ADDED_LABELS = new Set(['job', 'instance', 'le']);
@@ -139,6 +139,7 @@ describe('Grafana dashboard', () => {
     // The traffic reached most of what the dashboard shows, so the label check above is not empty.
     const sampled = [...queried].filter((n) => (familyOf(n, fams)?.samples ?? 0) > 0);
     expect(sampled).toEqual(expect.arrayContaining(['udpgw_packets_received_total', 'udpgw_packets_sent_total', 'udpgw_drops_total', 'udpgw_egress_refused_total',
-      'udpgw_destination_delivery_seconds_bucket', 'udpgw_destination_queued', 'udpgw_destination_sessions', 'udpgw_packet_source_messages_total']));
+      'udpgw_destination_delivery_seconds_bucket', 'udpgw_destination_queued', 'udpgw_destination_sessions', 'udpgw_packet_source_messages_total',
+      'udpgw_config_info', 'udpgw_config_last_reload_success_timestamp_seconds']));
   });
 });

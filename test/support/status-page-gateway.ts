@@ -1,5 +1,6 @@
 /**
- * A real gateway with its admin API on 127.0.0.1:0 for the status page tests and screenshot: a
+ * A real gateway as `start` runs it (runGateway: the admin API on 127.0.0.1:0, the config metrics)
+ * for the status page and dashboard tests: a
  * handler destination (the example echo handler, in a worker) and a file archive on one listener,
  * a udp proxy to a real UDP echo backend on another, and a listener that denies 127.0.0.0/8 (so
  * every packet sent to it is a counted drop).
@@ -11,8 +12,8 @@ import { join } from 'node:path';
 import { pino } from 'pino';
 import type { FastifyInstance } from 'fastify';
 import { resolveConfig } from '../../app/config/load.js';
-import { createGateway, type Gateway } from '../../app/gateway.js';
-import { buildAdminApi } from '../../app/admin.js';
+import type { Gateway } from '../../app/gateway.js';
+import { runGateway } from '../../app/run.js';
 import { dgramTransport } from '../../net/dgram.js';
 import { ROOT } from './cli.js';
 
@@ -40,7 +41,7 @@ export async function startStatusGateway(extraListeners: Record<string, unknown>
   const backend = await echoBackend();
   const cfg = resolveConfig({
     secret: SECRET,
-    admin: { token: TOKEN },
+    admin: { token: TOKEN, host: '127.0.0.1', port: 0 },
     listeners: [
       { name: 'telemetry', host: '127.0.0.1', port: 0, destinations: [
         { name: 'echo', type: 'handler', module: join(ROOT, 'examples/echo-handler.mjs'), workers: 1 },
@@ -51,16 +52,13 @@ export async function startStatusGateway(extraListeners: Record<string, unknown>
       ...extraListeners,
     ],
   }, dir);
-  const gw = await createGateway(cfg, { logger: pino({ level: 'silent' }), transport: dgramTransport });
-  const admin = buildAdminApi(gw, { token: TOKEN });
-  await admin.listen({ host: '127.0.0.1', port: 0 });
-  const a = admin.server.address() as { port: number };
+  const running = await runGateway(cfg, { logger: pino({ level: 'silent' }), transport: dgramTransport });
+  const gw = running.gateway;
   return {
-    gw, admin, adminUrl: `http://127.0.0.1:${a.port}`,
+    gw, admin: running.admin!, adminUrl: running.adminUrl!,
     port: (listener) => gw.address(listener).port,
     async close() {
-      await gw.shutdown(1000);
-      await admin.close();
+      await running.stop(1000);
       await new Promise<void>((r) => backend.close(() => r()));
       rmSync(dir, { recursive: true, force: true });
     },
