@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { applyEnv, resolveConfig } from '../../app/config/load.js';
 import { ConfigError } from '../../gateway/errors.js';
-import { decodeClusterMessage, encodeClusterMessage, flowKey, type ClusterMessage } from '../../gateway/cluster/bus.js';
+import { decodeClusterMessage, decodeClusterPayload, encodeClusterBatch, encodeClusterMessage, flowKey, type ClusterMessage } from '../../gateway/cluster/bus.js';
 
 const base = { listeners: [{ name: 'edge', port: 0, destinations: [{ type: 'file', path: 'x.ndjson' }] }] };
 
@@ -45,6 +45,14 @@ describe('cluster messages', () => {
     }
     const badPort = encodeClusterMessage({ kind: 'oob', from: 'x', listener: 'edge', address: '203.0.113.5', port: 1.5, data });
     expect(decodeClusterMessage(badPort)).toBeUndefined();
+  });
+
+  it('carries several messages for one node in one payload; a truncated batch ends in one malformed entry', () => {
+    const ms: ClusterMessage[] = [{ kind: 'reply', from: 'n2', tag: 't1', data }, { kind: 'oob', from: 'n2', listener: 'edge', address: '203.0.113.5', port: 9, data: Buffer.from('x') }];
+    const batch = encodeClusterBatch(ms.map(encodeClusterMessage));
+    expect(decodeClusterPayload(batch)).toEqual(ms);
+    expect(decodeClusterPayload(encodeClusterBatch([encodeClusterMessage(ms[0]!)]))).toEqual([ms[0]]); // one message: no batch wrapper
+    expect(decodeClusterPayload(batch.subarray(0, batch.length - 3))).toEqual([ms[0], undefined]);
   });
 
   it('keys a v4-mapped client by its plain address', () => {
