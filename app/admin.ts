@@ -8,15 +8,19 @@
  *   GET  /v1/sessions        udp proxy sessions: listener, client, backend, age, packets each way
  *   POST /v1/sessions/end    ends sessions, as a Redis disconnect does: {"client":"ip:port"} or {"upstreamPort":n} (bearer token);
  *                            in cluster mode a client's sessions end on whichever node holds them
+ *   GET  /  /v1/stats        the live status page and its numbers (read-only; app/status-page/)
+ *   POST /v1/reload          read the config again and apply the difference (bearer token): app/reload.ts
  */
 import { timingSafeEqual, createHash } from 'node:crypto';
-import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { Gateway } from './gateway.js';
 import { countDelivery, deliverDocumentRouted } from '../gateway/out-of-band/deliver.js';
 import { sourceMetrics } from '../gateway/out-of-band/source-metrics.js';
 import type { EgressResult } from '../gateway/egress.js';
 import { DEFAULT_HTTP_LIMITS, limitedHttpServer, type HttpLimits } from '../gateway/out-of-band/http-limits.js';
 import { parseSessionSelector, type SessionSelector } from '../gateway/routing/session-control.js';
+import { registerStatusPage } from './status-page/routes.js';
+import { reloadStatus, type ReloadReport } from './reload.js';
 
 /** The admin API's send is a packet source like SNS and SQS: same delivery path, same metric labels. */
 export const ADMIN_SOURCE = 'admin';
@@ -27,6 +31,8 @@ export interface AdminOptions {
   readonly bodyLimit?: number;
   /** Request time limit and connection cap (defaults: DEFAULT_HTTP_LIMITS). */
   readonly limits?: Partial<HttpLimits>;
+  /** POST /v1/reload (absent: 404). */
+  readonly reload?: () => Promise<ReloadReport>;
 }
 
 function tokenMatches(req: FastifyRequest, token: string): boolean {
@@ -52,6 +58,7 @@ export function buildAdminApi(gw: Gateway, opts: AdminOptions): FastifyInstance 
     return gw.metrics.registry.metrics();
   });
   app.get('/v1/status', async () => gw.status());
+  registerStatusPage(app, gw);
 
   const unauthorized = { code: 'UGW_ERR_ADMIN_UNAUTHORIZED', message: 'send "Authorization: Bearer <admin token>" (admin.token or UDPGW_ADMIN_TOKEN)' };
   /** Runners whose destination has sessions, optionally one destination ("name" or "listener/name"). */
@@ -80,13 +87,21 @@ export function buildAdminApi(gw: Gateway, opts: AdminOptions): FastifyInstance 
 
   // The token is checked on the headers (onRequest), before any of the body is read; the refusal
   // closes the connection, so a client without the token cannot hold it open by trickling a body.
-  app.post('/v1/send', {
-    onRequest: async (req, reply) => {
-      if (tokenMatches(req, opts.token)) return;
-      return reply.code(401).header('connection', 'close')
-        .send({ code: 'UGW_ERR_ADMIN_UNAUTHORIZED', message: 'send "Authorization: Bearer <admin token>" (admin.token or UDPGW_ADMIN_TOKEN)' });
-    },
-  }, async (req, reply) => {
+  const tokenFirst = async (req: FastifyRequest, reply: FastifyReply) => {
+    if (tokenMatches(req, opts.token)) return;
+    return reply.code(401).header('connection', 'close').send(unauthorized);
+  };
+
+  // The body, if any, is not read: the config comes from where start read it.
+  if (opts.reload) {
+    const reload = opts.reload;
+    app.post('/v1/reload', { onRequest: tokenFirst }, async (_req, reply) => {
+      const report = await reload();
+      return reply.code(reloadStatus(report)).send(report);
+    });
+  }
+
+  app.post('/v1/send', { onRequest: tokenFirst }, async (req, reply) => {
     const listener = (req.query as { listener?: string }).listener ?? gw.config.listeners[0]!.name;
     const report = await deliverDocumentRouted(req.body, { egress: gw.outOfBand, listener, defaultFormatter: gw.egress.formatterOf(listener) ?? 'base64' });
     if (report instanceof Error) {

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /**
- * udp-gateway start | validate | send | proxy. Each command's module is imported only when that
+ * udp-gateway start | validate | send | proxy | service. Each command's module is imported only when that
  * command runs (app/cli/<command>.ts), so `send`, `--help` and `--version` start in about the time
  * Node itself takes, without the config schema, the plugins, fastify or pino.
  * Exit codes: 0 ok, 1 the command failed (a GatewayError's code and message, no stack), 2 usage error.
@@ -13,6 +13,7 @@ const run: Record<Command, () => Promise<{ run(args: string[]): Promise<number> 
   validate: () => import('./cli/validate.js'),
   send: () => import('./cli/send.js'),
   proxy: () => import('./cli/proxy.js'),
+  service: () => import('./cli/service.js'),
 };
 
 const isHelp = (a: string) => a === '--help' || a === '-h';

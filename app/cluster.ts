@@ -15,10 +15,12 @@ import { randomBytes } from 'node:crypto';
 import { availableParallelism } from 'node:os';
 import type { Logger } from 'pino';
 import type { ResolvedConfig } from './config/load.js';
-import { GatewayError } from '../gateway/errors.js';
+import { ConfigError, GatewayError } from '../gateway/errors.js';
 import { handleSignals, runGateway, type RunningGateway } from './run.js';
 import { selectTransport, transportPreferenceFromEnv, type TransportPreference } from '../net/select.js';
 import type { TransportFactory } from '../gateway/extension/transport.js';
+import { primaryReloads, workerReloads } from './reload/cluster.js';
+import type { ReloadReport } from './reload.js';
 
 /** Environment variable carrying the tag secret the primary shares with its workers. */
 export const CLUSTER_SECRET_ENV = 'UDPGW_CLUSTER_SECRET';
@@ -55,6 +57,8 @@ export interface ClusterPrimary {
   readonly workers: () => readonly Worker[];
   /** SIGTERM to every worker (each drains), then waits for all to exit. Idempotent. */
   stop(): Promise<void>;
+  /** Every live worker reloads its config (SIGHUP to the primary; POST /v1/reload on any worker). */
+  reload(reason?: string): Promise<ReloadReport>;
 }
 
 /** The worker's slot, set by the primary: disk buffers go to <buffer.disk.path>/worker-<slot>. */
@@ -70,6 +74,7 @@ export function startClusterPrimary(opts: ClusterPrimaryOptions): ClusterPrimary
   });
   const env = { ...opts.env, [CLUSTER_SECRET_ENV]: opts.env?.[CLUSTER_SECRET_ENV] ?? randomBytes(32).toString('base64url') };
   const live = new Set<Worker>();
+  const reloads = primaryReloads(() => [...live], opts.logger);
   let stopping: Promise<void> | undefined;
   let restarts = 0;
   let pending = count;
@@ -83,6 +88,7 @@ export function startClusterPrimary(opts: ClusterPrimaryOptions): ClusterPrimary
     live.add(w);
     let isReady = false;
     w.on('message', (m: { type?: string }) => {
+      if (reloads.onMessage(w, m)) return;
       if (isSeen(m)) { for (const other of live) if (other !== w && other.isConnected()) other.send(m); return; }
       if (m?.type !== READY || isReady) return;
       isReady = true;
@@ -109,7 +115,7 @@ export function startClusterPrimary(opts: ClusterPrimaryOptions): ClusterPrimary
     }))).then(() => {});
     return stopping;
   };
-  return { ready, workers: () => [...live], stop };
+  return { ready, workers: () => [...live], stop, reload: (reason = 'SIGHUP') => reloads.reloadAll(reason) };
 }
 
 export interface ClusterWorkerOptions {
@@ -119,24 +125,34 @@ export interface ClusterWorkerOptions {
   readonly preference?: TransportPreference;
   /** Install SIGTERM/SIGINT drain handlers and exit when the primary goes away (default true). */
   readonly signals?: boolean;
+  /** Reads the config again for a reload (the primary's reload message, POST /v1/reload). */
+  readonly reloadConfig?: () => ResolvedConfig;
 }
 
 /** Runs one gateway in a cluster worker: shared secret, fixed ports, every listener with reusePort. */
 export async function runClusterWorker(config: ResolvedConfig, opts: ClusterWorkerOptions): Promise<RunningGateway> {
-  const zero = config.listeners.filter((l) => l.port === 0).map((l) => l.name);
-  if (zero.length) throw new GatewayError('UGW_ERR_LISTENER_BIND', `cluster workers need fixed listener ports; port 0 on: ${zero.join(', ')}`);
+  checkFixedPorts(config);
   const transport = opts.transport ?? selectTransport(opts.preference ?? transportPreferenceFromEnv() ?? 'auto', opts.logger);
   if (transport.kind === 'dgram') {
     throw new GatewayError('UGW_ERR_LISTENER_BIND', 'cluster workers need SO_REUSEPORT: the native transport (node:dgram on Node 20 has only SO_REUSEADDR, so one worker would receive everything)');
   }
-  const secret = config.secret ?? process.env[CLUSTER_SECRET_ENV];
+  const shared = (c: ResolvedConfig): ResolvedConfig => {
+    const secret = c.secret ?? process.env[CLUSTER_SECRET_ENV];
+    return { ...c, ...(secret ? { secret } : {}) };
+  };
   const slot = Number(process.env[WORKER_SLOT_ENV]);
+  const load = opts.reloadConfig;
+  let adminReload: (() => Promise<ReloadReport>) | undefined;
   // Cluster mode: each worker is a node of its own (<nodeId or host>-w<slot>), and the Redis directory
   // replaces the IPC 'seen' messages; without Redis, siblings share recent clients over IPC.
-  const cluster = config.cluster && Number.isInteger(slot) && config.cluster.nodeId ? { cluster: { ...config.cluster, nodeId: `${config.cluster.nodeId}-w${slot}` } } : {};
-  const running = await runGateway({ ...config, ...cluster, ...(secret ? { secret } : {}) }, {
+  const node = (c: ResolvedConfig): ResolvedConfig => (c.cluster && Number.isInteger(slot) && c.cluster.nodeId ? { ...c, cluster: { ...c.cluster, nodeId: `${c.cluster.nodeId}-w${slot}` } } : c);
+  const running = await runGateway(node(shared(config)), {
     logger: opts.logger, transport: withReusePort(transport), ...(Number.isInteger(slot) ? { workerSlot: slot } : {}),
+    ...(load ? { reloadConfig: () => node(shared(withFixedPorts(load()))) } : {}),
+    adminReload: () => adminReload!(),
+    ...(config.cluster ? {} : { reloadHooks: { reloaded: () => shareSeen(running) } }), // listeners a reload added share too
   });
+  adminReload = workerReloads((reason) => running.reload(reason));
   if (!config.cluster) shareRecentClients(running);
   if (opts.signals ?? true) {
     handleSignals(running, opts.logger);
@@ -146,14 +162,32 @@ export async function runClusterWorker(config: ResolvedConfig, opts: ClusterWork
   return running;
 }
 
+/** For a reload: port 0 is a config problem (with its path), the running config is kept. */
+function withFixedPorts(config: ResolvedConfig): ResolvedConfig {
+  const problems = config.listeners.flatMap((l, i) => (l.port === 0 ? [{ path: `/listeners/${i}/port`, message: 'cluster workers (--workers) need fixed listener ports: set a port other than 0' }] : []));
+  if (problems.length) throw new ConfigError(problems);
+  return config;
+}
+
+function checkFixedPorts(config: ResolvedConfig): void {
+  const zero = config.listeners.filter((l) => l.port === 0).map((l) => l.name);
+  if (zero.length) throw new GatewayError('UGW_ERR_LISTENER_BIND', `cluster workers need fixed listener ports; port 0 on: ${zero.join(', ')}`);
+}
+
 /** Each worker tells its siblings (through the primary) which clients it has seen, and learns theirs. */
 function shareRecentClients(running: RunningGateway): void {
   if (!process.send) return;
   const listeners = running.gateway.listeners;
-  for (const [name, l] of listeners) {
-    l.recentClients.onShare = (address) => { process.send?.({ type: SEEN, listener: name, address } satisfies SeenMessage); };
-  }
+  shareSeen(running);
   process.on('message', (m: unknown) => {
     if (isSeen(m)) listeners.get(m.listener)?.recentClients.remember(m.address, Date.now());
   });
+}
+
+/** Every listener tells the primary about clients it sees (idempotent: after a reload too). */
+function shareSeen(running: RunningGateway | undefined): void {
+  if (!process.send || !running) return;
+  for (const [name, l] of running.gateway.listeners) {
+    l.recentClients.onShare = (address) => { process.send?.({ type: SEEN, listener: name, address } satisfies SeenMessage); };
+  }
 }

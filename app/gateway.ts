@@ -9,7 +9,8 @@ import './builtin-kinds.js';
 import { destinationKinds, listenerProtocolKinds, packetSourceKinds } from '../gateway/extension/registry.js';
 import { createFromKind } from '../gateway/extension/destination.js';
 import type { PacketSource } from '../gateway/extension/packet-source.js';
-import type { ResolvedConfig } from './config/load.js';
+import type { ResolvedConfig, ResolvedListener } from './config/load.js';
+import type { RecentClients } from '../gateway/recent-clients.js';
 import type { DestinationConfig } from '../gateway/config/schema.js';
 import type { Destination } from '../gateway/extension/destination.js';
 import type { Endpoint } from '../gateway/packet.js';
@@ -42,9 +43,24 @@ export interface GatewayOptions {
 
 export type GatewayState = 'starting' | 'ready' | 'draining' | 'stopped';
 
+/** One destination of a listener, as built: what a reload keeps, or drains and closes. */
+export interface DestinationParts {
+  readonly config: DestinationConfig;
+  readonly runner: DestinationRunner;
+  /** What the listener hands packets to: the runner, or a sampling wrapper of it. */
+  readonly lane: FanoutLane;
+  /** The destination and its dead-letter target, closed after the runner drained. */
+  readonly owned: readonly Destination[];
+  readonly buffer?: DiskBuffer;
+}
+
 export class Gateway {
   state: GatewayState = 'starting';
+  /** The running configuration (a reload replaces it with what it applied). */
+  config: ResolvedConfig;
   readonly listeners = new Map<string, Listener>();
+  /** Each listener's destinations, in fan-out order. */
+  readonly lanes = new Map<string, DestinationParts[]>();
   readonly runners: DestinationRunner[] = [];
   readonly sources: { name: string; source: PacketSource }[] = [];
   readonly destinations: Destination[] = [];
@@ -55,12 +71,14 @@ export class Gateway {
   private closing: Promise<void> | undefined;
 
   constructor(
-    readonly config: ResolvedConfig,
+    config: ResolvedConfig,
     readonly logger: Logger,
     readonly metrics: Metrics,
     readonly codec: TagCodec,
     readonly egress: Egress,
-  ) {}
+    /** The transport and worker slot the listeners and disk buffers were made with (a reload makes more). */
+    readonly build: { transport?: TransportFactory; workerSlot?: number; now?: () => number } = {},
+  ) { this.config = config; }
 
   /** Bound address of a listener (port 0 resolved). */
   address(listener: string = this.config.listeners[0]!.name): Endpoint {
@@ -133,10 +151,10 @@ export async function createGateway(config: ResolvedConfig, opts: GatewayOptions
     ...(opts.now ? { now: opts.now } : {}),
   });
   const egress = new Egress({ codec, metrics, logger: logger.child({ component: 'egress' }), allow: config.egress.allow, policy: config.egress.policy, ...(opts.now ? { now: opts.now } : {}) });
-  const gw = new Gateway(config, logger, metrics, codec, egress);
+  const gw = new Gateway(config, logger, metrics, codec, egress, { ...(opts.workerSlot !== undefined ? { workerSlot: opts.workerSlot } : {}), ...(opts.now ? { now: opts.now } : {}) });
   try {
-    const transport = opts.transport ?? selectTransport(transportPreferenceFromEnv() ?? config.transport, logger);
-    await start(gw, transport, opts.now, opts.workerSlot);
+    gw.build.transport = opts.transport ?? selectTransport(transportPreferenceFromEnv() ?? config.transport, logger);
+    await start(gw);
   } catch (err) {
     await gw.shutdown(0);
     throw err;
@@ -145,34 +163,25 @@ export async function createGateway(config: ResolvedConfig, opts: GatewayOptions
   return gw;
 }
 
-async function start(gw: Gateway, transport: TransportFactory, now?: () => number, workerSlot?: number): Promise<void> {
-  const { config, logger, metrics, egress } = gw;
+async function start(gw: Gateway): Promise<void> {
+  const { config, logger, egress, metrics } = gw;
   if (config.cluster) {
     const { startClusterNode } = await import('./cluster-bus/node.js');
     gw.cluster = await startClusterNode(config, {
       egress, codec: gw.codec, metrics, logger, endSessions: (sel, destination) => gw.endSessions(sel, destination),
-      ...(workerSlot !== undefined ? { workerSlot } : {}),
+      ...(gw.build.workerSlot !== undefined ? { workerSlot: gw.build.workerSlot } : {}),
     });
   }
   for (const lc of config.listeners) {
-    const log = logger.child({ listener: lc.name });
-    const listener = new Listener(lc, {
-      codec: gw.codec, metrics, logger: log, transport, formatter: config.formatter ?? 'base64',
-      recentClientMs: config.egress.recentClientSeconds * 1000, maxRecentClients: config.egress.maxRecentClients,
-      recentClientPorts: config.egress.policy === 'address-port',
-      ...(now ? { now } : {}),
-    });
-    if (lc.protocol) await useProtocol(gw, listener, lc.protocol, log);
-    const runners: FanoutLane[] = [];
-    for (const dc of lc.destinations) {
-      const runner = await createRunner(gw, lc.name, dc, log, workerSlot);
-      runners.push(dc.sample ? withSampling(runner, dc.sample.every, metrics.drops.hot({ where: runner.id, reason: 'sampled-out' })) : runner);
-    }
+    const listener = createListener(gw, lc);
+    if (lc.protocol) await useProtocol(gw, listener, lc.protocol, listener.logger);
+    const parts: DestinationParts[] = [];
+    gw.lanes.set(lc.name, parts);
+    for (const dc of lc.destinations) parts.push(adoptDestination(gw, await buildDestination(gw, lc.name, dc)));
     gw.listeners.set(lc.name, listener);
-    await listener.start(runners);
+    await listener.start(parts.map((p) => p.lane));
     egress.attach(listener);
-    if (gw.cluster && !lc.protocol && config.egress.recentClientSeconds > 0) listener.onClient = gw.cluster.directory.seenOn(lc.name);
-    log.info({ address: listener.local, transport: listener.transportKind, destinations: runners.map((r) => r.destination.name) }, 'listening');
+    listener.logger.info({ address: listener.local, transport: listener.transportKind, destinations: parts.map((p) => p.config.name) }, 'listening');
   }
   for (const pc of config.packetSources) {
     const kind = packetSourceKinds.get(pc.type)!;
@@ -183,51 +192,85 @@ async function start(gw: Gateway, transport: TransportFactory, now?: () => numbe
   }
 }
 
+/** A listener from its config (not bound yet); `recentClients` carries a reloaded listener's memory over. */
+export function createListener(gw: Gateway, lc: ResolvedListener, recentClients?: RecentClients): Listener {
+  const { config, metrics } = gw;
+  const listener = new Listener(lc, {
+    codec: gw.codec, metrics, logger: gw.logger.child({ listener: lc.name }), transport: gw.build.transport!, formatter: config.formatter ?? 'base64',
+    recentClientMs: config.egress.recentClientSeconds * 1000, maxRecentClients: config.egress.maxRecentClients,
+    recentClientPorts: config.egress.policy === 'address-port',
+    ...(gw.build.now ? { now: gw.build.now } : {}),
+    ...(recentClients ? { recentClients } : {}),
+  });
+  // Cluster mode: the flow directory hears of every plain client datagram (a Map write, flushed in batches).
+  if (gw.cluster && !lc.protocol && config.egress.recentClientSeconds > 0) listener.onClient = gw.cluster.directory.seenOn(lc.name);
+  return listener;
+}
+
 /** A listener protocol (WireGuard) from its kind's manifest; its counters read into /metrics at scrape. */
-async function useProtocol(gw: Gateway, listener: Listener, pc: { type: string; options: Record<string, unknown> }, logger: Logger): Promise<void> {
+export async function useProtocol(gw: Gateway, listener: Listener, pc: { type: string; options: Record<string, unknown> }, logger: Logger): Promise<void> {
   const kind = listenerProtocolKinds.get(pc.type)!;
   const protocol = await (await kind.load())(pc.options, {
     listener: listener.name, logger: logger.child({ protocol: pc.type }), baseDir: gw.config.baseDir,
     sendOuter: (datagrams) => listener.sendOuter(datagrams),
   });
   listener.useProtocol(protocol);
-  gw.metrics.readProtocolCounters(pc.type, listener.name, () => protocol.counters());
+  listener.onClose(gw.metrics.readProtocolCounters(pc.type, listener.name, () => protocol.counters()));
 }
 
-async function createRunner(gw: Gateway, listener: string, dc: DestinationConfig, log: Logger, workerSlot?: number): Promise<DestinationRunner> {
-  const dlog = log.child({ destination: dc.name });
-  const destination = await createDestination(gw, listener, dc, dlog);
-  let deadLetter: DeadLetter | undefined;
-  if (dc.deadLetter) {
-    const target = await createDestination(gw, listener, { ...dc.deadLetter, name: `${dc.name}.dead-letter` }, dlog.child({ deadLetter: dc.deadLetter.type }));
-    deadLetter = createDeadLetter(target, `${listener}/${dc.name}`, dc.deadLetter.retry);
+/**
+ * One destination of a listener: the destination, its dead-letter target, disk buffer, runner and
+ * lane, registered nowhere yet (adoptDestination does), so that a reload can build every new one
+ * before it touches anything running. What it made is closed again when a part fails.
+ */
+export async function buildDestination(gw: Gateway, listener: string, dc: DestinationConfig): Promise<DestinationParts> {
+  const dlog = gw.logger.child({ listener, destination: dc.name });
+  const owned: Destination[] = [];
+  let buffer: DiskBuffer | undefined;
+  try {
+    const destination = await createDestination(gw, listener, dc, dlog);
+    owned.push(destination);
+    let deadLetter: DeadLetter | undefined;
+    if (dc.deadLetter) {
+      const target = await createDestination(gw, listener, { ...dc.deadLetter, name: `${dc.name}.dead-letter` }, dlog.child({ deadLetter: dc.deadLetter.type }));
+      owned.push(target);
+      deadLetter = createDeadLetter(target, `${listener}/${dc.name}`, dc.deadLetter.retry);
+    }
+    const disk = dc.buffer?.disk;
+    const slot = gw.build.workerSlot;
+    if (disk) buffer = DiskBuffer.open({ ...disk, path: resolvePath(gw.config.baseDir, disk.path, slot === undefined ? '.' : `worker-${slot}`) });
+    const runner = new DestinationRunner(listener, destination, dc, {
+      metrics: gw.metrics, logger: dlog, ...(buffer ? { buffer } : {}),
+      onReplies: (replies) => { for (const r of replies) gw.egress.reply(r.tag, r.data); },
+      ...(deadLetter ? { deadLetter } : {}),
+    });
+    const lane = dc.sample ? withSampling(runner, dc.sample.every, gw.metrics.drops.hot({ where: runner.id, reason: 'sampled-out' })) : runner;
+    return { config: dc, runner, lane, owned, ...(buffer ? { buffer } : {}) };
+  } catch (err) {
+    await buffer?.close().catch(() => undefined);
+    await Promise.allSettled(owned.map((d) => d.close?.()));
+    throw err;
   }
-  const disk = dc.buffer?.disk;
-  const path = disk && resolvePath(gw.config.baseDir, disk.path, workerSlot === undefined ? '.' : `worker-${workerSlot}`);
-  const buffer = disk ? DiskBuffer.open({ ...disk, path: path! }) : undefined;
-  if (buffer) gw.buffers.push(buffer);
-  const runner = new DestinationRunner(listener, destination, dc, {
-    metrics: gw.metrics, logger: dlog, ...(buffer ? { buffer } : {}),
-    onReplies: (replies) => { for (const r of replies) gw.egress.reply(r.tag, r.data); },
-    ...(deadLetter ? { deadLetter } : {}),
-  });
-  gw.runners.push(runner);
-  return runner;
 }
 
-/** A destination through its kind's manifest; closed with the others at shutdown, after the runners drained. */
+/** Registers built parts with the gateway: drained and closed at shutdown. */
+export function adoptDestination(gw: Gateway, parts: DestinationParts): DestinationParts {
+  gw.runners.push(parts.runner);
+  gw.destinations.push(...parts.owned);
+  if (parts.buffer) gw.buffers.push(parts.buffer);
+  return parts;
+}
+
+/** A destination through its kind's manifest. */
 async function createDestination(gw: Gateway, listener: string, dc: DestinationConfig, logger: Logger): Promise<Destination> {
   const kind = destinationKinds.get(dc.type)!;
-  let destination: Destination;
   try {
     const where = `${listener}/${dc.name}`;
     const countDrop = (reason: string, n = 1): void => gw.metrics.drops.inc({ where, reason }, n);
     const countEvent = (event: string, n = 1): void => gw.metrics.events.inc({ destination: where, event }, n);
-    destination = await createFromKind(kind, dc.name, dc.options, { logger, clients: gw.egress, baseDir: gw.config.baseDir, countDrop, countEvent });
+    return await createFromKind(kind, dc.name, dc.options, { logger, clients: gw.egress, baseDir: gw.config.baseDir, countDrop, countEvent });
   } catch (err) {
     if (err instanceof GatewayError) throw err;
     throw new GatewayError('UGW_ERR_DESTINATION_CREATE', `destination "${dc.name}" (${dc.type}) on listener "${listener}": ${(err as Error).message}`, { cause: err });
   }
-  gw.destinations.push(destination);
-  return destination;
 }

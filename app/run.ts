@@ -8,6 +8,8 @@ import type { DestinationConfig } from '../gateway/config/schema.js';
 import { createGateway, type Gateway, type GatewayOptions } from './gateway.js';
 import { buildAdminApi } from './admin.js';
 import { createLogger } from '../gateway/logger.js';
+import { GatewayError } from '../gateway/errors.js';
+import { createReloader, type ReloadHooks, type ReloadReport } from './reload.js';
 
 export interface RunningGateway {
   readonly gateway: Gateway;
@@ -16,11 +18,25 @@ export interface RunningGateway {
   readonly adminUrl: string | undefined;
   readonly adminToken: string;
   stop(deadlineMs?: number): Promise<void>;
+  /** Read the config again and apply the difference (SIGHUP, POST /v1/reload): app/reload.ts. */
+  reload(reason?: string): Promise<ReloadReport>;
 }
 
-export async function runGateway(config: ResolvedConfig, opts: GatewayOptions = {}): Promise<RunningGateway> {
+export interface RunOptions extends GatewayOptions {
+  /** Reads the config again, as start read it (file, preset, environment); without it a reload answers failed. */
+  readonly reloadConfig?: () => ResolvedConfig;
+  readonly reloadHooks?: ReloadHooks;
+  /** What POST /v1/reload runs (a cluster worker asks the primary to reload every worker); default: reload(). */
+  readonly adminReload?: () => Promise<ReloadReport>;
+}
+
+export async function runGateway(config: ResolvedConfig, opts: RunOptions = {}): Promise<RunningGateway> {
   const logger = opts.logger ?? createLogger(config.log.level);
   const gateway = await createGateway(config, { ...opts, logger });
+  const reloader = createReloader(gateway, opts.reloadConfig ?? (() => {
+    throw new GatewayError('UGW_ERR_RELOAD_FAILED', 'this gateway was started from a config object, not a file: there is nothing to read again');
+  }), opts.reloadHooks);
+  const reload = (reason?: string) => reloader.reload(reason);
   let adminToken = config.admin.token ?? '';
   if (!adminToken) {
     adminToken = randomBytes(18).toString('base64url');
@@ -29,7 +45,7 @@ export async function runGateway(config: ResolvedConfig, opts: GatewayOptions = 
   let admin: FastifyInstance | undefined;
   let adminUrl: string | undefined;
   if (config.admin.enabled) {
-    admin = buildAdminApi(gateway, { token: adminToken, limits: { requestTimeoutMs: config.admin.requestTimeoutMs, maxConnections: config.admin.maxConnections } });
+    admin = buildAdminApi(gateway, { token: adminToken, reload: opts.adminReload ?? (() => reload('POST /v1/reload')), limits: { requestTimeoutMs: config.admin.requestTimeoutMs, maxConnections: config.admin.maxConnections } });
     try {
       await admin.listen({ host: config.admin.host, port: config.admin.port });
     } catch (err) {
@@ -44,21 +60,26 @@ export async function runGateway(config: ResolvedConfig, opts: GatewayOptions = 
     await gateway.shutdown(deadlineMs);
     await admin?.close();
   };
-  return { gateway, admin, adminUrl, adminToken, stop };
+  return { gateway, admin, adminUrl, adminToken, stop, reload };
 }
 
-/** Install signal handlers: SIGTERM/SIGINT drain within the deadline, SIGQUIT waits with no deadline. */
-export function handleSignals(running: RunningGateway, logger: Logger, exit: (code: number) => void = process.exit): void {
+/**
+ * Install signal handlers: SIGTERM/SIGINT drain within the deadline, SIGQUIT waits with no
+ * deadline, SIGHUP reloads the config (not on Windows, which has no SIGHUP: POST /v1/reload).
+ */
+export function handleSignals(running: RunningGateway, logger: Logger, exit: (code: number) => void = process.exit, onStopping?: () => void): void {
   let stopping = false;
-  const on = (signal: NodeJS.Signals, deadline: number) => process.on(signal, () => {
+  const on = (signal: NodeJS.Signals, deadline: () => number) => process.on(signal, () => {
     if (stopping) { logger.warn({ signal }, 'second signal: exiting now'); exit(1); return; }
     stopping = true;
     logger.info({ signal }, 'shutting down');
-    running.stop(deadline).then(() => exit(0), (err) => { logger.error({ err }, 'shutdown failed'); exit(1); });
+    onStopping?.();
+    running.stop(deadline()).then(() => exit(0), (err) => { logger.error({ err }, 'shutdown failed'); exit(1); });
   });
-  on('SIGTERM', running.gateway.config.shutdownDeadlineMs);
-  on('SIGINT', running.gateway.config.shutdownDeadlineMs);
-  on('SIGQUIT', Infinity);
+  on('SIGTERM', () => running.gateway.config.shutdownDeadlineMs); // read at the signal: a reload may have changed it
+  on('SIGINT', () => running.gateway.config.shutdownDeadlineMs);
+  on('SIGQUIT', () => Infinity);
+  if (process.platform !== 'win32') process.on('SIGHUP', () => { if (!stopping) void running.reload('SIGHUP'); });
 }
 
 export function banner(running: RunningGateway): string {
@@ -73,9 +94,10 @@ export function banner(running: RunningGateway): string {
     lines.push(`         or  echo hello | nc -u -w1 ${a.address} ${a.port}`);
   }
   if (running.adminUrl) {
-    lines.push(`  admin API: ${running.adminUrl}  (/healthz /readyz /metrics /v1/status; POST /v1/send with Bearer token)`);
+    lines.push(`  admin API: ${running.adminUrl}  (/healthz /readyz /metrics /v1/status; POST /v1/send and /v1/reload with Bearer token)`);
+    lines.push(`  status page: ${running.adminUrl}/`);
   }
-  lines.push('  stop with Ctrl-C (drains queues), SIGQUIT waits for all in-flight work', '');
+  lines.push('  stop with Ctrl-C (drains queues), SIGQUIT waits for all in-flight work; SIGHUP reloads the config', '');
   return lines.join('\n');
 }
 

@@ -135,7 +135,15 @@ export function builtCli(): string {
  * The gateway's udp proxy path, through its CLI: listener → `udp` destination → sink.
  * workers > 1 runs `--workers N` (SO_REUSEPORT workers); the native transport is required.
  */
-export async function startGateway(port: number, sinkPort: number, workers: number, cpus?: string, env: Record<string, string> = {}): Promise<Proxy> {
+export interface GatewayLaunch {
+  /** Another build's CLI (e.g. a checkout of main, for before/after runs); default: this one's. */
+  readonly cli?: string;
+  /** A command the gateway runs under (e.g. valgrind --tool=callgrind). */
+  readonly wrap?: readonly string[];
+  readonly readyTimeoutMs?: number;
+}
+
+export async function startGateway(port: number, sinkPort: number, workers: number, cpus?: string, env: Record<string, string> = {}, launch: GatewayLaunch = {}): Promise<Proxy> {
   const dir = mkdtempSync(join(tmpdir(), 'udpgw-sbs-'));
   const cfg = join(dir, 'gateway.json');
   writeFileSync(cfg, JSON.stringify({
@@ -143,7 +151,7 @@ export async function startGateway(port: number, sinkPort: number, workers: numb
     listeners: [{ name: 'bench', host: HOST, port, receiveBufferBytes: 4 << 20, sendBufferBytes: 4 << 20,
       destinations: [{ name: 'sink', type: 'udp', backends: [`${HOST}:${sinkPort}`] }] }],
   }));
-  const args = [process.execPath, builtCli(), 'start', '--config', cfg, ...(workers > 1 ? ['--workers', String(workers)] : [])];
+  const args = [...(launch.wrap ?? []), process.execPath, launch.cli ?? builtCli(), 'start', '--config', cfg, ...(workers > 1 ? ['--workers', String(workers)] : [])];
   const [cmd, argv] = pinned(cpus, args);
   const child = spawn(cmd, argv, { cwd: ROOT, env: { ...process.env, UDPGW_TRANSPORT: 'native', UDPGW_LOG_LEVEL: 'info', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let log = '';
@@ -155,11 +163,23 @@ export async function startGateway(port: number, sinkPort: number, workers: numb
     child.stdout!.on('data', onData);
     child.stderr!.on('data', (d: Buffer) => { log += d.toString(); });
     child.once('exit', (c) => rej(new Error(`gateway exited (${c}) before listening:\n${log.slice(-2000)}`)));
-    setTimeout(() => rej(new Error(`gateway not listening after 30 s:\n${log.slice(-2000)}`)), 30_000).unref();
+    const ms = launch.readyTimeoutMs ?? 30_000;
+    setTimeout(() => rej(new Error(`gateway not listening after ${ms / 1000} s:\n${log.slice(-2000)}`)), ms).unref();
   });
   try { await ready; } catch (err) { await stopChild(child, 'SIGKILL'); throw err; }
   if (!/"transport":"native"/.test(log)) { await stopChild(child, 'SIGTERM'); throw new Error(`gateway did not use the native transport:\n${log.slice(-2000)}`); }
   return { pid: child.pid!, command: `${Object.entries(env).map(([k, v]) => `${k}=${v} `).join('')}UDPGW_TRANSPORT=native udp-gateway start --config <cfg>${workers > 1 ? ` --workers ${workers}` : ''}`, stop: () => stopChild(child, 'SIGTERM') };
+}
+
+/**
+ * The plain C recvmmsg/sendmmsg forwarder (udpbench fwd: poll, recvmmsg 64, sendmmsg; no offload),
+ * the reference for what batched system calls alone do in the same harness. It binds a port of its
+ * own (resolved in `port`) and lives at most `seconds`.
+ */
+export async function startCForwarder(bin: string, sinkPort: number, seconds: number, cpus?: string): Promise<Proxy & { port: number }> {
+  const tool = new Tool(bin, ['fwd', String(sinkPort), String(seconds)], cpus);
+  const port = await tool.port;
+  return { pid: tool.pid, port, command: `udpbench fwd ${sinkPort} ${seconds}`, stop: () => tool.stop() };
 }
 
 export interface NginxInstall { readonly bin?: string; readonly module?: string; readonly reason?: string }

@@ -3,10 +3,12 @@
  * npm run bench -- --side-by-side [options of bench/side-by-side.ts]: gateway vs nginx udp proxy
  *
  * Drives the gateway (a separate process, as users run it) over loopback and prints, per scenario
- * and payload size: throughput (packets/s), loss, and latency p50/p99 at half of the measured peak
- * (after 3 s of that same load, not counted). The gateway is the built CLI (dist/, built first).
+ * and payload size: throughput (packets/s), loss, the gateway's CPU time per packet at the peak (its
+ * process with all its threads: the handler's workers included), and latency p50/p99 at half of the
+ * measured peak (after 3 s of that same load, not counted). The gateway is the built CLI (dist/, built first).
  *   proxy   — udp destination round trip: client → gateway → UDP echo backend → gateway → client
  *   handler — handler request/response: client → gateway → echo handler (worker threads) → client
+ *   handler-in-process — the same with `isolation: in-process` (no worker-thread hop per batch)
  *   fanout  — every packet to two udp sinks (StatsD dual-write); forwarded packets/s counted at the sinks
  */
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -15,7 +17,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { blast, closedLoop, echoBackend, openLoop, percentile, sink } from './load.js';
-import { builtCli } from './proxies.js';
+import { builtCli, treeCpuSeconds } from './proxies.js';
 
 const ROOT = resolve(import.meta.dirname, '..');
 if (process.argv.includes('--side-by-side')) {
@@ -34,7 +36,7 @@ const WINDOW = Number(values.window);
  *  seconds after the load changes shape add ms-long tails; docs/performance.md). */
 const LATENCY_WARMUP_S = 3;
 
-interface Row { scenario: string; size: number; pps: number; loss: number; p50: number; p99: number; halfLoss: number; command: string }
+interface Row { scenario: string; size: number; pps: number; loss: number; cpuUs: number; p50: number; p99: number; halfLoss: number; command: string }
 
 async function startGateway(destinations: unknown[]): Promise<{ proc: ChildProcess; port: number }> {
   const dir = mkdtempSync(join(tmpdir(), 'udpgw-bench-'));
@@ -70,12 +72,14 @@ async function requestResponse(scenario: string, size: number, destinations: unk
   const gw = await startGateway(destinations);
   try {
     await closedLoop(gw.port, size, 16, 0.5, MAX); // warm-up
+    const cpu0 = treeCpuSeconds(gw.proc.pid!);
     const peak = await closedLoop(gw.port, size, WINDOW, SECONDS, MAX);
+    const cpuUs = (treeCpuSeconds(gw.proc.pid!) - cpu0) / Math.max(1, peak.received) * 1e6;
     const pps = peak.received / peak.seconds;
     await openLoop(gw.port, size, Math.max(1, Math.floor(pps / 2)), LATENCY_WARMUP_S); // the same load first, not counted
     const half = await openLoop(gw.port, size, Math.max(1, Math.floor(pps / 2)), Math.min(SECONDS, 3));
     return {
-      scenario, size, pps, loss: 1 - peak.received / peak.sent,
+      scenario, size, pps, loss: 1 - peak.received / peak.sent, cpuUs,
       p50: percentile(half.latenciesUs, 50), p99: percentile(half.latenciesUs, 99), halfLoss: 1 - half.received / half.sent, command: cmd(scenario, size),
     };
   } finally { await stop(gw.proc); }
@@ -87,8 +91,10 @@ async function fanout(size: number): Promise<Row> {
   try {
     await blast(gw.port, size, 0.5, MAX); // warm-up
     const [a0, b0] = [a.count(), b.count()];
+    const cpu0 = treeCpuSeconds(gw.proc.pid!);
     const r = await blast(gw.port, size, SECONDS, MAX);
     const forwarded = Math.min(a.count() - a0, b.count() - b0);
+    const cpuUs = (treeCpuSeconds(gw.proc.pid!) - cpu0) / Math.max(1, forwarded) * 1e6;
     const pps = forwarded / r.seconds;
     await openLoop(gw.port, size, Math.max(1, Math.floor(pps / 2)), LATENCY_WARMUP_S); // the same load first, not counted
     await new Promise((r) => setTimeout(r, 200));
@@ -97,7 +103,7 @@ async function fanout(size: number): Promise<Row> {
     const half = await openLoop(gw.port, size, Math.max(1, Math.floor(pps / 2)), Math.min(SECONDS, 3));
     const halfForwarded = Math.min(a.count() - a1, b.count() - b1);
     return {
-      scenario: 'fanout', size, pps, loss: 1 - forwarded / r.sent,
+      scenario: 'fanout', size, pps, loss: 1 - forwarded / r.sent, cpuUs,
       p50: percentile([...a.latencies, ...b.latencies], 50), p99: percentile([...a.latencies, ...b.latencies], 99),
       halfLoss: 1 - halfForwarded / half.sent, command: cmd('fanout', size),
     };
@@ -106,7 +112,9 @@ async function fanout(size: number): Promise<Row> {
 
 async function runScenario(s: string, size: number): Promise<Row> {
   if (s === 'fanout') return fanout(size);
-  if (s === 'handler') return requestResponse(s, size, [{ type: 'handler', module: join(ROOT, 'examples/echo-handler.mjs'), workers: 2 }]);
+  if (s === 'handler' || s === 'handler-in-process') {
+    return requestResponse(s, size, [{ type: 'handler', module: join(ROOT, 'examples/echo-handler.mjs'), workers: 2, isolation: s === 'handler' ? 'worker' : 'in-process' }]);
+  }
   const backend = await echoBackend();
   try {
     return await requestResponse(s, size, [{ type: 'udp', backends: [`127.0.0.1:${backend.address().port}`] }]);
@@ -116,18 +124,18 @@ async function runScenario(s: string, size: number): Promise<Row> {
 const fmt = (n: number, d = 0) => (Number.isFinite(n) ? n.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d }) : 'n/a');
 
 async function main(): Promise<void> {
-  const scenarios = values.scenario ?? ['proxy', 'handler', 'fanout'];
+  const scenarios = values.scenario ?? ['proxy', 'handler', 'handler-in-process', 'fanout'];
   const sizes = (values.size ?? ['64', '1200']).map(Number);
   const rows: Row[] = [];
   for (const s of scenarios) for (const size of sizes) {
     const r = await runScenario(s, size);
     rows.push(r);
-    process.stderr.write(`${s} ${size} B: ${fmt(r.pps)} pps\n`);
+    process.stderr.write(`${s} ${size} B: ${fmt(r.pps)} pps, ${fmt(r.cpuUs, 1)} µs CPU per packet\n`);
   }
-  console.log('| scenario | payload | peak packets/s | loss at peak | p50 µs @ half peak | p99 µs @ half peak | loss @ half peak | command |');
-  console.log('| --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |');
+  console.log('| scenario | payload | peak packets/s | loss at peak | gateway CPU µs per packet at peak | p50 µs @ half peak | p99 µs @ half peak | loss @ half peak | command |');
+  console.log('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |');
   for (const r of rows) {
-    console.log(`| ${r.scenario} | ${r.size} B | ${fmt(r.pps)} | ${fmt(r.loss * 100, 2)}% | ${fmt(r.p50)} | ${fmt(r.p99)} | ${fmt(r.halfLoss * 100, 2)}% | \`${r.command}\` |`);
+    console.log(`| ${r.scenario} | ${r.size} B | ${fmt(r.pps)} | ${fmt(r.loss * 100, 2)}% | ${fmt(r.cpuUs, 1)} | ${fmt(r.p50)} | ${fmt(r.p99)} | ${fmt(r.halfLoss * 100, 2)}% | \`${r.command}\` |`);
   }
 }
 

@@ -16,6 +16,7 @@ export function checkCidr(text: string): string | undefined {
 
 /** Build a matcher from CIDRs (validated by the config first). IPv4-mapped IPv6 clients match IPv4 rules. */
 export function createCidrMatcher(cidrs: readonly string[]): (address: string) => boolean {
+  // Stryker disable next-line ConditionalExpression: equivalent, an empty BlockList matches nothing either; this only skips building one
   if (cidrs.length === 0) return () => false;
   const list = new BlockList();
   for (const c of cidrs) {
@@ -25,7 +26,12 @@ export function createCidrMatcher(cidrs: readonly string[]): (address: string) =
     else list.addSubnet(addr, Number(bits), type);
   }
   return (address: string) => {
+    // node:net BlockList itself matches an IPv4-mapped IPv6 address against IPv4 rules (since it was
+    // added, nodejs/node#34625; test/core/cidr.test.ts checks it), so the unwrap below only states the
+    // intent: mutants of it are equivalent on every Node this package supports.
+    // Stryker disable next-line all: equivalent (see above)
     const v4mapped = address.startsWith('::ffff:') && isIP(address.slice(7)) === 4;
+    // Stryker disable next-line all: equivalent (see above)
     const a = v4mapped ? address.slice(7) : address;
     return list.check(a, isIP(a) === 6 ? 'ipv6' : 'ipv4');
   };

@@ -11,6 +11,7 @@ export const ERRORS = {
   UGW_ERR_HANDLER_LOAD: 'A handler module could not be loaded or does not export a handler function.',
   UGW_ERR_DESTINATION_CREATE: 'A destination could not be created from its options.',
   UGW_ERR_LISTENER_PROTOCOL: 'A listener protocol (WireGuard) could not be set up from its options: a key, its file, an address.',
+  UGW_ERR_RELOAD_FAILED: 'A reload\'s new configuration is valid but could not be applied (a listener could not bind, a destination could not be created); the running gateway was left as it was.',
   UGW_ERR_ADMIN_UNAUTHORIZED: 'The admin API request did not carry the configured bearer token.',
   UGW_ERR_ADMIN_BAD_REQUEST: 'The admin API request body is not a valid Messages or Replies document.',
 } as const;

@@ -29,6 +29,8 @@ export interface ListenerDeps {
   /** Remember each client's port too (egress policy address-port). */
   readonly recentClientPorts?: boolean;
   readonly now?: () => number;
+  /** The clients a listener this one replaces (a reload) had seen, so the egress policy keeps them. */
+  readonly recentClients?: RecentClients;
 }
 
 /** Stage: a pure check over the client address; returns a drop reason or undefined. */
@@ -88,6 +90,7 @@ export class Listener implements EgressPort {
   private readonly clientPorts: boolean;
   private readonly now: () => number;
   private readonly m;
+  private readonly closers: (() => void)[] = [];
   /** Cluster mode: told of every plain (not tunnelled) client datagram; a Map lookup (gateway/cluster/flow-directory.ts). */
   onClient: ((address: string, port: number, at: number) => void) | undefined;
 
@@ -95,7 +98,7 @@ export class Listener implements EgressPort {
     this.name = cfg.name;
     this.formatter = cfg.formatter ?? deps.formatter;
     this.family = isIPv6(cfg.host) ? 6 : 4;
-    this.recentClients = new RecentClients(deps.recentClientMs, deps.maxRecentClients);
+    this.recentClients = deps.recentClients ?? new RecentClients(deps.recentClientMs, deps.maxRecentClients);
     this.stage = createAddressStage(cfg.allow, cfg.deny);
     const mf = dataFormatter(this.formatter);
     this.formatCheck = mf ? (data) => mf.check(data) : undefined;
@@ -119,6 +122,14 @@ export class Listener implements EgressPort {
   }
 
   get transportKind(): string | undefined { return this.transport?.kind; }
+
+  get logger(): Logger { return this.deps.logger; }
+
+  /** Run when the listener closes (e.g. stop reading its protocol's counters into /metrics). */
+  onClose(fn: () => void): void { this.closers.push(fn); }
+
+  /** A reload's fan-out (destinations added, removed or changed): in effect from the next received batch. */
+  replaceLanes(lanes: readonly FanoutLane[]): void { this.runners = lanes; }
 
   /** A listener protocol (WireGuard) between the socket and the pipeline; set before start(). */
   useProtocol(protocol: ListenerProtocol): void { this.protocol = protocol; }
@@ -162,7 +173,7 @@ export class Listener implements EgressPort {
         this.fanOut(new ReceivedPacket(this.deps.codec, this.name, { address: d.address, port: d.port }, local, receivedAt, d.data, this.formatter), this.clientPorts ? clientKey(d.address, d.port) : d.address, receivedAt);
       }
     } finally {
-      for (const r of this.runners) r.flush();
+      for (const r of this.runners) r.flush(receivedAt);
     }
     this.count(batch.length, bytes, denied, notAllowed, packetRate, byteRate);
   };
@@ -188,7 +199,7 @@ export class Listener implements EgressPort {
     try {
       for (const d of inner) this.fanOut(new TunnelledPacket(this.deps.codec, this.name, d, local, receivedAt, this.formatter), d.address, receivedAt);
     } finally {
-      for (const r of this.runners) r.flush();
+      for (const r of this.runners) r.flush(receivedAt);
     }
   }
 
@@ -225,6 +236,7 @@ export class Listener implements EgressPort {
   pause(): void { this.transport?.pause(); }
 
   async close(): Promise<void> {
+    for (const c of this.closers.splice(0)) c();
     this.protocol?.close();
     await this.transport?.close();
   }

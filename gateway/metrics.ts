@@ -51,9 +51,11 @@ export class Metrics {
    * ending in _total are counters, others gauges), exposed as udpgw_<type>_<name>{listener, reason?}
    * and read at scrape time, never per packet.
    */
-  readProtocolCounters(type: string, listener: string, read: () => Record<string, number>): void {
-    this.protocolReaders.push({ type, listener, read });
+  readProtocolCounters(type: string, listener: string, read: () => Record<string, number>): () => void {
+    const reader = { type, listener, read };
+    this.protocolReaders.push(reader);
     for (const key of [...Object.keys(read()), 'drops_total']) this.protocolMetric(type, key.replace(/\{.*$/, ''));
+    return () => { const i = this.protocolReaders.indexOf(reader); if (i >= 0) this.protocolReaders.splice(i, 1); };
   }
 
   private protocolMetric(type: string, name: string): void {
@@ -85,12 +87,19 @@ export class Metrics {
     }
   }
 
-  private readonly gaugeReaders: (() => void)[] = [];
+  private gaugeReaders: { read: () => void; owner: object | undefined }[] = [];
   /** Gauges read at scrape time (queue depth, in-flight), so the hot path never updates them. */
-  readOnScrape(read: () => void): void { this.gaugeReaders.push(read); }
-  private readonly readGauges = (): void => { for (const r of this.gaugeReaders) r(); };
+  readOnScrape(read: () => void, owner?: object): void { this.gaugeReaders.push({ read, owner }); }
+  /** A destination a reload retired: its readers stop, and its gauges leave /metrics. */
+  forget(owner: object, destination?: string): void {
+    this.gaugeReaders = this.gaugeReaders.filter((r) => r.owner !== owner);
+    if (destination !== undefined) for (const g of [this.queued, this.inFlight, this.bufferBytes, this.sessions]) g.remove({ destination });
+  }
+  private readonly readGauges = (): void => { for (const r of this.gaugeReaders) r.read(); };
 
   readonly queued = new Gauge({ name: 'udpgw_destination_queued', help: 'Packets waiting in a destination queue.', labelNames: ['destination'], registers: [this.registry], collect: () => this.readGauges() });
+  /** Read on scrape with `queued` (its collect reads every gauge). */
+  readonly sessions = new Gauge({ name: 'udpgw_destination_sessions', help: 'Client sessions a destination holds open now (udp proxy).', labelNames: ['destination'], registers: [this.registry] });
   readonly inFlight = new Gauge({ name: 'udpgw_destination_in_flight', help: 'Batches being sent by a destination.', labelNames: ['destination'], registers: [this.registry] });
   readonly batches = this.c('destination_batches_total', 'Batches handed to a destination (attempts included).', ['destination']);
   readonly delivered = this.c('destination_delivered_total', 'Packets a destination delivered.', ['destination']);
@@ -105,6 +114,11 @@ export class Metrics {
   /** From receive to delivered; observed per packet, so not a prom-client Histogram (see fast-histogram.ts). */
   readonly latency = new FastHistogram('udpgw_destination_delivery_seconds', 'From receive to delivered, per destination.',
     [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10], this.registry);
+
+  /** Config reloads (SIGHUP, POST /v1/reload) by result: applied, invalid (the new config has problems), failed (valid, could not be applied). */
+  readonly configReloads = new Counter({ name: 'udpgw_config_reloads_total', help: 'Config reloads (SIGHUP, POST /v1/reload), by result: applied, invalid, failed.', labelNames: ['result'], registers: [this.registry] });
+  readonly configLoadedAt = new Gauge({ name: 'udpgw_config_last_reload_success_timestamp_seconds', help: 'When the running config was put in effect (start, or the last applied reload), Unix seconds.', registers: [this.registry] });
+  readonly configInfo = new Gauge({ name: 'udpgw_config_info', help: 'The running config, by hash (12 hex digits of the sha256 of its canonical JSON); value 1.', labelNames: ['hash'], registers: [this.registry] });
 
   constructor(opts: { defaultMetrics?: boolean } = {}) {
     if (opts.defaultMetrics) collectDefaultMetrics({ register: this.registry, prefix: 'udpgw_' });

@@ -93,6 +93,8 @@ bad:
   return NULL;
 }
 
+static napi_value bind_send(napi_env env, sock *s, napi_value self);
+
 napi_value attach_poll(napi_env env, sock *s, napi_value self) {
   napi_value name;
   uv_loop_t *loop;
@@ -106,7 +108,7 @@ napi_value attach_poll(napi_env env, sock *s, napi_value self) {
   CHECK(napi_async_init(env, self, name, &s->async));
   CHECK(napi_create_reference(env, self, 1, &s->self)); /* alive while open */
   CHECK(napi_add_env_cleanup_hook(env, cleanup_hook, s));
-  return self;
+  return bind_send(env, s, self);
 }
 
 static napi_value construct(napi_env env, napi_callback_info info) {
@@ -168,15 +170,16 @@ static napi_value m_watch_writable(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
-static napi_value m_send(napi_env env, napi_callback_info info) {
-  size_t argc = 1;
-  napi_value argv[1], out;
+static napi_value send_count(napi_env env, sock *s, size_t argc, napi_value *argv) {
+  napi_value out;
   uint32_t count = 0;
-  sock *s = unwrap_this(env, info, &argc, argv);
-  if (!s) return NULL;
   if (argc < 1 || napi_get_value_uint32(env, argv[0], &count) != napi_ok) {
     napi_throw_type_error(env, NULL, "send(count)");
     return NULL;
+  }
+  if (s->finalized) { /* a `send` kept after its socket was collected: its arrays are gone */
+    CHECK(napi_create_uint32(env, 0, &out));
+    return out;
   }
   udpn_send_result r = {0, 0, 0};
   if (!s->closed) {
@@ -188,6 +191,35 @@ static napi_value m_send(napi_env env, napi_callback_info info) {
   warn_gso_fallback(env);
   CHECK(napi_create_uint32(env, r.consumed, &out));
   return out;
+}
+
+static napi_value m_send(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  sock *s = unwrap_this(env, info, &argc, argv);
+  return s ? send_count(env, s, argc, argv) : NULL;
+}
+
+/* The socket's own `send`, bound to its struct: no napi_unwrap per call (a private-symbol lookup,
+ * measured at ~800 instructions, 7% of the gateway's user-space work per wake-up at one datagram). */
+static napi_value m_send_bound(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  void *data = NULL;
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, &data) != napi_ok || data == NULL) return NULL;
+  return send_count(env, data, argc, argv);
+}
+
+/* Gives `self` an own `send` bound to s; the struct outlives the function (send_fn_finalize). */
+static napi_value bind_send(napi_env env, sock *s, napi_value self) {
+  napi_value fn;
+  CHECK(napi_create_function(env, "send", NAPI_AUTO_LENGTH, m_send_bound, s, &fn));
+  CHECK(napi_add_finalizer(env, fn, s, send_fn_finalize, NULL, NULL));
+  s->send_fn = 1;
+  /* Defined, not assigned: the prototype's read-only `send` would refuse an assignment, silently. */
+  napi_property_descriptor own = {"send", NULL, NULL, NULL, NULL, fn, napi_default, NULL};
+  CHECK(napi_define_properties(env, self, 1, &own));
+  return self;
 }
 
 static void release(napi_env env, napi_ref *ref) {

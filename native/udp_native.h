@@ -40,6 +40,7 @@ typedef struct sock {
   recv_pool own_pool; /* a listener socket's pool */
   recv_pool *pool;    /* &own_pool, or the group's for a session socket */
   int reading, want_write, closed, handle_open, finalized;
+  int send_fn; /* the own `send` function (bound to this struct, no unwrap per call) is alive */
 } sock;
 
 /* Slabs (receive buffers, send headers) and the JS arrays shared by the session sockets of one
@@ -63,6 +64,8 @@ void close_native(sock *s);
 void cleanup_hook(void *arg);
 void release_pool(napi_env env, recv_pool *p);
 void finalize(napi_env env, void *data, void *hint);
+/* Finalizer of a socket's own `send` function: the struct may be freed once both are gone. */
+void send_fn_finalize(napi_env env, void *data, void *hint);
 int update_poll(sock *s);
 /* Polls s->io.fd on the env's loop and keeps the JS object alive while open (udp_native.c). */
 napi_value attach_poll(napi_env env, sock *s, napi_value self);

@@ -22,7 +22,14 @@ napi_value throw_errno(napi_env env, const char *what, int err) {
 }
 
 static void maybe_free(sock *s) {
-  if (s->finalized && !s->handle_open) free(s);
+  if (s->finalized && !s->handle_open && !s->send_fn) free(s);
+}
+
+void send_fn_finalize(napi_env env, void *data, void *hint) {
+  (void)env; (void)hint;
+  sock *s = data;
+  s->send_fn = 0;
+  maybe_free(s);
 }
 
 static void on_poll_closed(uv_handle_t *h) {

@@ -84,10 +84,13 @@ function candidates(): string[] {
   return fromEnv ? [fromEnv, ...found] : found;
 }
 
-/** The addon, or why it is not available (not Linux, not built, failed to load). Memoised. */
-export function loadNativeAddon(): AddonLoad {
+/**
+ * The addon, or why it is not available (not Linux, not built, failed to load). Memoised. On any
+ * platform but Linux (Windows, macOS) nothing is loaded or even looked for: node:dgram serves.
+ */
+export function loadNativeAddon(platform: NodeJS.Platform = process.platform): AddonLoad {
+  if (platform !== 'linux') return { reason: `platform ${platform} (the addon is Linux only)` };
   if (loaded) return loaded;
-  if (process.platform !== 'linux') return (loaded = { reason: `platform ${process.platform} (the addon is Linux only)` });
   const require = createRequire(import.meta.url);
   const problems: string[] = [];
   for (const path of candidates()) {

@@ -22,12 +22,13 @@ export function transportPreferenceFromEnv(env: NodeJS.ProcessEnv = process.env)
   return TRANSPORT_PREFERENCES.find((p) => p === v);
 }
 
-export function selectTransport(preference: TransportPreference, logger: TransportLogger): TransportFactory {
+/** `platform` is process.platform (a test passes another): off Linux the addon is never tried. */
+export function selectTransport(preference: TransportPreference, logger: TransportLogger, platform: NodeJS.Platform = process.platform): TransportFactory {
   if (preference === 'dgram') {
     logger.info({ transport: 'dgram', preference }, 'udp transport: dgram (configured)');
     return dgramTransport;
   }
-  const load = loadNativeAddon();
+  const load = loadNativeAddon(platform);
   if (load.addon) {
     logger.info({ transport: 'native', preference, addon: load.path }, 'udp transport: native recvmmsg/sendmmsg addon');
     return nativeTransport;

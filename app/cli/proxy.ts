@@ -66,5 +66,5 @@ export async function run(args: string[]): Promise<number> {
   if (values['print-config']) { process.stdout.write(yaml); return 0; }
   const config = resolveConfig(raw, process.cwd());
   const preface = `udp-gateway proxy stands for this config (save it as proxy.yaml and run \`udp-gateway start --config proxy.yaml\`):\n\n${yaml.replace(/^/gm, '  ')}`;
-  return serve(config, createLogger(config.log.level), preface);
+  return serve(config, createLogger(config.log.level), preface, () => resolveConfig(raw, process.cwd()));
 }

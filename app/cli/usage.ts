@@ -10,7 +10,7 @@ export class UsageError extends Error {
   constructor(message: string) { super(message); this.name = 'UsageError'; }
 }
 
-export const COMMANDS = ['start', 'validate', 'send', 'proxy'] as const;
+export const COMMANDS = ['start', 'validate', 'send', 'proxy', 'service'] as const;
 export type Command = typeof COMMANDS[number];
 
 export const HELP: Record<Command | 'main', string> = {
@@ -21,6 +21,7 @@ commands:
   validate   check a config file: every problem, the same checks as start
   send       send one datagram and print the replies (a client for trying it out)
   proxy      a UDP proxy from flags, no config file: every packet to every --to (dual-write)
+  service    the systemd unit that runs the gateway as a service: print it, or install it
 
   udp-gateway --version | -v     print the version
   udp-gateway --help | -h        this text`,
@@ -56,6 +57,18 @@ commands:
       --admin-port <n>      admin API port (default 9555; 0 picks a free one)
       --print-config        print the config this stands for and exit
   On start it prints that config: \`udp-gateway start --config <it>\` runs the same gateway.`,
+  service: `usage: udp-gateway service unit [--config <file>] [--user <name>] [--workers <n>]
+       udp-gateway service install [--config <file>] [--user <name>] [--workers <n>] [--path <file>] [--dry-run]
+
+  unit       print the systemd unit (Type=notify, restart on failure, hardened, reload on SIGHUP)
+  install    write it to /etc/systemd/system/udp-gateway.service (or --path) and print the
+             systemctl commands to run next; --dry-run prints it instead
+  -c, --config <file>      the config the service runs (checked first, like validate); it also sizes
+                           LimitNOFILE, grants CAP_NET_BIND_SERVICE only for ports below 1024, and
+                           makes its output directories writable. Without it: the built-in default
+      --user <name>        run as this (existing) user instead of a dynamic one (DynamicUser=yes)
+      --workers <n>        start --workers n
+  On Windows: see docs/service.md (NSSM or node-windows).`,
 };
 
 /** parseArgs (strict) with its errors turned into one-line usage errors that name the problem. */

@@ -12,13 +12,17 @@ import {
 import type { Packet } from '../../gateway/plugin-kit.js';
 import { toEvent } from '../../gateway/plugin-kit.js';
 import { GatewayError } from '../../gateway/plugin-kit.js';
-import { HandlerPool } from './pool.js';
+import { HandlerPool, type HandlerRunner } from './pool.js';
+import { IN_PROCESS_ENV } from './options.js';
+import { InProcessHandler } from './in-process.js';
 import { repliesFrom, type ReplyStats } from '../../gateway/plugin-kit.js';
 
 export interface HandlerOptions {
   readonly module: string;
   readonly export?: string;
   readonly workers?: number;
+  /** `worker` (default): worker threads; `in-process`: the gateway's own thread (trusted handlers). */
+  readonly isolation?: 'worker' | 'in-process';
   readonly timeoutMs?: number;
   readonly maxBatchPackets?: number;
   readonly env?: Readonly<Record<string, string>>;
@@ -35,12 +39,14 @@ export async function createHandlerDestination(name: string, options: HandlerOpt
   if (!existsSync(module) || !statSync(module).isFile()) throw moduleNotFound(name, module, ctx.baseDir);
   const logger = ctx.logger.child({ kind: 'handler' });
   const timeoutMs = options.timeoutMs ?? 5_000;
-  let pool: HandlerPool;
+  const isolation = options.isolation ?? 'worker';
+  if (isolation === 'in-process' && options.env) throw new GatewayError('UGW_ERR_DESTINATION_CREATE', `destination "${name}": ${IN_PROCESS_ENV}`);
+  let pool: HandlerRunner;
   try {
-    pool = await HandlerPool.start({
-      module, exportName: options.export ?? 'handler', functionName: name, timeoutMs,
-      workers: options.workers ?? 2, env: options.env, logger,
-    });
+    const common = { module, exportName: options.export ?? 'handler', functionName: name, timeoutMs, logger };
+    pool = isolation === 'in-process'
+      ? await InProcessHandler.start({ ...common, concurrency: options.workers ?? 2 })
+      : await HandlerPool.start({ ...common, workers: options.workers ?? 2, env: options.env });
   } catch (err) {
     throw new GatewayError('UGW_ERR_HANDLER_LOAD',
       `destination "${name}": cannot load handler module ${module}: ${(err as Error).message}`, { cause: err });
@@ -60,7 +66,7 @@ export async function createHandlerDestination(name: string, options: HandlerOpt
     limits: { maxBatchPackets: options.maxBatchPackets ?? 100 },
     sendBatch,
     close: () => pool.close(),
-    status: () => ({ module, workers: pool.size, busy: pool.busy, waiting: pool.waiting, ...pool.stats, ...stats }),
+    status: () => ({ module, isolation, workers: pool.size, busy: pool.busy, waiting: pool.waiting, ...pool.stats, ...stats }),
   };
 }
 

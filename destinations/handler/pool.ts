@@ -18,6 +18,16 @@ export interface PoolOptions extends Omit<WorkerInit, 'loader'> {
   readonly logger: Logger;
 }
 
+/** What the handler destination asks of a way to run handlers: a worker pool, or in-process. */
+export interface HandlerRunner {
+  readonly stats: PoolStats;
+  readonly size: number;
+  readonly busy: number;
+  readonly waiting: number;
+  invoke(event: unknown, signal?: AbortSignal): Promise<InvokeResult>;
+  close(): Promise<void>;
+}
+
 export type InvokeResult =
   | { readonly ok: true; readonly value: unknown }
   | { readonly ok: false; readonly reason: string; readonly retry: boolean };
@@ -38,14 +48,14 @@ const TS_MODULE = /\.[cm]?tsx?$/;
 const RESPAWN_DELAY_MS = 1_000;
 
 /** Production runs dist/…/worker.js; tests run the TypeScript sources, so fall back to worker.ts under tsx. */
-function workerEntry(): { href: string; ts: boolean } {
+export function workerEntry(): { href: string; ts: boolean } {
   const js = new URL('./worker.js', import.meta.url);
   if (existsSync(fileURLToPath(js))) return { href: js.href, ts: false };
   return { href: new URL('./worker.ts', import.meta.url).href, ts: true };
 }
 
 /** URLs of tsx's ESM and CommonJS register APIs, used to load TypeScript handlers (and worker.ts in tests). */
-function tsxApi(kind: 'esm' | 'cjs'): string {
+export function tsxApi(kind: 'esm' | 'cjs'): string {
   const pkg = createRequire(import.meta.url).resolve('tsx/package.json');
   return pathToFileURL(join(dirname(pkg), kind === 'esm' ? 'dist/esm/api/index.mjs' : 'dist/cjs/api/index.cjs')).href;
 }
@@ -54,7 +64,7 @@ function tsxApi(kind: 'esm' | 'cjs'): string {
  * What `udp-gateway` and `udp-gateway/<sub>` mean inside a handler: the files of the running
  * gateway's package exports (package.json), its TypeScript sources when it runs from them (tests).
  */
-function gatewayAliases(fromSources: boolean): Record<string, string> {
+export function gatewayAliases(fromSources: boolean = workerEntry().ts): Record<string, string> {
   const root = packageRoot();
   const exports = (JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { exports: Record<string, { default: string }> }).exports;
   const out: Record<string, string> = {};
@@ -73,7 +83,7 @@ const boot = workerData.__boot;
   .then(() => import(boot.entry))
   .catch((e) => require('node:worker_threads').parentPort.postMessage({ type: 'load-error', message: String(e && e.message || e) }));`;
 
-export class HandlerPool {
+export class HandlerPool implements HandlerRunner {
   readonly stats: PoolStats = { invocations: 0, errors: 0, timeouts: 0, crashes: 0, restarts: 0 };
   private readonly slots = new Set<Slot>();
   private readonly queue: Job[] = [];

@@ -94,7 +94,7 @@ export async function createUdpDestination(
       sendErrors: upstreams!.stats.sendErrors, ...t.stats,
     }),
     backendOf: (listener, remote) => t.backendOf(listener, remote)?.label,
-    sessions: { list: () => t.list(), ...control },
+    sessions: { list: () => t.list(), count: () => t.size, ...control },
   };
 }
 

@@ -37,6 +37,13 @@ export class PacketQueue {
     return p;
   }
 
+  /** Remove and return the first `n` (at most length), in an array of its final size. */
+  take(n: number): Packet[] {
+    const out = new Array<Packet>(Math.min(n, this.count));
+    for (let i = 0; i < out.length; i++) out[i] = this.shift()!;
+    return out;
+  }
+
   /** Remove and return everything (shutdown past its deadline). */
   takeAll(): Packet[] {
     const out: Packet[] = [];

@@ -92,7 +92,8 @@ export function withRetry(dest: Destination, policy: RetryPolicy, hooks: RetryHo
   };
 }
 
-function sleep(ms: number, signal: AbortSignal): Promise<boolean> {
+/** Resolves true after `ms`, or false as soon as `signal` aborts. */
+export function sleep(ms: number, signal: AbortSignal): Promise<boolean> {
   if (signal.aborted) return Promise.resolve(false);
   return new Promise((resolve) => {
     const t = setTimeout(() => { signal.removeEventListener('abort', onAbort); resolve(true); }, ms);

@@ -10,7 +10,7 @@ import type { CounterChild, Metrics } from '../metrics.js';
 import type { CommonDestinationConfig } from '../config/schema.js';
 import { writeCounted, type DeadLetter } from './dead-letter.js';
 import { PacketQueue } from './queue.js';
-import { withRetry } from './retry.js';
+import { sleep, withRetry } from './retry.js';
 import { isPromise } from './promise.js';
 import { BatchLimits } from './limits.js';
 import type { DiskBuffer } from './disk-buffer.js';
@@ -40,6 +40,7 @@ export class DestinationRunner {
   private lingerTimer: NodeJS.Timeout | undefined;
   private immediate: NodeJS.Immediate | undefined;
   private holding = false;
+  private clock: number | undefined; // within flush(now): the receive time, for batches finished in the call
   private draining = false;
   private idleWaiters: (() => void)[] = [];
   private readonly m;
@@ -69,13 +70,13 @@ export class DestinationRunner {
       queued: m.queued.labels(d), inFlight: m.inFlight.labels(d), batches: m.batches.hot(d), delivered: m.delivered.hot(d),
       failed: m.failed.labels(d), retried: m.retried.labels(d), deadLettered: m.deadLettered.labels(d), replies: m.replies.labels(d),
       latency: m.latency.labels(d), queueFull: m.drops.labels({ where: this.id, reason: 'queue-full' }),
-      oversize: m.drops.labels({ where: this.id, reason: 'oversize' }),
+      oversize: m.drops.labels({ where: this.id, reason: 'oversize' }), sessions: destination.sessions && m.sessions.labels(d),
     };
     this.buffer = deps.buffer;
     if (this.buffer) {
       const bytes = m.bufferBytes.labels(d);
       this.bm = { buffered: m.buffered.hot(d), bufferFull: m.drops.labels({ where: this.id, reason: 'buffer-full' }) };
-      deps.metrics.readOnScrape(() => bytes.set(this.buffer!.bytes));
+      deps.metrics.readOnScrape(() => bytes.set(this.buffer!.bytes), this);
       this.buffer.onWriteError = (err, records) => {
         deps.logger.error({ err, packets: records }, 'disk buffer write failed; packets lost');
         m.drops.inc({ where: this.id, reason: 'buffer-write-failed' }, records);
@@ -83,7 +84,7 @@ export class DestinationRunner {
       this.spilling = !this.buffer.empty; // left by the last run: deliver it first
       if (this.spilling) queueMicrotask(() => this.startDiskLane());
     }
-    deps.metrics.readOnScrape(() => { this.m.queued.set(this.queue.length); this.m.inFlight.set(this.inFlightBatches.size); });
+    deps.metrics.readOnScrape(() => { this.m.queued.set(this.queue.length); this.m.inFlight.set(this.inFlightBatches.size); this.m.sessions?.set(destination.sessions!.count?.() ?? destination.sessions!.list().length); }, this);
     this.sender = withRetry(destination, cfg.retry, {
       onRetry: (n) => this.m.retried.inc(n),
       onAttempt: () => this.m.batches.inc(),
@@ -152,7 +153,7 @@ export class DestinationRunner {
       const batch = await buffer.read(this.maxPackets, (n, p) => { const s = this.limits.size(p); if (!this.limits.fits(n, bytes, s)) return false; bytes += s; return true; });
       if (batch.length === 0) {
         if (buffer.empty) { this.spilling = false; this.failing = false; return; }
-        await pause(10, this.abort.signal); // records on their way to disk
+        await sleep(10, this.abort.signal); // records on their way to disk
         continue;
       }
       let left: Packet[] = batch;
@@ -162,7 +163,7 @@ export class DestinationRunner {
         if (retry.length === 0) break;
         if (this.draining || this.abort.signal.aborted) return; // stays on disk, uncommitted
         this.failing = true;
-        await pause(this.cfg.retry.maxDelayMs, this.abort.signal);
+        await sleep(this.cfg.retry.maxDelayMs, this.abort.signal);
         if (this.draining || this.abort.signal.aborted) return;
         left = retry;
       }
@@ -191,10 +192,12 @@ export class DestinationRunner {
   hold(): void { this.holding = true; }
 
   /** End of a receive batch: with lingerMs 0 the queued packets go out now, in this call. */
-  flush(): void {
+  flush(now?: number): void {
     this.holding = false;
     if (this.immediate) { clearImmediate(this.immediate); this.immediate = undefined; }
-    if (this.queue.length > 0 && this.cfg.batch.lingerMs === 0) this.pump();
+    if (this.queue.length === 0 || this.cfg.batch.lingerMs !== 0) return;
+    this.clock = now; // one Date.now() per wake-up, not two
+    try { this.pump(); } finally { this.clock = undefined; }
   }
 
   private pump(): void {
@@ -245,12 +248,14 @@ export class DestinationRunner {
 
   /** Take up to maxPackets / maxBytes (by the destination's own size measure); at least one packet. */
   private takeBatch(): Packet[] {
+    const q = this.queue; // usually all of it fits (sizes are the lengths the queue sums): one array, no growth
+    if (q.length <= this.maxPackets && q.bytes <= this.maxBytes && !this.destination.limits?.packetBytes) return q.take(q.length);
     const batch: Packet[] = [];
     let bytes = 0;
-    for (let p = this.queue.peek(); p; p = this.queue.peek()) {
+    for (let p = q.peek(); p; p = q.peek()) {
       const s = this.limits.size(p);
       if (!this.limits.fits(batch.length, bytes, s)) break;
-      batch.push(this.queue.shift()!);
+      batch.push(q.shift()!);
       bytes += s;
     }
     return batch;
@@ -261,7 +266,7 @@ export class DestinationRunner {
   /** The disk lane's (seq 'disk'): packets still retryable after the retries are returned, not failed. */
   private finish(batch: Packet[], r: BatchResult, seq: 'disk'): Packet[];
   private finish(batch: Packet[], r: BatchResult, seq: number | 'disk'): Promise<void> | undefined | Packet[] {
-    const now = Date.now();
+    const now = this.clock ?? Date.now();
     let failedPackets: Packet[] | undefined; // allocated only when something failed
     let reasons: Map<string, number> | undefined;
     let held: Packet[] | undefined; // with a disk buffer: retryable after the retries (an outage)
@@ -388,13 +393,4 @@ export class DestinationRunner {
       ...(this.destination.status ? { details: this.destination.status() } : {}),
     };
   }
-}
-
-function pause(ms: number, signal: AbortSignal): Promise<void> {
-  if (signal.aborted) return Promise.resolve();
-  return new Promise((resolve) => {
-    const t = setTimeout(() => { signal.removeEventListener('abort', done); resolve(); }, ms);
-    const done = () => { clearTimeout(t); resolve(); };
-    signal.addEventListener('abort', done, { once: true });
-  });
 }

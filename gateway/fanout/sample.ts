@@ -12,7 +12,9 @@ export interface FanoutLane {
   readonly destination: Destination;
   enqueue(p: Packet): boolean;
   hold(): void;
-  flush(): void;
+  /** End of a receive batch; `now` is the batch's receive time (Date.now()), reused as the clock of
+   *  what finishes within this call. */
+  flush(now?: number): void;
 }
 
 export function withSampling(lane: FanoutLane, every: number, skipped: { inc(n?: number): void }): FanoutLane {
@@ -21,7 +23,7 @@ export function withSampling(lane: FanoutLane, every: number, skipped: { inc(n?:
   return {
     destination: lane.destination,
     hold: () => lane.hold(),
-    flush: () => lane.flush(),
+    flush: (now) => lane.flush(now),
     enqueue: (p) => {
       if (++seen < every) { skipped.inc(); return true; }
       seen = 0;

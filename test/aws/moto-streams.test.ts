@@ -52,6 +52,7 @@ destinationContract('kinesis (json body)', async () => {
   await k.send(new CreateStreamCommand({ StreamName: streamName, ShardCount: 2 }));
   return {
     destination: createKinesisDestination('kinesis', { ...ep(), streamName, partitionKey: '${remote.address}', body: 'json' }),
+    ordered: true,
     readBack: async () => (await kinesisRecords(k, streamName)).map((b) => dataOfEventJson(b.toString())),
     broken: () => createKinesisDestination('kinesis', { ...ep(), streamName: 'missing', partitionKey: '${tag}', body: 'json' }),
     teardown: async () => k.destroy(),
@@ -82,6 +83,7 @@ destinationContract('s3 (one NDJSON object per batch)', async () => {
   await s3.send(new CreateBucketCommand({ Bucket: bucket }));
   return {
     destination: createS3Destination('s3', { ...ep(), bucket, prefix: 'udp-gateway/' }),
+    ordered: true,
     readBack: async () => (await s3Lines(s3, bucket)).map(dataOfEventJson),
     broken: () => createS3Destination('s3', { ...ep(), bucket: 'missing-bucket', prefix: 'x/' }),
     teardown: async () => s3.destroy(),
@@ -110,6 +112,7 @@ destinationContract('cloudwatch-logs (raw body)', async () => {
   await logs.send(new CreateLogStreamCommand({ logGroupName, logStreamName: 's' }));
   return {
     destination: createCloudWatchLogsDestination('logs', { ...ep(), logGroupName, logStreamName: 's', createIfMissing: false, body: 'raw' }),
+    ordered: true,
     readBack: async () => ((await logs.send(new GetLogEventsCommand({ logGroupName, logStreamName: 's', startFromHead: true }))).events ?? [])
       .map((e) => Buffer.from(e.message!, 'base64')),
     broken: () => createCloudWatchLogsDestination('logs', { ...ep(), logGroupName: 'missing', logStreamName: 's', createIfMissing: false, body: 'raw' }),

@@ -27,6 +27,7 @@ destinationContract('sqs (FIFO queue, raw body)', async () => {
   const q = await createQueue(sqs, 'contract', true);
   return {
     destination: createSqsDestination('sqs', { ...base, body: 'raw', queueUrl: q.url, endpoint: moto.endpoint }),
+    ordered: true,
     readBack: async (n) => (await receiveBodies(sqs, q.url, n)).map((b) => Buffer.from(b, 'base64')),
     broken: () => createSqsDestination('sqs', { ...base, queueUrl: q.url, endpoint: 'http://127.0.0.1:9' }),
   };

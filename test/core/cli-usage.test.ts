@@ -21,7 +21,7 @@ async function runAll(lines: string[][]) {
 
 describe('CLI usage', () => {
   it('every command answers --help and -h on stdout, exit 0, without doing anything', async () => {
-    const lines = [['--help'], ['-h'], ['help'], [], ...['start', 'validate', 'send', 'proxy'].flatMap((c) => [[c, '--help'], [c, '-h']])];
+    const lines = [['--help'], ['-h'], ['help'], [], ...['start', 'validate', 'send', 'proxy', 'service'].flatMap((c) => [[c, '--help'], [c, '-h']])];
     const results = await runAll(lines);
     results.forEach((r, i) => {
       const cmd = lines[i]![0];

@@ -54,6 +54,43 @@ describe('config schema', () => {
     expect(p.find((x) => x.path === '/listeners/1/destinations/1/extra')!.message).toMatch(/unknown key/);
   });
 
+  // Every block of the schema refuses keys it does not know: a typo (alow) must not pass as "no rule".
+  it.each([
+    ['/egress/alow', { egress: { alow: ['10.0.0.0/8'] } }],
+    ['/log/levle', { log: { levle: 'debug' } }],
+    ['/admin/tokn', { admin: { tokn: 'x'.repeat(16) } }],
+    ['/listeners/0/alow', { listeners: [{ name: 'edge', port: 0, alow: ['10.0.0.0/8'], destinations: [{ type: 'memory' }] }] }],
+    ['/listeners/0/rateLimit/packetsPerSecnd', { listeners: [{ name: 'edge', port: 0, rateLimit: { packetsPerSecnd: 5 }, destinations: [{ type: 'memory' }] }] }],
+    ['/listeners/0/destinations/0/batch/maxPacket', { listeners: [{ name: 'edge', port: 0, destinations: [{ type: 'memory', batch: { maxPacket: 5 } }] }] }],
+    ['/listeners/0/destinations/0/retry/maxAttempt', { listeners: [{ name: 'edge', port: 0, destinations: [{ type: 'memory', retry: { maxAttempt: 5 } }] }] }],
+    ['/listeners/0/destinations/0/queue/max', { listeners: [{ name: 'edge', port: 0, destinations: [{ type: 'memory', queue: { max: 5 } }] }] }],
+    ['/listeners/0/destinations/0/sample/evry', { listeners: [{ name: 'edge', port: 0, destinations: [{ type: 'memory', sample: { evry: 5 } }] }] }],
+    ['/listeners/0/destinations/0/buffer/disc', { listeners: [{ name: 'edge', port: 0, destinations: [{ type: 'memory', buffer: { disc: {} } }] }] }],
+    ['/listeners/0/destinations/0/buffer/disk/pth', { listeners: [{ name: 'edge', port: 0, destinations: [{ type: 'memory', buffer: { disk: { path: 'b', pth: 'b' } } }] }] }],
+  ])('refuses the unknown key %s', (path, extra) => {
+    const p = problems({ ...base(), ...extra });
+    expect(p).toContainEqual({ path, message: 'unknown key: remove it or check its spelling' });
+  });
+
+  it('fills every default of a minimal config, written out in full', () => {
+    const c = resolveConfig(base(), '/tmp');
+    expect(JSON.parse(JSON.stringify(c))).toEqual({
+      listeners: [{
+        name: 'edge', port: 0, host: '127.0.0.1', maxDatagramBytes: 65_507,
+        destinations: [{
+          type: 'memory', name: 'memory', inFlight: 4, options: { mode: 'record', prefix: '' },
+          batch: { maxPackets: 100, maxBytes: 1_048_576, lingerMs: 5 }, queue: { maxPackets: 10_000 },
+          retry: { maxAttempts: 5, baseDelayMs: 50, maxDelayMs: 5_000 },
+        }],
+      }],
+      previousSecrets: [], replyWindowSeconds: 60, shutdownDeadlineMs: 10_000, transport: 'auto',
+      log: { level: 'info' },
+      admin: { enabled: true, host: '127.0.0.1', port: 9555, requestTimeoutMs: 10_000, maxConnections: 256 },
+      egress: { allow: [], recentClientSeconds: 3600, maxRecentClients: 100_000, policy: 'address' },
+      packetSources: [], baseDir: '/tmp',
+    });
+  });
+
   it('requires at least one listener', () => {
     expect(problems({ listeners: [] })).toEqual([expect.objectContaining({ path: '/listeners' })]);
     expect(problems({})).toEqual([{ path: '/listeners', message: 'is required' }]);

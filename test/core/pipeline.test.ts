@@ -2,7 +2,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { pino } from 'pino';
 import { recorded, release } from '../support/memory-destination.js';
-import { UdpClient, eventually, sleep } from '../support/udp-client.js';
+import { UdpClient, eventually } from '../support/udp-client.js';
 import { resolveConfig } from '../../app/config/load.js';
 import { createGateway, type Gateway } from '../../app/gateway.js';
 import { buildAdminApi } from '../../app/admin.js';
@@ -90,10 +90,9 @@ describe.each(cases)('pipeline on the %s transport, %s destinations', (_name, _k
     const res = await admin.inject({ method: 'POST', url: '/v1/send', headers: auth, payload: { Replies: [{ Tag: forged, Data: 'Zm9yZ2Vk' }, { Tag: expired, Data: 'b2xk' }, { Tag: tag, Data: 'b2s=' }] } });
     expect(res.statusCode).toBe(207);
     expect(res.json().replies).toEqual([{ status: 'refused', reason: 'tag-forged' }, { status: 'refused', reason: 'tag-expired' }, { status: 'sent' }]);
+    // The refused replies came first in the request: sent, they would have arrived before 'ok'.
     const [r] = await a.waitFor(1);
     expect(r!.data.toString()).toBe('ok');
-    await sleep(50);
-    expect(a.received).toHaveLength(1);
     expect(await metric(gw, 'udpgw_egress_refused_total', { reason: 'tag-forged' })).toBe(1);
     expect(await metric(gw, 'udpgw_egress_refused_total', { reason: 'tag-expired' })).toBe(1);
     const unauth = await admin.inject({ method: 'POST', url: '/v1/send', payload: { Replies: [{ Tag: tag, Data: 'b2s=' }] } });

@@ -6,6 +6,7 @@ import { Metrics } from '../../gateway/metrics.js';
 import type { BatchResult, Destination } from '../../gateway/extension/destination.js';
 import type { CommonDestinationConfig } from '../../gateway/config/schema.js';
 import type { Packet } from '../../gateway/packet.js';
+import { DeadLetterError, type DeadLetter } from '../../gateway/fanout/dead-letter.js';
 
 const cfg = (lingerMs: number, maxAttempts = 1): CommonDestinationConfig => ({
   name: 'd', type: 'test', batch: { maxPackets: 100, maxBytes: 1 << 20, lingerMs }, queue: { maxPackets: 100 }, inFlight: 4,
@@ -114,5 +115,44 @@ describe('DestinationRunner', () => {
     expect(calls).toBe(2);
     expect(errors).toEqual(['finishing a batch failed', 'finishing a batch failed']);
     expect(r.inFlight).toBe(0);
+  });
+
+  it('refuses packets once draining, and sends what was queued before', async () => {
+    const dest = syncDestination(delivered);
+    const r = new DestinationRunner('edge', dest, cfg(1000), { metrics: new Metrics(), logger: pino({ level: 'silent' }), onReplies: () => {} });
+    expect(r.enqueue(packet(1))).toBe(true);
+    const drained = r.drain(1000);
+    expect(r.enqueue(packet(2))).toBe(false);
+    await drained;
+    expect(r.enqueue(packet(3))).toBe(false);
+    expect([dest.batches, r.queued]).toEqual([[['p1']], 0]);
+  });
+
+  async function drop(m: Metrics, reason: string): Promise<number> {
+    return (await m.drops.get()).values.find((v) => v.labels.reason === reason && v.labels.where === 'edge/d')?.value ?? 0;
+  }
+
+  it('packets the dead-letter could not take are counted as dead-letter-failed drops, the others as dead-lettered', async () => {
+    const metrics = new Metrics();
+    const dest = syncDestination((batch) => ({ outcomes: batch.map(() => ({ status: 'failed' as const, reason: 'bad' })) }));
+    const deadLetter: DeadLetter = { write: async (packets) => { throw new DeadLetterError(2, packets.length, 'AccessDenied'); } };
+    const r = new DestinationRunner('edge', dest, cfg(0), { metrics, logger: pino({ level: 'silent' }), onReplies: () => {}, deadLetter });
+    for (let i = 0; i < 3; i++) r.enqueue(packet(i));
+    r.flush();
+    await r.drain(1000);
+    expect(await drop(metrics, 'dead-letter-failed')).toBe(2);
+    expect(await counter(metrics, 'udpgw_destination_dead_lettered_total')).toBe(1);
+    expect(await counter(metrics, 'udpgw_destination_failed_total')).toBe(3);
+  });
+
+  it('a dead-letter that rejects with any other error loses the whole batch, counted', async () => {
+    const metrics = new Metrics();
+    const dest = syncDestination((batch) => ({ outcomes: batch.map(() => ({ status: 'failed' as const, reason: 'bad' })) }));
+    const deadLetter: DeadLetter = { write: async () => { throw new Error('disk gone'); } };
+    const r = new DestinationRunner('edge', dest, cfg(0), { metrics, logger: pino({ level: 'silent' }), onReplies: () => {}, deadLetter });
+    r.enqueue(packet(1)); r.enqueue(packet(2));
+    r.flush();
+    await r.drain(1000);
+    expect([await drop(metrics, 'dead-letter-failed'), await counter(metrics, 'udpgw_destination_dead_lettered_total')]).toEqual([2, 0]);
   });
 });

@@ -2,7 +2,7 @@
 import { createSocket, type Socket } from 'node:dgram';
 import { once } from 'node:events';
 import http from 'node:http';
-import { mkdtempSync, readFileSync, rmSync, existsSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, existsSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -32,6 +32,7 @@ destinationContract('file (NDJSON)', async () => {
   const path = join(dir, 'out.ndjson');
   return {
     destination: createFileDestination('archive', { path }, context(dir)),
+    ordered: true,
     readBack: async () => readFileSync(path, 'utf8').split('\n').filter(Boolean)
       .map((l) => Buffer.from((JSON.parse(l) as { Data: string }).Data, 'base64')),
     broken: () => createFileDestination('archive', { path: dir }, context(dir)), // a directory cannot be appended to
@@ -47,6 +48,30 @@ destinationContract('handler (worker threads)', async () => {
     destination,
     readBack: (n) => pollUntil(readLinesOnce(record), n),
     broken: () => createHandlerDestination('rec', { module: 'recorder.mjs', workers: 1, env: { FAIL: '1' } }, context(fixtures)),
+    teardown: async () => rmSync(dir, { recursive: true, force: true }),
+  };
+});
+
+destinationContract('handler (in-process)', async () => {
+  // In-process a handler shares the process's env (the env option is refused), so this recorder
+  // has its file and failure baked in: a module written per instance.
+  const dir = mkdtempSync(join(tmpdir(), 'ugw-contract-'));
+  const record = join(dir, 'record.txt');
+  const recorder = (fail: boolean): string => {
+    const file = join(dir, fail ? 'failing.mjs' : 'recorder.mjs');
+    writeFileSync(file, `import { appendFileSync } from 'node:fs';
+export const handler = async (event) => {
+  ${fail ? "throw new Error('recorder told to fail');" : ''}
+  appendFileSync(${JSON.stringify(record)}, event.Messages.map((m) => m.Data + '\\n').join(''));
+  return {};
+};`);
+    return file;
+  };
+  const create = (fail: boolean) => createHandlerDestination('rec', { module: recorder(fail), workers: 1, isolation: 'in-process' }, context(dir));
+  return {
+    destination: await create(false),
+    readBack: (n) => pollUntil(readLinesOnce(record), n),
+    broken: () => create(true),
     teardown: async () => rmSync(dir, { recursive: true, force: true }),
   };
 });
@@ -72,6 +97,7 @@ destinationContract('http (POST to a local server)', async () => {
   await new Promise((r) => closed.close(r));
   return {
     destination: createHttpDestination('web', { url: `http://127.0.0.1:${port}/` }, context('/')),
+    ordered: true,
     readBack: async () => got.splice(0),
     broken: () => createHttpDestination('web', { url: `http://127.0.0.1:${deadPort}/` }, context('/')),
     teardown: async () => { server.closeAllConnections(); await new Promise((r) => server.close(r)); },

@@ -58,6 +58,17 @@ describe('file destination', () => {
     expect(d.status?.()).toMatchObject({ rotations: Math.floor(40 / perFile) - (40 % perFile === 0 ? 1 : 0) });
   });
 
+  it('maxFiles 0: rotation starts the file afresh and keeps no rotated file', async () => {
+    const d = file({ path: 'z.ndjson', maxBytes: 1_000, maxFiles: 0 });
+    const lineBytes = encodeBatch([packet('p-00')], false).length;
+    for (let i = 0; i < 40; i++) await d.sendBatch([packet(`p-${String(i).padStart(2, '0')}`)], new AbortController().signal);
+    expect(readdirSync(dir)).toEqual(['z.ndjson']);
+    const kept = lines(join(dir, 'z.ndjson')).map((m) => Buffer.from(m.Data, 'base64').toString());
+    expect(kept.length).toBeLessThanOrEqual(Math.floor(1_000 / lineBytes));
+    expect(kept.at(-1)).toBe('p-39');
+    expect((d.status?.() as { rotations: number }).rotations).toBeGreaterThan(0);
+  });
+
   it('appends to an existing file and counts its size toward rotation', async () => {
     writeFileSync(join(dir, 'a.ndjson'), 'x'.repeat(990) + '\n');
     const d = file({ path: 'a.ndjson', maxBytes: 1_000 });

@@ -86,5 +86,17 @@ export async function waitFor(cond: () => boolean, timeoutMs = 3000): Promise<vo
   }
 }
 
-/** Nothing arrives for a while: used only to check that a refused send really sent nothing. */
-export async function quiet(ms = 150): Promise<void> { await new Promise((r) => setTimeout(r, ms)); }
+/**
+ * What the client received before a marker: the marker is sent as a reply by tag from the same
+ * listener socket (a tag needs no "seen" client), so anything sent earlier on that path arrives before
+ * it. Waiting for the marker, instead of a fixed sleep, proves a refused send sent nothing, however
+ * slow the machine: a late send would arrive before the marker and show in the answer.
+ */
+export async function receivedBeforeMarker(h: Harness, client: UdpClient, listener = 'edge'): Promise<string[]> {
+  const marker = `marker-${randomBytes(4).toString('hex')}`;
+  const sent = h.egress.reply(h.codec.encode(listener, { address: '127.0.0.1', port: client.port }, Date.now()), Buffer.from(marker));
+  if (!sent.ok) throw new Error(`marker not sent: ${sent.reason}`);
+  await waitFor(() => client.inbox.some((p) => p.data.toString() === marker));
+  const all = client.inbox.map((p) => p.data.toString());
+  return all.slice(0, all.indexOf(marker));
+}

@@ -8,7 +8,8 @@ import { createSqsSource } from '../../packet-source/sqs/index.js';
 import type { PacketSource } from '../../gateway/extension/packet-source.js';
 import { sendPackets, sendReplies } from '../../packet-source/publisher/index.js';
 import { counterValue, sourceMetrics } from '../../gateway/out-of-band/source-metrics.js';
-import { createHarness, createUdpClient, quiet, type Harness, type UdpClient } from './harness.js';
+import { createHarness, createUdpClient, receivedBeforeMarker, type Harness, type UdpClient } from './harness.js';
+import pino from 'pino';
 
 let moto: Moto;
 let sqs: SQSClient;
@@ -76,7 +77,7 @@ describe('sqs packet source with moto_server', () => {
     await poller!.close();
     expect(await queueCounts(q.url)).toEqual({ visible: 0, inFlight: 2 }); // received, not deleted
     expect(await counterValue(h.metrics.egressRefused, { path: 'out_of_band', reason: 'address-refused' })).toBe(1);
-    expect(client.inbox).toHaveLength(0);
+    expect(await receivedBeforeMarker(h, client)).toEqual([]);
   });
 
   it('drops an expired packet (counted) and deletes its message', async () => {
@@ -87,10 +88,8 @@ describe('sqs packet source with moto_server', () => {
       { address: '127.0.0.1', port: client.port, data: 'in-time', ttlSeconds: 300 },
     ], { client: sqs, batchSize: 1 });
     await startPoller(q.url);
-    await client.next();
     await eventually(async () => (await outcome('expired')) === 1 && (await outcome('delivered')) === 1);
-    await quiet();
-    expect(client.inbox.map((p) => p.data.toString())).toEqual(['in-time']);
+    expect(await receivedBeforeMarker(h, client)).toEqual(['in-time']);
     expect(await counterValue(h.metrics.egressRefused, { path: 'out_of_band', reason: 'expired' })).toBe(1);
     await eventually(async () => { const c = await queueCounts(q.url); return c.visible === 0 && c.inFlight === 0; });
   });
@@ -108,23 +107,86 @@ describe('sqs packet source with moto_server', () => {
 
   it('close() aborts an in-flight 20 s long poll', async () => {
     const q = await createQueue(sqs, 'idle');
-    const p = await startPoller(q.url, 20);
-    await quiet(300); // the long poll is in flight
+    let polling!: () => void;
+    const inFlight = new Promise<void>((r) => { polling = r; });
+    const watched = new SQSClient({ endpoint: moto.endpoint, region: 'us-east-1' });
+    watched.middlewareStack.add((next, context) => async (args) => { if (context.commandName === 'ReceiveMessageCommand') polling(); return next(args); }, { step: 'finalizeRequest', name: 'seeReceive' });
+    poller = createSqsSource('queue', { queueUrl: q.url, waitTimeSeconds: 20, maxMessages: 10, visibilityTimeout: 60, maxRememberedMessageIds: 100 }, h.ctx, { client: watched });
+    const p = poller;
+    await p.start();
+    await inFlight; // the long poll is on its way to moto
     const closed = await Promise.race([p.close().then(() => 'closed'), new Promise((r) => setTimeout(() => r('still polling'), 10_000))]);
     expect(closed).toBe('closed');
     expect(p.status!()).toMatchObject({ running: false });
     poller = undefined;
+    watched.destroy();
   });
 });
 
 describe('sqs packet source resilience', () => {
-  it('counts receive errors, backs off, and stops on close', async () => {
-    const broken = new SQSClient({ endpoint: 'http://127.0.0.1:9', region: 'us-east-1' });
-    poller = createSqsSource('queue', { queueUrl: 'http://127.0.0.1:9/000000000000/missing', waitTimeSeconds: 1, maxMessages: 10, maxRememberedMessageIds: 10 }, h.ctx, { client: broken });
+  /** A client to moto whose commands fail as the test says (what moto cannot be made to do). */
+  function failing(fail: (command: string, n: number) => boolean): SQSClient {
+    const c = new SQSClient({ endpoint: moto.endpoint, region: 'us-east-1' });
+    const counts = new Map<string, number>();
+    c.middlewareStack.add((next, context) => async (args) => {
+      const n = (counts.get(context.commandName!) ?? 0) + 1;
+      counts.set(context.commandName!, n);
+      if (fail(context.commandName!, n)) throw new Error(`injected ${context.commandName} failure ${n}`);
+      return next(args);
+    }, { step: 'initialize', name: 'injectFailures' });
+    return c;
+  }
+
+  /** The poller's warnings, as logged. */
+  function capture(): { ctx: typeof h.ctx; lines: Record<string, unknown>[] } {
+    const lines: Record<string, unknown>[] = [];
+    const logger = pino({ level: 'warn' }, { write: (line: string) => { lines.push(JSON.parse(line) as Record<string, unknown>); } });
+    return { ctx: { ...h.ctx, logger }, lines };
+  }
+
+  it('counts receive errors and backs off exponentially, from 500 ms again after a success', async () => {
+    const q = await createQueue(sqs, 'flaky');
+    // Receives 1, 2 fail, 3 succeeds (an empty 1 s poll), 4 fails.
+    const c = failing((cmd, n) => cmd === 'ReceiveMessageCommand' && n !== 3);
+    const { ctx, lines } = capture();
+    poller = createSqsSource('queue', { queueUrl: q.url, waitTimeSeconds: 1, maxMessages: 10, maxRememberedMessageIds: 10 }, ctx, { client: c });
     await poller.start();
-    await eventually(async () => (await outcome('receive-error')) >= 1);
+    await eventually(async () => (await outcome('receive-error')) >= 3);
     await poller.close();
     poller = undefined;
+    c.destroy();
+    const delays = lines.filter((l) => l.outcome === 'receive-error').map((l) => l.retryInMs);
+    expect(delays.slice(0, 3)).toEqual([500, 1000, 500]);
+  });
+
+  it('close() ends a receive-error backoff at once', async () => {
+    const { ctx, lines } = capture();
+    const broken = new SQSClient({ endpoint: 'http://127.0.0.1:9', region: 'us-east-1', maxAttempts: 1 });
+    poller = createSqsSource('queue', { queueUrl: 'http://127.0.0.1:9/000000000000/missing', waitTimeSeconds: 1, maxMessages: 10, maxRememberedMessageIds: 10 }, ctx, { client: broken });
+    await poller.start();
+    await eventually(async () => (await outcome('receive-error')) >= 1);
+    const closed = await Promise.race([poller.close().then(() => 'closed'), new Promise((r) => setTimeout(() => r('still waiting'), 10_000))]);
+    expect(closed).toBe('closed');
+    expect(poller.status!()).toMatchObject({ running: false });
+    poller = undefined;
     broken.destroy();
+    expect(lines.filter((l) => l.outcome === 'receive-error').map((l) => l.retryInMs)).toEqual([500]);
+  });
+
+  it('a message received again after its delete failed is not sent twice (MessageId remembered)', async () => {
+    const q = await createQueue(sqs, 'redelivered');
+    await client.hello(h);
+    // The first delete fails: with a visibility timeout of 0 the message is received again at once.
+    const c = failing((cmd, n) => cmd === 'DeleteMessageBatchCommand' && n === 1);
+    poller = createSqsSource('queue', { queueUrl: q.url, waitTimeSeconds: 1, maxMessages: 10, visibilityTimeout: 0, maxRememberedMessageIds: 10 }, h.ctx, { client: c });
+    await sendPackets({ queueUrl: q.url }, [{ address: '127.0.0.1', port: client.port, data: 'exactly-once' }], { client: sqs });
+    await poller.start();
+    await eventually(async () => (await outcome('duplicate')) === 1);
+    await eventually(async () => { const n = await queueCounts(q.url); return n.visible === 0 && n.inFlight === 0; });
+    expect(await receivedBeforeMarker(h, client)).toEqual(['exactly-once']);
+    expect(await outcome('delivered')).toBe(1);
+    await poller.close();
+    poller = undefined;
+    c.destroy();
   });
 });

@@ -5,7 +5,7 @@ import { createSocket } from 'node:dgram';
 import { createSnsHttpSource, type SnsHttpDeps, type SnsHttpOptions, type SnsHttpSource } from '../../packet-source/sns-http/index.js';
 import { counterValue, sourceMetrics } from '../../gateway/out-of-band/source-metrics.js';
 import { RecentClients } from '../../gateway/recent-clients.js';
-import { createHarness, createUdpClient, quiet, waitFor, type Harness, type UdpClient } from './harness.js';
+import { createHarness, createUdpClient, receivedBeforeMarker, waitFor, type Harness, type UdpClient } from './harness.js';
 import { certFetcher, makeSigner, signedEnvelope, TOPIC, type EnvelopeInput } from './sns-fixtures.js';
 import { rawConnect, postHead } from '../support/raw-http.js';
 
@@ -75,8 +75,7 @@ describe('sns-http packet source', () => {
     await client.hello(h);
     const env = notification(toClient('original'));
     expect(await post(url, { ...env, Message: toClient('forged') })).toEqual({ status: 403, outcome: 'bad-signature' });
-    await quiet();
-    expect(client.inbox).toHaveLength(0);
+    expect(await receivedBeforeMarker(h, client)).toEqual([]);
     expect(await outcomes('bad-signature')).toBe(1);
   });
 
@@ -94,16 +93,13 @@ describe('sns-http packet source', () => {
     const env = notification(toClient('once'));
     expect((await post(url, env)).outcome).toBe('delivered');
     expect(await post(url, env)).toEqual({ status: 200, outcome: 'duplicate' });
-    await client.next();
-    await quiet();
-    expect(client.inbox.map((p) => p.data.toString())).toEqual(['once']);
+    expect(await receivedBeforeMarker(h, client)).toEqual(['once']);
   });
 
   it('refuses and counts a packet for a client never seen', async () => {
     const url = await start();
     expect(await post(url, notification(toClient('unsolicited')))).toEqual({ status: 200, outcome: 'refused' });
-    await quiet();
-    expect(client.inbox).toHaveLength(0);
+    expect(await receivedBeforeMarker(h, client)).toEqual([]);
     expect(await refusals('address-refused')).toBe(1);
     expect(await counterValue(sourceMetrics(h.metrics).packets, { source: 'sns', result: 'address-refused' })).toBe(1);
   });
@@ -114,9 +110,7 @@ describe('sns-http packet source', () => {
     const old = new Date(Date.now() - 120_000).toISOString();
     expect((await post(url, notification(toClient('stale', { TtlSeconds: 60 }), { timestamp: old }))).outcome).toBe('refused');
     expect((await post(url, notification(toClient('fresh', { TtlSeconds: 60 })))).outcome).toBe('delivered');
-    await client.next();
-    await quiet();
-    expect(client.inbox.map((p) => p.data.toString())).toEqual(['fresh']);
+    expect(await receivedBeforeMarker(h, client)).toEqual(['fresh']);
     expect(await refusals('expired')).toBe(1);
   });
 
@@ -177,6 +171,28 @@ describe('sns-http packet source', () => {
     expect(client.inbox[0]!.data.toString()).toBe('unsigned');
   });
 
+  it('refuses a validly signed notification from a topic not in topicArns, and sends nothing', async () => {
+    const url = await start();
+    await client.hello(h);
+    const other = 'arn:aws:sns:us-east-1:123456789012:someone-else';
+    expect(await post(url, notification(toClient('foreign'), { topicArn: other }))).toEqual({ status: 403, outcome: 'topic-not-allowed' });
+    expect(await post(url, notification(toClient('listed')))).toEqual({ status: 200, outcome: 'delivered' });
+    expect(await receivedBeforeMarker(h, client)).toEqual(['listed']);
+    expect(await outcomes('topic-not-allowed')).toBe(1);
+  });
+
+  it('refuses a request whose x-amz-sns-message-type header differs from its Type, and sends nothing', async () => {
+    const url = await start();
+    await client.hello(h);
+    const typed = async (type: string, body: unknown) => {
+      const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'text/plain; charset=UTF-8', 'x-amz-sns-message-type': type }, body: JSON.stringify(body) });
+      return { status: res.status, outcome: ((await res.json()) as { outcome: string }).outcome };
+    };
+    expect(await typed('SubscriptionConfirmation', notification(toClient('mismatch')))).toEqual({ status: 400, outcome: 'malformed' });
+    expect(await typed('Notification', notification(toClient('matching')))).toEqual({ status: 200, outcome: 'delivered' });
+    expect(await receivedBeforeMarker(h, client)).toEqual(['matching']);
+  });
+
   it('checks the topic before fetching a certificate: a foreign topic causes no fetch', async () => {
     const certs = certFetcher(signer.certPem);
     const url = await start({ fetchCertificate: certs.fetch });
@@ -202,9 +218,7 @@ describe('sns-http packet source', () => {
     expect(await post(url, notification(toClient('older than the window'), { timestamp: new Date(Date.now() - 601_000).toISOString() }))).toEqual({ status: 400, outcome: 'stale' });
     expect(await post(url, notification(toClient('ahead'), { timestamp: new Date(Date.now() + 3_600_000).toISOString() }))).toEqual({ status: 400, outcome: 'stale' });
     expect((await post(url, notification(toClient('fresh'), { timestamp: new Date(Date.now() - 590_000).toISOString() }))).outcome).toBe('delivered');
-    await client.next();
-    await quiet();
-    expect(client.inbox.map((p) => p.data.toString())).toEqual(['fresh']);
+    expect(await receivedBeforeMarker(h, client)).toEqual(['fresh']);
     expect(await outcomes('stale')).toBe(3);
   });
 
@@ -217,9 +231,7 @@ describe('sns-http packet source', () => {
     await client.next(6);
     for (const e of envs) expect((await post(url, e)).outcome).toMatch(/^(duplicate|stale)$/);
     expect((await post(url, notification(toClient('new')))).outcome).toBe('delivered');
-    await client.next(7);
-    await quiet();
-    expect(client.inbox.map((p) => p.data.toString())).toEqual(['m0', 'm1', 'm2', 'm3', 'm4', 'm5', 'new']);
+    expect(await receivedBeforeMarker(h, client)).toEqual(['m0', 'm1', 'm2', 'm3', 'm4', 'm5', 'new']);
     expect(await outcomes('duplicate')).toBe(3);
     expect(await outcomes('stale')).toBe(3);
   });

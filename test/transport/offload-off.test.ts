@@ -18,5 +18,6 @@ if (required && addon) {
   await import('../core/pipeline.test.js');
   await import('./gateway-native.test.js');
 } else {
-  it('offload needs the native addon, which is not required here', () => {});
+  // Reported as skipped, not passed: the pipeline, gateway and transport contract suites above need the addon.
+  it.skip('offload suites: the native addon is not required here (UDPGW_TRANSPORT=dgram, or not Linux)');
 }

@@ -71,6 +71,8 @@ describe('the packed package', () => {
     const installed = join(app, 'node_modules', 'udp-gateway');
     expect(existsSync(join(installed, 'build'))).toBe(false); // nothing compiled
     expect(`${install.stdout}${install.stderr}`.split('\n').filter((l) => /gyp info spawn|EBADENGINE|not built/.test(l))).toEqual([]);
+    // `npx udp-gateway` below runs the package's bin as installed: node_modules/.bin → dist/app/cli.js.
+    expect(realpathSync(join(app, 'node_modules', '.bin', 'udp-gateway'))).toBe(join(installed, 'dist', 'app', 'cli.js'));
 
     // The README's quick start, in this folder.
     const [start, send] = quickStartLines();
@@ -81,6 +83,11 @@ describe('the packed package', () => {
     expect(gw.banner).toContain(`-> archive: file ${join(app, 'data', 'packets.ndjson')}`);
     const r = await runCliAsync(send!.map((a) => a.replace(/:5555$/, `:${gw.udpPort}`)), { cwd: app, entry: [NPX, 'udp-gateway'] });
     expect([r.status, r.stdout]).toEqual([0, expect.stringMatching(/^reply from 127\.0\.0\.1:\d+ \(2 bytes\): hi\n$/)]);
+    // The status page's static files are in the package (copied into dist by the build) and served.
+    expect(paths).toEqual(expect.arrayContaining(['dist/app/status-page/assets/index.html', 'dist/app/status-page/assets/page.js', 'dist/app/status-page/assets/view.js', 'dist/app/status-page/assets/page.css']));
+    expect(gw.banner).toContain(`status page: ${gw.adminUrl}/`);
+    const page = await fetch(`${gw.adminUrl}/`);
+    expect([page.status, (await page.text()).includes('src="status/page.js"'), (await fetch(`${gw.adminUrl}/status/page.js`)).status]).toEqual([200, true, 200]);
     await gw.stop();
 
     // A TypeScript handler in a folder with no node_modules, run by the installed gateway.

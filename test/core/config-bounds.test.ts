@@ -1,0 +1,90 @@
+/**
+ * Every bound and enumeration of the config schema (gateway/config/schema.ts), one value past it each,
+ * with the exact problem an operator reads: the path, the allowed range or values, and the key's
+ * description where the schema gives one. The expected texts are the schema's documented limits.
+ */
+import { describe, expect, it } from 'vitest';
+import '../support/memory-destination.js';
+import { resolveConfig } from '../../app/config/load.js';
+import { ConfigError } from '../../gateway/errors.js';
+
+const base = () => ({ listeners: [{ name: 'edge', port: 0, destinations: [{ type: 'memory' }] }] });
+const l = (x: object) => ({ listeners: [{ name: 'edge', port: 0, destinations: [{ type: 'memory' }], ...x }] });
+const d = (x: object) => ({ listeners: [{ name: 'edge', port: 0, destinations: [{ type: 'memory', ...x }] }] });
+
+function problems(raw: unknown): { path: string; message: string }[] {
+  try { resolveConfig(raw, '/tmp'); } catch (e) { if (e instanceof ConfigError) return [...e.problems]; throw e; }
+  return [];
+}
+
+// [name, config, problems]
+const cases: [string, unknown, { path: string; message: string }[]][] = [
+  ["{ ...base(), secret: 'short' }", { ...base(), secret: 'short' }, [{"path": "/secret", "message": "must be at least 16 characters long, got \"short\" (tag signing secret; generated if absent): set a value in that range"}]],
+  ["{ ...base(), previousSecrets: ['short'] }", { ...base(), previousSecrets: ['short'] }, [{"path": "/previousSecrets/0", "message": "must be at least 16 characters long, got \"short\": set a value in that range"}]],
+  ["{ ...base(), replyWindowSeconds: 0 }", { ...base(), replyWindowSeconds: 0 }, [{"path": "/replyWindowSeconds", "message": "must be a whole number at least 1, got 0: set a value in that range"}]],
+  ["{ ...base(), shutdownDeadlineMs: -1 }", { ...base(), shutdownDeadlineMs: -1 }, [{"path": "/shutdownDeadlineMs", "message": "must be a whole number at least 0, got -1: set a value in that range"}]],
+  ["{ ...base(), transport: 'x' }", { ...base(), transport: 'x' }, [{"path": "/transport", "message": "must be one of \"auto\", \"native\", \"dgram\", got \"x\": use one of these"}]],
+  ["{ ...base(), formatter: 'x' }", { ...base(), formatter: 'x' }, [{"path": "/formatter", "message": "must be one of \"base64\", \"hex\", \"utf8\", \"ascii\", \"coap\", got \"x\": use one of these"}]],
+  ["{ ...base(), log: { level: 'x' } }", { ...base(), log: { level: 'x' } }, [{"path": "/log/level", "message": "must be one of \"fatal\", \"error\", \"warn\", \"info\", \"debug\", \"trace\", \"silent\", got \"x\": use one of these"}]],
+  ["{ ...base(), admin: { port: 70000 } }", { ...base(), admin: { port: 70000 } }, [{"path": "/admin/port", "message": "must be a whole number from 0 to 65535, got 70000 (a TCP port; 0 picks a free one): set a value in that range"}]],
+  ["{ ...base(), admin: { token: 'short' } }", { ...base(), admin: { token: 'short' } }, [{"path": "/admin/token", "message": "must be at least 8 characters long, got \"short\" (bearer token for POST /v1/send; sends are refused without one): set a value in that range"}]],
+  ["{ ...base(), admin: { requestTimeoutMs: 99 } }", { ...base(), admin: { requestTimeoutMs: 99 } }, [{"path": "/admin/requestTimeoutMs", "message": "must be a whole number at least 100, got 99 (a request (headers and body) must arrive within this, else 408 and the connection is closed): set a value in that range"}]],
+  ["{ ...base(), admin: { maxConnections: 0 } }", { ...base(), admin: { maxConnections: 0 } }, [{"path": "/admin/maxConnections", "message": "must be a whole number at least 1, got 0 (open connections at once; more are closed on accept): set a value in that range"}]],
+  ["{ ...base(), admin: { enabled: 'yes' } }", { ...base(), admin: { enabled: 'yes' } }, [{"path": "/admin/enabled", "message": "Expected boolean, got \"yes\""}]],
+  ["{ ...base(), admin: { host: 5 } }", { ...base(), admin: { host: 5 } }, [{"path": "/admin/host", "message": "Expected string, got 5"}]],
+  ["{ ...base(), egress: { recentClientSeconds: -1 } }", { ...base(), egress: { recentClientSeconds: -1 } }, [{"path": "/egress/recentClientSeconds", "message": "must be a whole number at least 0, got -1: set a value in that range"}]],
+  ["{ ...base(), egress: { maxRecentClients: 0 } }", { ...base(), egress: { maxRecentClients: 0 } }, [{"path": "/egress/maxRecentClients", "message": "must be a whole number at least 1, got 0: set a value in that range"}]],
+  ["{ ...base(), egress: { policy: 'x' } }", { ...base(), egress: { policy: 'x' } }, [{"path": "/egress/policy", "message": "must be one of \"address\", \"address-port\", got \"x\": use one of these"}]],
+  ["{ ...base(), egress: { allow: [''] } }", { ...base(), egress: { allow: [''] } }, [{"path": "/egress/allow/0", "message": "must be at least 1 characters long, got \"\" (CIDR (10.0.0.0/8, 2001:db8::/32) or a single address): set a value in that range"}]],
+  ["l({ name: 'bad name' })", l({ name: 'bad name' }), [{"path": "/listeners/0/name", "message": "must be letters, digits, _ . and - only, got \"bad name\""}]],
+  ["l({ name: '' })", l({ name: '' }), [{"path": "/listeners/0/name", "message": "must be from 1 to 64 characters long, got \"\" (letters, digits, _ . and - only): set a value in that range"}, {"path": "/listeners/0/name", "message": "must be letters, digits, _ . and - only, got \"\""}]],
+  ["l({ name: 'x'.repeat(65) })", l({ name: 'x'.repeat(65) }), [{"path": "/listeners/0/name", "message": "must be from 1 to 64 characters long, got \"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx\" (letters, digits, _ . and - only): set a value in that range"}]],
+  ["l({ port: -1 })", l({ port: -1 }), [{"path": "/listeners/0/port", "message": "must be a whole number from 0 to 65535, got -1 (a UDP port; 0 picks a free one): set a value in that range"}]],
+  ["l({ receiveBufferBytes: 4095 })", l({ receiveBufferBytes: 4095 }), [{"path": "/listeners/0/receiveBufferBytes", "message": "must be a whole number at least 4096, got 4095: set a value in that range"}]],
+  ["l({ sendBufferBytes: 4095 })", l({ sendBufferBytes: 4095 }), [{"path": "/listeners/0/sendBufferBytes", "message": "must be a whole number at least 4096, got 4095: set a value in that range"}]],
+  ["l({ maxDatagramBytes: 0 })", l({ maxDatagramBytes: 0 }), [{"path": "/listeners/0/maxDatagramBytes", "message": "must be a whole number from 1 to 65507, got 0: set a value in that range"}]],
+  ["l({ maxDatagramBytes: 65508 })", l({ maxDatagramBytes: 65508 }), [{"path": "/listeners/0/maxDatagramBytes", "message": "must be a whole number from 1 to 65507, got 65508: set a value in that range"}]],
+  ["l({ rateLimit: { packetsPerSecond: 0 } })", l({ rateLimit: { packetsPerSecond: 0 } }), [{"path": "/listeners/0/rateLimit/packetsPerSecond", "message": "must be a whole number at least 1, got 0 (per client address): set a value in that range"}]],
+  ["l({ rateLimit: { bytesPerSecond: 0 } })", l({ rateLimit: { bytesPerSecond: 0 } }), [{"path": "/listeners/0/rateLimit/bytesPerSecond", "message": "must be a whole number at least 1, got 0 (per client address (payload bytes)): set a value in that range"}]],
+  ["l({ rateLimit: { burstSeconds: 0 } })", l({ rateLimit: { burstSeconds: 0 } }), [{"path": "/listeners/0/rateLimit/burstSeconds", "message": "Expected number to be greater than 0, got 0 (a client may send this many seconds of its rates at once)"}]],
+  ["l({ rateLimit: { burstSeconds: 3601 } })", l({ rateLimit: { burstSeconds: 3601 } }), [{"path": "/listeners/0/rateLimit/burstSeconds", "message": "must be a number at most 3600, got 3601 (a client may send this many seconds of its rates at once): set a value in that range"}]],
+  ["l({ rateLimit: { maxClients: 0 } })", l({ rateLimit: { maxClients: 0 } }), [{"path": "/listeners/0/rateLimit/maxClients", "message": "must be a whole number at least 1, got 0 (client addresses remembered; the least recently seen is forgotten first): set a value in that range"}]],
+  ["l({ protocol: { type: '' } })", l({ protocol: { type: '' } }), [{"path": "/listeners/0/protocol/type", "message": "must be at least 1 characters long, got \"\": set a value in that range"}, {"path": "/listeners/0/protocol/type", "message": "unknown listener protocol \"\": use one of wireguard (or leave protocol out for plain UDP)"}]],
+  ["l({ destinations: [] })", l({ destinations: [] }), [{"path": "/listeners/0/destinations", "message": "must be a list of at least 1 entries, got []: set a value in that range"}]],
+  ["l({ host: 1 })", l({ host: 1 }), [{"path": "/listeners/0/host", "message": "Expected string, got 1 (address to bind: 0.0.0.0, ::, 127.0.0.1, \u2026)"}]],
+  ["l({ formatter: 'x' })", l({ formatter: 'x' }), [{"path": "/listeners/0/formatter", "message": "must be one of \"base64\", \"hex\", \"utf8\", \"ascii\", \"coap\", got \"x\": use one of these"}]],
+  ["l({ deny: [''] })", l({ deny: [''] }), [{"path": "/listeners/0/deny/0", "message": "must be at least 1 characters long, got \"\" (CIDR (10.0.0.0/8, 2001:db8::/32) or a single address): set a value in that range"}]],
+  ["d({ name: 'bad name' })", d({ name: 'bad name' }), [{"path": "/listeners/0/destinations/0/name", "message": "must be letters, digits, _ . and - only, got \"bad name\""}]],
+  ["d({ batch: { maxBytes: 0 } })", d({ batch: { maxBytes: 0 } }), [{"path": "/listeners/0/destinations/0/batch/maxBytes", "message": "must be a whole number at least 1, got 0: set a value in that range"}]],
+  ["d({ batch: { lingerMs: -1 } })", d({ batch: { lingerMs: -1 } }), [{"path": "/listeners/0/destinations/0/batch/lingerMs", "message": "must be a whole number at least 0, got -1: set a value in that range"}]],
+  ["d({ queue: { maxPackets: 0 } })", d({ queue: { maxPackets: 0 } }), [{"path": "/listeners/0/destinations/0/queue/maxPackets", "message": "must be a whole number at least 1, got 0: set a value in that range"}]],
+  ["d({ inFlight: 0 })", d({ inFlight: 0 }), [{"path": "/listeners/0/destinations/0/inFlight", "message": "must be a whole number at least 1, got 0 (batches being sent at once): set a value in that range"}]],
+  ["d({ retry: { maxAttempts: 0 } })", d({ retry: { maxAttempts: 0 } }), [{"path": "/listeners/0/destinations/0/retry/maxAttempts", "message": "must be a whole number at least 1, got 0 (attempts in all, including the first): set a value in that range"}]],
+  ["d({ retry: { baseDelayMs: 0 } })", d({ retry: { baseDelayMs: 0 } }), [{"path": "/listeners/0/destinations/0/retry/baseDelayMs", "message": "must be a whole number at least 1, got 0: set a value in that range"}]],
+  ["d({ retry: { maxDelayMs: 0 } })", d({ retry: { maxDelayMs: 0 } }), [{"path": "/listeners/0/destinations/0/retry/maxDelayMs", "message": "must be a whole number at least 1, got 0: set a value in that range"}]],
+  ["d({ buffer: { disk: { path: '' } } })", d({ buffer: { disk: { path: '' } } }), [{"path": "/listeners/0/destinations/0/buffer/disk/path", "message": "must be at least 1 characters long, got \"\" (a directory of its own for this destination (relative to the config file)): set a value in that range"}]],
+  ["d({ buffer: { disk: { path: 'x', maxBytes: 65535 } } })", d({ buffer: { disk: { path: 'x', maxBytes: 65535 } } }), [{"path": "/listeners/0/destinations/0/buffer/disk/maxBytes", "message": "must be a whole number at least 65536, got 65535 (past this, packets go to the dead-letter (or are dropped, reason buffer-full)): set a value in that range"}]],
+  ["d({ buffer: { disk: { path: 'x', fsync: 'x' } } })", d({ buffer: { disk: { path: 'x', fsync: 'x' } } }), [{"path": "/listeners/0/destinations/0/buffer/disk/fsync", "message": "must be one of \"always\", \"interval\", \"never\", got \"x\": use one of these"}]],
+  ["d({ buffer: { disk: { path: 'x', fsyncIntervalMs: 0 } } })", d({ buffer: { disk: { path: 'x', fsyncIntervalMs: 0 } } }), [{"path": "/listeners/0/destinations/0/buffer/disk/fsyncIntervalMs", "message": "must be a whole number at least 1, got 0: set a value in that range"}]],
+  ["d({ sample: { every: 0 } })", d({ sample: { every: 0 } }), [{"path": "/listeners/0/destinations/0/sample/every", "message": "must be a whole number at least 1, got 0 (only one packet in `every` goes to this destination (the others are counted as sampled-out)): set a value in that range"}]],
+  ["d({ sample: {} })", d({ sample: {} }), [{"path": "/listeners/0/destinations/0/sample/every", "message": "is required"}]],
+  ["d({ deadLetter: { file: '' } })", d({ deadLetter: { file: '' } }), [{"path": "/listeners/0/destinations/0/deadLetter", "message": "must be { file: <path> }, { sqsQueueUrl: <url> }, or a destination { type: <kind>, \u2026 }, got {\"file\":\"\"}"}]],
+  ["d({ deadLetter: { sqsQueueUrl: '' } })", d({ deadLetter: { sqsQueueUrl: '' } }), [{"path": "/listeners/0/destinations/0/deadLetter", "message": "must be { file: <path> }, { sqsQueueUrl: <url> }, or a destination { type: <kind>, \u2026 }, got {\"sqsQueueUrl\":\"\"}"}]],
+  ["d({ deadLetter: { file: 'x', extra: 1 } })", d({ deadLetter: { file: 'x', extra: 1 } }), [{"path": "/listeners/0/destinations/0/deadLetter", "message": "must be { file: <path> }, { sqsQueueUrl: <url> }, or a destination { type: <kind>, \u2026 }, got {\"file\":\"x\",\"extra\":1}"}]],
+];
+
+describe('config schema bounds', () => {
+  it.each(cases)('%s', (_name, raw, expected) => {
+    expect(problems(raw)).toEqual(expected);
+  });
+
+  it('accepts each bound itself', () => {
+    expect(problems({
+      ...base(), secret: 's'.repeat(16), previousSecrets: ['p'.repeat(16)], replyWindowSeconds: 1, shutdownDeadlineMs: 0,
+      admin: { port: 65535, token: 't'.repeat(8), requestTimeoutMs: 100, maxConnections: 1 },
+      egress: { recentClientSeconds: 0, maxRecentClients: 1, policy: 'address-port', allow: ['10.0.0.0/8'] },
+    })).toEqual([]);
+    expect(problems(l({ name: 'x'.repeat(64), port: 65535, receiveBufferBytes: 4096, sendBufferBytes: 4096, maxDatagramBytes: 65507, rateLimit: { packetsPerSecond: 1, bytesPerSecond: 1, burstSeconds: 3600, maxClients: 1 } }))).toEqual([]);
+    expect(problems(d({ name: 'a.b-c_1', batch: { maxPackets: 1, maxBytes: 1, lingerMs: 0 }, queue: { maxPackets: 1 }, inFlight: 1, retry: { maxAttempts: 1, baseDelayMs: 1, maxDelayMs: 1 }, buffer: { disk: { path: 'b', maxBytes: 65536, fsync: 'never', fsyncIntervalMs: 1 } }, sample: { every: 1 } }))).toEqual([]);
+  });
+});

@@ -1,0 +1,131 @@
+/**
+ * Shutdown and signals: a gateway stops reading and closes its packet sources before it drains, and
+ * the process's signal handlers pass the configured deadline and exit at once on a second signal.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import { pino } from 'pino';
+import { Type } from '@sinclair/typebox';
+import { release } from '../support/memory-destination.js';
+import { UdpClient, eventually } from '../support/udp-client.js';
+import { resolveConfig } from '../../app/config/load.js';
+import { createGateway, type Gateway } from '../../app/gateway.js';
+import { handleSignals, type RunningGateway } from '../../app/run.js';
+import { definePacketSourceKind } from '../../gateway/extension/packet-source.js';
+import { registerPacketSourceKind } from '../../gateway/extension/registry.js';
+import { dgramTransport } from '../../net/dgram.js';
+import { nativeTransport } from '../../net/native.js';
+import { loadNativeAddon } from '../../net/native-addon.js';
+import type { TransportFactory } from '../../gateway/extension/transport.js';
+
+const log = pino({ level: 'silent' });
+/** What the test packet sources were asked to do, in order, with the gateway's state at the time. */
+const sourceLog: string[] = [];
+registerPacketSourceKind(definePacketSourceKind({
+  type: 'test-recording-source',
+  options: Type.Object({}),
+  load: async () => (name) => ({
+    start: async () => { sourceLog.push(`start ${name}`); },
+    close: async () => { sourceLog.push(`close ${name}`); },
+  }),
+}));
+
+const transports: [string, TransportFactory][] = [['dgram', dgramTransport]];
+if (loadNativeAddon().addon) transports.push(['native', nativeTransport]);
+
+let open: { close(): Promise<void> }[] = [];
+const stalled: string[] = [];
+afterEach(async () => { stalled.splice(0).forEach(release); await Promise.all(open.map((o) => o.close())); open = []; sourceLog.length = 0; });
+
+let seq = 0;
+async function stalledGateway(transport: TransportFactory): Promise<{ gw: Gateway; prefix: string }> {
+  const prefix = `shutdown${++seq}-`;
+  const cfg = resolveConfig({
+    secret: 'test-secret-0123456789abcdef', shutdownDeadlineMs: 10_000,
+    listeners: [{ name: 'edge', host: '127.0.0.1', port: 0, destinations: [{ type: 'memory', name: 'slow', prefix, mode: 'stall', batch: { lingerMs: 0 } }] }],
+    packetSources: [{ type: 'test-recording-source', name: 's1' }, { type: 'test-recording-source', name: 's2' }],
+  }, '/tmp');
+  const gw = await createGateway(cfg, { logger: log, transport });
+  open.push(gw);
+  stalled.push(`${prefix}slow`);
+  return { gw, prefix };
+}
+
+const metric = async (gw: Gateway, name: string, labels: Record<string, string>) => {
+  const m = (await gw.metrics.registry.getSingleMetric(name)!.get()).values;
+  return m.filter((v) => Object.entries(labels).every(([k, x]) => v.labels[k] === x)).reduce((a, v) => a + v.value, 0);
+};
+
+/** One full turn of the event loop (timers, poll, check): a socket still reading has read a datagram already queued on loopback. */
+const loopTurn = () => new Promise((r) => setTimeout(() => setImmediate(r), 0));
+
+describe.each(transports)('gateway shutdown (%s transport)', (_name, transport) => {
+  it('stops reading and closes every packet source before it drains, then sends what was in flight', async () => {
+    const { gw, prefix } = await stalledGateway(transport);
+    expect(sourceLog).toEqual(['start s1', 'start s2']);
+    const c = await UdpClient.open(); open.push(c);
+    await c.send('in-flight', gw.address().port);
+    await eventually(async () => (await metric(gw, 'udpgw_packets_received_total', { listener: 'edge' })) === 1);
+    const stopped = gw.shutdown();
+    await loopTurn();
+    expect(sourceLog).toEqual(['start s1', 'start s2', 'close s1', 'close s2']); // closed while the drain waits
+    await c.send('while-draining', gw.address().port); // on loopback: queued on the listener's socket at once
+    await loopTurn(); await loopTurn();
+    expect(await metric(gw, 'udpgw_packets_received_total', { listener: 'edge' })).toBe(1);
+    expect(await metric(gw, 'udpgw_drops_total', { where: 'edge', reason: 'no-destination-accepted' })).toBe(0);
+    release(`${prefix}slow`);
+    await stopped;
+    expect(gw.state).toBe('stopped');
+  });
+});
+
+describe('signal handling', () => {
+  const signals: NodeJS.Signals[] = ['SIGTERM', 'SIGINT', 'SIGQUIT'];
+  let saved: Map<NodeJS.Signals, ((...a: unknown[]) => void)[]>;
+  // The handlers are process-wide: the test's own replace whatever the runner installed, and are removed after.
+  function install(deadlineMs: number, stop: (deadline?: number) => Promise<void>) {
+    saved = new Map(signals.map((s) => [s, process.rawListeners(s) as ((...a: unknown[]) => void)[]]));
+    for (const s of signals) process.removeAllListeners(s);
+    const exits: number[] = [];
+    const running = { gateway: { config: { shutdownDeadlineMs: deadlineMs } }, stop } as unknown as RunningGateway;
+    handleSignals(running, log, (code) => { exits.push(code); });
+    return exits;
+  }
+  afterEach(() => {
+    for (const s of signals) { process.removeAllListeners(s); for (const f of saved.get(s) ?? []) process.on(s, f); }
+  });
+
+  it.each(['SIGTERM', 'SIGINT'] as const)('%s drains within shutdownDeadlineMs, then exits 0', async (signal) => {
+    const deadlines: (number | undefined)[] = [];
+    const exits = install(4321, async (d) => { deadlines.push(d); });
+    process.emit(signal);
+    await eventually(() => exits.length === 1);
+    expect([deadlines, exits]).toEqual([[4321], [0]]);
+  });
+
+  it('SIGQUIT waits for all in-flight work (no deadline)', async () => {
+    const deadlines: (number | undefined)[] = [];
+    const exits = install(4321, async (d) => { deadlines.push(d); });
+    process.emit('SIGQUIT');
+    await eventually(() => exits.length === 1);
+    expect([deadlines, exits]).toEqual([[Infinity], [0]]);
+  });
+
+  it('a second signal during the drain exits 1 at once; the drain is started once', async () => {
+    const deadlines: (number | undefined)[] = [];
+    let finish!: () => void;
+    const exits = install(4321, (d) => { deadlines.push(d); return new Promise<void>((r) => { finish = r; }); });
+    process.emit('SIGTERM');
+    process.emit('SIGINT');
+    expect([deadlines, exits]).toEqual([[4321], [1]]);
+    finish();
+    await eventually(() => exits.length === 2);
+    expect(exits).toEqual([1, 0]);
+  });
+
+  it('a failed shutdown exits 1', async () => {
+    const exits = install(10, async () => { throw new Error('stuck'); });
+    process.emit('SIGTERM');
+    await eventually(() => exits.length === 1);
+    expect(exits).toEqual([1]);
+  });
+});
