@@ -42,12 +42,14 @@ async function node(host: string, id: string) {
     secret: 'cluster-bench-secret-0123456789', admin: { port: 0, token: TOKEN }, log: { level: 'warn' },
     egress: { recentClientSeconds: WINDOW, maxRecentClients: CLIENTS * 2 },
     cluster: { redis: `redis://127.0.0.1:${redisPort}`, nodeId: id, keyPrefix: prefix },
-    listeners: [{ name: 'edge', host, port, receiveBufferBytes: 4_194_304, destinations: [{ type: 'file', path: `${id}.ndjson`, raw: true, batch: { maxPackets: 1000, lingerMs: 50 } }] }],
+    listeners: [{ name: 'edge', host, port, receiveBufferBytes: 4_194_304, destinations: [{ type: 'file', path: `${id.slice(-20)}.ndjson`, raw: true, batch: { maxPackets: 1000, lingerMs: 50 } }] }],
   }));
   const run = await startGateway(['start', '--config', cfg]);
   return { id, url: run.adminUrl!, run };
 }
-const [a, b] = [await node(HOSTS[0]!, "A"), await node(HOSTS[1]!, "B")];
+// Node ids as long as real ones (the default is <hostname>-<pid>; on Fargate the hostname is the task's private DNS name).
+const ID_A = 'ip-10-0-12-34.eu-west-1.compute.internal-17', ID_B = 'ip-10-0-56-78.eu-west-1.compute.internal-17';
+const [a, b] = [await node(HOSTS[0]!, ID_A), await node(HOSTS[1]!, ID_B)];
 const progress = (s: string) => process.stderr.write(`${s}\n`);
 progress("nodes up");
 const status = async (n: { url: string }) => (await (await fetch(`${n.url}/v1/status`)).json()) as { cluster: { bus: { roundTrips: number; commands: number }; directory: { written: number; flushes: number } } };
@@ -112,7 +114,7 @@ client.on('message', () => { got++; lastAt = performance.now(); onGot?.(); });
 client.send('hi', port, HOSTS[0]);
 // A real client keeps its flow (and NAT mapping) alive: once a second, well inside the --window.
 const keepalive = setInterval(() => client.send('keepalive', port, HOSTS[0]), 1000);
-await until(async () => (await redis.get(`${prefix}c:edge:127.0.0.1:${client.address().port}`)) === 'A', 10_000, 'client owned by A');
+await until(async () => (await redis.get(`${prefix}c:edge:127.0.0.1:${client.address().port}`)) === ID_A, 10_000, 'client owned by A');
 const doc = (n: number) => JSON.stringify({ Messages: Array.from({ length: n }, () => ({ Data: 'cGluZw==', Remote: { Address: '127.0.0.1', Port: client.address().port } })) });
 const post = (n: { url: string }, body: string) => fetch(`${n.url}/v1/send`, { method: 'POST', headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' }, body }).then((r) => r.arrayBuffer());
 async function throughput(target: { url: string }): Promise<{ pps: number; received: number; expected: number }> {

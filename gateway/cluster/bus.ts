@@ -70,6 +70,33 @@ export function encodeClusterMessage(m: ClusterMessage): Buffer {
   return out;
 }
 
+/** Marks several messages in one payload (a single message starts with its header's length, never this). */
+const BATCH = 0xffffffff;
+
+/** Several messages for one node in one payload: the marker, then each as [length, message]. */
+export function encodeClusterBatch(messages: readonly Buffer[]): Buffer {
+  if (messages.length === 1) return messages[0]!;
+  const out = Buffer.allocUnsafe(4 + messages.reduce((n, m) => n + 4 + m.length, 0));
+  out.writeUInt32BE(BATCH, 0);
+  let o = 4;
+  for (const m of messages) { out.writeUInt32BE(m.length, o); m.copy(out, o + 4); o += 4 + m.length; }
+  return out;
+}
+
+/** The messages of a payload (one, or a batch); undefined entries are malformed (counted by the caller). */
+export function decodeClusterPayload(b: Buffer): (ClusterMessage | undefined)[] {
+  if (b.length < 4 || b.readUInt32BE(0) !== BATCH) return [decodeClusterMessage(b)];
+  const out: (ClusterMessage | undefined)[] = [];
+  for (let o = 4; o < b.length;) {
+    if (o + 4 > b.length) { out.push(undefined); break; }
+    const n = b.readUInt32BE(o);
+    if (o + 4 + n > b.length) { out.push(undefined); break; }
+    out.push(decodeClusterMessage(b.subarray(o + 4, o + 4 + n)));
+    o += 4 + n;
+  }
+  return out;
+}
+
 /** Undefined for anything that is not a well-formed message (counted by the caller). */
 export function decodeClusterMessage(b: Buffer): ClusterMessage | undefined {
   if (b.length < 4) return undefined;

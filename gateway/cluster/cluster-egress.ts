@@ -15,10 +15,13 @@ import type { OutOfBandPacket } from '../wire/egress-message.js';
 import type { Formatter } from '../packet.js';
 import type { OutOfBandEgress } from '../extension/packet-source.js';
 import { parseSessionSelector, type SessionSelector } from '../routing/session-control.js';
-import { decodeClusterMessage, encodeClusterMessage, type ClusterBus, type ClusterMessage } from './bus.js';
+import { decodeClusterPayload, encodeClusterBatch, encodeClusterMessage, type ClusterBus, type ClusterMessage } from './bus.js';
 import type { FlowDirectory } from './flow-directory.js';
 
 const ASYNC_REPLY_PATH = 'async_reply';
+/** One PUBLISH carries at most this much (Redis's limit on a bulk string is 512 MB; a subscriber's output buffer is the real bound). */
+const MAX_BATCH_MESSAGES = 256;
+const MAX_BATCH_BYTES = 256 * 1024;
 
 export type ForwardOutcome = 'local' | 'forwarded' | 'no-owner' | 'owner-unreachable' | 'redis-unavailable'
   | 'received-sent' | 'received-refused';
@@ -117,10 +120,33 @@ export class ClusterEgress implements OutOfBandEgress {
     return { local: false, owner };
   }
 
+  /** Forwards to one node within one event-loop turn share a PUBLISH (a document's packets, concurrent sends), bounded. */
+  private readonly outbox = new Map<string, { messages: Buffer[]; bytes: number; settle: ((heard: number | Error) => void)[] }>();
+  private publish(owner: string, message: Buffer): Promise<number> {
+    let box = this.outbox.get(owner);
+    if (!box) {
+      this.outbox.set(owner, box = { messages: [], bytes: 0, settle: [] });
+      setImmediate(() => this.flushOutbox(owner, box!));
+    }
+    box.messages.push(message);
+    box.bytes += message.length;
+    const heard = new Promise<number>((resolve, reject) => box.settle.push((h) => (typeof h === 'number' ? resolve(h) : reject(h))));
+    if (box.messages.length >= MAX_BATCH_MESSAGES || box.bytes >= MAX_BATCH_BYTES) this.flushOutbox(owner, box);
+    return heard;
+  }
+
+  private flushOutbox(owner: string, box: { messages: Buffer[]; settle: ((heard: number | Error) => void)[] }): void {
+    if (this.outbox.get(owner) !== box) return; // already sent (full)
+    this.outbox.delete(owner);
+    this.o.bus.forward(owner, encodeClusterBatch(box.messages)).then(
+      (heard) => { for (const s of box.settle) s(heard); },
+      (err: Error) => { for (const s of box.settle) s(err); });
+  }
+
   private async forward(owner: string, m: ClusterMessage, listener: string, address: string, port: number): Promise<EgressResult> {
     let heard: number;
     try {
-      heard = await this.o.bus.forward(owner, encodeClusterMessage(m));
+      heard = await this.publish(owner, encodeClusterMessage(m));
     } catch {
       this.countError('publish-failed');
       return this.refuse('redis-unavailable');
@@ -143,7 +169,10 @@ export class ClusterEgress implements OutOfBandEgress {
 
   /** A message from another node: sent from this node's socket under this node's own egress policy. */
   private receive(raw: Buffer): void {
-    const m = decodeClusterMessage(raw);
+    for (const m of decodeClusterPayload(raw)) this.receiveOne(m);
+  }
+
+  private receiveOne(m: ClusterMessage | undefined): void {
     if (!m) { this.countError('bad-message'); return; }
     if (m.from === this.o.bus.nodeId) return;
     if (m.kind === 'end-sessions') {

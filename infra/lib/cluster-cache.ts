@@ -8,8 +8,9 @@
  * client flow seen in the egress window, one per task; nothing durable. No snapshots: after a
  * failover or restart every task writes its flows again.
  */
-import { CfnCondition, Fn } from 'aws-cdk-lib';
+import { CfnCondition, Fn, Token } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import type * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as elasticache from 'aws-cdk-lib/aws-elasticache';
 import { Construct } from 'constructs';
 import { acknowledge } from './nag-suppressions.js';
@@ -22,7 +23,7 @@ export interface ClusterCacheProps {
   readonly subnets: ec2.SubnetSelection;
   /** Only this security group (the tasks') may connect. */
   readonly clients: ec2.ISecurityGroup;
-  /** Node type (default cache.t4g.small: ~1.4 GiB, enough for about 10 million flow keys; see docs/cluster.md). */
+  /** Node type (default cache.t4g.small: 1.37 GiB, about 5 million flow keys at ~200 B each; see docs/cluster.md). */
   readonly nodeType?: string;
   /** Created only where the condition holds (a template whose task count is a parameter). */
   readonly condition?: CfnCondition;
@@ -65,4 +66,26 @@ export class ClusterCache extends Construct {
     acknowledge(this.replicationGroup, 'AwsSolutions-AEC5', 'The default port: the security group admits the gateway tasks only, '
       + 'so a non-default port would hide nothing.');
   }
+}
+
+/** UdpGateway's choice: created or not, where a condition holds, or of a given node type. */
+export type ClusterCacheChoice = boolean | CfnCondition | { readonly nodeType?: string; readonly condition?: CfnCondition };
+
+/**
+ * The cache when more than one task can run (or as chosen), its URL in the gateway container's
+ * environment (UDPGW_CLUSTER_REDIS; under a condition, empty where it does not hold: the gateway ignores it).
+ */
+export function addClusterCache(scope: Construct, o: {
+  readonly clusterCache?: ClusterCacheChoice; readonly desiredCount?: number; readonly autoScaling?: { readonly maxCapacity: number };
+  readonly configHasCluster: boolean; readonly vpc: ec2.IVpc; readonly subnets: ec2.SubnetSelection;
+  readonly clients: ec2.ISecurityGroup; readonly container: ecs.ContainerDefinition;
+}): ClusterCache | undefined {
+  const many = (n: number | undefined) => n !== undefined && (Token.isUnresolved(n) || n > 1);
+  const want = o.clusterCache ?? (many(o.desiredCount ?? 2) || many(o.autoScaling?.maxCapacity));
+  if (want === false || o.configHasCluster) return undefined;
+  const choice = want === true ? {} : want instanceof CfnCondition ? { condition: want } : want;
+  const cache = new ClusterCache(scope, 'ClusterCache', { vpc: o.vpc, subnets: o.subnets, clients: o.clients, ...choice });
+  const url = choice.condition ? Fn.conditionIf(choice.condition.logicalId, cache.url, '').toString() : cache.url;
+  o.container.addEnvironment('UDPGW_CLUSTER_REDIS', url);
+  return cache;
 }

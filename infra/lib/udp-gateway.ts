@@ -5,7 +5,7 @@
  * Why Fargate: no hosts to patch, NLB UDP target groups with IP targets work with awsvpc tasks.
  * (EC2 would allow SO_REUSEPORT over all cores and larger net.core.rmem_max; see docs/deploy.md.)
  */
-import { Aws, CfnCondition, Duration, Fn, Stack, Token } from 'aws-cdk-lib';
+import { Aws, Duration, Stack, Token } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
@@ -20,7 +20,7 @@ import { iamStatementsFromConfig } from './iam-from-config.js';
 import { GatewayObservability, SCRAPE_INTERVAL, type GatewayObservabilityProps } from './observability.js';
 import { PacketSourceWiring } from './packet-source-wiring.js';
 import { acknowledge, acknowledgeWildcards } from './nag-suppressions.js';
-import { ClusterCache } from './cluster-cache.js';
+import { addClusterCache, type ClusterCache, type ClusterCacheChoice } from './cluster-cache.js';
 import { FARGATE_MAX_STOP_TIMEOUT_S, checkConfigSize, checkTargetGroupBudget, type SsmTier } from './limits.js';
 
 export { FARGATE_MAX_STOP_TIMEOUT_S, checkConfigSize, checkTargetGroupBudget } from './limits.js';
@@ -87,9 +87,10 @@ export interface UdpGatewayProps {
   /**
    * The cluster's shared state (docs/cluster.md), an ElastiCache for Valkey group wired in as UDPGW_CLUSTER_REDIS.
    * Default: when more than one task can run (desiredCount or autoScaling.maxCapacity above 1, or a template
-   * parameter), unless the config names its own cluster.redis. A CfnCondition: created where it holds.
+   * parameter), unless the config names its own cluster.redis. A CfnCondition: created where it holds;
+   * `{ nodeType }` to size it (docs/cluster.md works the size out).
    */
-  readonly clusterCache?: boolean | CfnCondition;
+  readonly clusterCache?: ClusterCacheChoice;
 }
 
 export class UdpGateway extends Construct {
@@ -170,7 +171,10 @@ export class UdpGateway extends Construct {
       ...(props.dualStack ? { allowAllIpv6Outbound: true } : {}),
       vpc: props.vpc, description: 'udp-gateway tasks: listener, health-check and SNS ports from the load balancer security group only',
     });
-    this.clusterCache = this.addClusterCache(props, cfg, container);
+    this.clusterCache = addClusterCache(this, {
+      ...props, clients: this.securityGroup, container, configHasCluster: (cfg as { cluster?: unknown }).cluster !== undefined,
+      subnets: props.taskSubnets ?? { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS },
+    });
     this.loadBalancerSecurityGroup = new ec2.SecurityGroup(this, 'LoadBalancerSecurityGroup', {
       vpc: props.vpc, allowAllOutbound: false, description: 'udp-gateway load balancer: listener ports from the client networks',
     });
@@ -243,19 +247,6 @@ export class UdpGateway extends Construct {
     this.taskDefinition.addVolume({ name: 'data' });
     container.addMountPoints({ sourceVolume: 'data', containerPath: WRITABLE_DIR, readOnly: false });
     return container;
-  }
-
-  /** Several tasks share flow ownership through Valkey; the URL reaches the gateway as UDPGW_CLUSTER_REDIS. */
-  private addClusterCache(props: UdpGatewayProps, cfg: GatewayConfigInput, container: ecs.ContainerDefinition): ClusterCache | undefined {
-    const many = (n: number | undefined) => n !== undefined && (Token.isUnresolved(n) || n > 1);
-    const want = props.clusterCache ?? (many(props.desiredCount ?? 2) || many(props.autoScaling?.maxCapacity));
-    if (want === false || (cfg as { cluster?: unknown }).cluster !== undefined) return undefined;
-    const condition = want instanceof CfnCondition ? want : undefined;
-    const cache = new ClusterCache(this, 'ClusterCache', {
-      vpc: props.vpc, subnets: props.taskSubnets ?? { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS }, clients: this.securityGroup, ...(condition ? { condition } : {}),
-    });
-    container.addEnvironment('UDPGW_CLUSTER_REDIS', condition ? Fn.conditionIf(condition.logicalId, cache.url, '').toString() : cache.url);
-    return cache;
   }
 
   private allowFromLoadBalancer(port: ec2.Port, description: string): void {

@@ -51,6 +51,12 @@ describe('cluster cache', () => {
     expect(gatewayEnv(t).UDPGW_CLUSTER_REDIS).toEqual({ 'Fn::Join': ['', ['rediss://', { 'Fn::GetAtt': [id, 'PrimaryEndPoint.Address'] }, ':', { 'Fn::GetAtt': [id, 'PrimaryEndPoint.Port'] }]] });
   });
 
+  it('takes a node type for more clients (docs/cluster.md: about 200 B per flow key)', () => {
+    const [, g] = resources(synth({ desiredCount: 2, clusterCache: { nodeType: 'cache.r7g.large' } }), 'AWS::ElastiCache::ReplicationGroup')[0]!;
+    expect(g.Properties.CacheNodeType).toBe('cache.r7g.large');
+    expect(resources(synth({ desiredCount: 3, clusterCache: false }), 'AWS::ElastiCache::ReplicationGroup')).toEqual([]);
+  });
+
   it('admits 6379 from the gateway tasks\' security group only', () => {
     const t = synth({ desiredCount: 2 });
     const groups = resources(t, 'AWS::EC2::SecurityGroup').filter(([, g]) => String(g.Properties.GroupDescription).includes('cluster cache'));

@@ -80,6 +80,16 @@ describe('cluster: three nodes, one Redis', () => {
     expect(await metric(nodes[0]!, 'udpgw_packets_sent_total', 'listener="edge",path="async_reply"')).toBe(1);
   });
 
+  it('a document\'s packets for one owner travel in one PUBLISH, each sent', async () => {
+    const published = async () => ((await (await fetch(`${nodes[2]!.adminUrl}/v1/status`)).json()) as { cluster: { bus: { published: number } } }).cluster.bus.published;
+    const before = await published();
+    const doc = { Messages: ['p1', 'p2', 'p3'].map((d) => ({ Data: Buffer.from(d).toString('base64'), Remote: { Address: '127.0.0.1', Port: client.port } })) };
+    expect((await send(nodes[2]!, doc)).json.messages).toEqual([1, 2, 3].map(() => ({ status: 'sent', via: 'n1' })));
+    const got = (await client.waitFor(5)).slice(2);
+    expect(got.map((g) => [g.data.toString(), g.address, g.port])).toEqual(['p1', 'p2', 'p3'].map((d) => [d, HOSTS[0], port]));
+    expect(await published()).toBe(before + 1);
+  });
+
   it('a client no node has seen is refused by the egress policy, counted', async () => {
     const r = await send(nodes[1]!, { Messages: [{ Data: 'eA==', Remote: { Address: '127.0.0.1', Port: 9 } }] });
     expect(r.json.messages).toEqual([{ status: 'refused', reason: 'address-refused' }]);

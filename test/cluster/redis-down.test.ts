@@ -90,4 +90,25 @@ describe('cluster: Redis down and back', () => {
     for (const n of nodes) { expect(logCount(n, UP)).toBe(1); expect(logCount(n, DOWN)).toBe(1); }
     expect(c0.received.map((r) => r.data.toString())).toEqual(['local-while-down', 'forwarded-after']);
   }, 60_000);
+
+  it('a node started while Redis is unreachable serves alone, says so once, and joins when Redis appears', async () => {
+    const late = await freeTcpPort();
+    const alone = await startNode({ host: '127.0.0.4', port, redis: `redis://127.0.0.1:${late}`, prefix, nodeId: 'late', dir });
+    expect((await fetch(`${alone.adminUrl}/readyz`)).status).toBe(200);
+    expect(await metric(alone, 'udpgw_cluster_redis_up')).toBe(0);
+    expect(await metric(alone, 'udpgw_cluster_errors_total', 'reason="redis-down"')).toBe(1);
+    expect(alone.run.logs.filter((l) => l.msg === 'cluster: Redis unreachable at start; serving local clients only (reconnecting with backoff)')).toHaveLength(1);
+    const c = clients[1]!;
+    await c.send('to-late', port, '127.0.0.4');
+    await until(() => lines('late') === 1, 10_000, 'served while Redis is absent');
+    expect((await send(alone, oob(c, 'local'))).json.messages).toEqual([{ status: 'sent' }]);
+    const own = await startRedis(late);
+    try {
+      await until(async () => (await metric(alone, 'udpgw_cluster_redis_up')) === 1, 20_000, 'joined');
+      const r = new Redis(`redis://127.0.0.1:${late}`);
+      try {
+        await until(async () => (await r.get(`${prefix}c:edge:127.0.0.1:${c.port}`)) === 'late', 10_000, 'its flow written once Redis is there');
+      } finally { r.disconnect(); }
+    } finally { await stopProcess(own); }
+  }, 60_000);
 });
