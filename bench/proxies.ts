@@ -141,6 +141,8 @@ export interface GatewayLaunch {
   /** A command the gateway runs under (e.g. valgrind --tool=callgrind). */
   readonly wrap?: readonly string[];
   readonly readyTimeoutMs?: number;
+  /** The listener's destinations instead of one `udp` destination to the sink. */
+  readonly destinations?: readonly unknown[];
 }
 
 export async function startGateway(port: number, sinkPort: number, workers: number, cpus?: string, env: Record<string, string> = {}, launch: GatewayLaunch = {}): Promise<Proxy> {
@@ -149,7 +151,7 @@ export async function startGateway(port: number, sinkPort: number, workers: numb
   writeFileSync(cfg, JSON.stringify({
     secret: 'bench-secret-0123456789abcdef', log: { level: 'info' }, admin: { enabled: false },
     listeners: [{ name: 'bench', host: HOST, port, receiveBufferBytes: 4 << 20, sendBufferBytes: 4 << 20,
-      destinations: [{ name: 'sink', type: 'udp', backends: [`${HOST}:${sinkPort}`] }] }],
+      destinations: launch.destinations ?? [{ name: 'sink', type: 'udp', backends: [`${HOST}:${sinkPort}`] }] }],
   }));
   const args = [...(launch.wrap ?? []), process.execPath, launch.cli ?? builtCli(), 'start', '--config', cfg, ...(workers > 1 ? ['--workers', String(workers)] : [])];
   const [cmd, argv] = pinned(cpus, args);

@@ -10,6 +10,12 @@
  *   node --import tsx bench/wakeup-cost.ts [--bursts=1,4,64] [--rounds=20000] [--runs=3] [--flows=1]
  *        [--cli=label=path/to/dist/app/cli.js,...] [--gso=1] [--callgrind] [--env=K=V,...]
  *        [--wrap='strace -f -c -o /tmp/sys.txt'] (the gateway under another tool)
+ *        [--dest=udp|udp-echo|handler|handler-in-process] [--workers=2]
+ * --dest: what the gateway does with the bursts. udp (default): the udp proxy path one way, counted
+ * at the sink. The others are request/response, counted as replies back at the client: udp-echo,
+ * the udp proxy to a backend that echoes (two wake-ups of the gateway per burst, request and reply);
+ * handler, examples/echo-handler.mjs in worker threads (`workers` of them); handler-in-process, the
+ * same handler with `isolation: in-process`. A burst of k becomes one handler event of k messages.
  *
  * cost(k) per burst ≈ F + k·v: F is the fixed cost per wake-up (event loop, recvmmsg, the call into
  * JS, the listener's and the runner's work per batch, sendmmsg), v the cost per datagram.
@@ -33,7 +39,7 @@ const { values } = parseArgs({ options: {
   bursts: { type: 'string', default: '1,4,64' }, rounds: { type: 'string', default: '20000' },
   runs: { type: 'string', default: '3' }, flows: { type: 'string', default: '1' }, cli: { type: 'string', default: '' },
   gso: { type: 'string', default: '1' }, callgrind: { type: 'boolean', default: false }, env: { type: 'string', default: '' },
-  size: { type: 'string', default: '64' }, wrap: { type: 'string', default: '' }, warmup: { type: 'string', default: '' },
+  size: { type: 'string', default: '64' }, dest: { type: 'string', default: 'udp' }, workers: { type: 'string', default: '2' }, wrap: { type: 'string', default: '' }, warmup: { type: 'string', default: '' },
 } });
 const bursts = values.bursts.split(',').map(Number).filter((k) => k >= 1 && k <= 1024);
 const rounds = Math.max(100, Math.min(Number(values.rounds), 1_000_000));
@@ -42,6 +48,9 @@ const flows = Math.max(1, Math.min(Number(values.flows), 64));
 const size = Math.max(1, Math.min(Number(values.size), 1400));
 const gsoSender = Number(values.gso) > 1;
 const env = Object.fromEntries(values.env.split(',').filter(Boolean).map((kv) => kv.split('=') as [string, string]));
+const dest = values.dest;
+if (!['udp', 'udp-echo', 'handler', 'handler-in-process'].includes(dest)) throw new Error(`--dest=${dest}: udp, udp-echo, handler or handler-in-process`);
+const ROOT_DIR = join(import.meta.dirname, '..');
 const clis = values.cli ? values.cli.split(',').map((s) => s.split('=') as [string, string]) : [['this', builtCli()] as [string, string]];
 /** Rounds before measuring: the JIT must have finished with the path (under valgrind it takes longer). */
 const WARMUP_ROUNDS = Math.min(Number(values.warmup || (values.callgrind ? 20_000 : 5_000)), 200_000);
@@ -102,15 +111,23 @@ function callgrindIr(dir: string): [number, number] {
 
 async function measure(label: string, cli: string, k: number): Promise<Result> {
   const sink = new Sink();
-  sink.transport = await nativeTransport.bind({ host: HOST, port: 0, maxDatagramBytes: 2048 }, sink.onBatch, () => {});
+  // One way, the sink counts; request/response, the client counts the replies and the backend echoes.
+  const oneWay = dest === 'udp';
+  const echo: { t?: UdpTransport } = {};
+  const onBackend = (b: Datagram[]): void => { if (oneWay) sink.onBatch(b); else echo.t!.sendDatagrams(b); };
+  sink.transport = echo.t = await nativeTransport.bind({ host: HOST, port: 0, maxDatagramBytes: 2048 }, onBackend, () => {});
+  const handler = dest.startsWith('handler')
+    ? [{ name: 'echo', type: 'handler', module: join(ROOT_DIR, 'examples/echo-handler.mjs'), workers: Number(values.workers), isolation: dest === 'handler' ? 'worker' : 'in-process' }]
+    : undefined;
   const port = await freePort();
   const cgDir = values.callgrind ? mkdtempSync(join(tmpdir(), 'wakeup-cg-')) : '';
   const wrap = values.wrap ? values.wrap.split(' ') : values.callgrind ? ['valgrind', '--tool=callgrind', `--callgrind-out-file=${cgDir}/callgrind.out.%p`, '--dump-instr=no', '--separate-threads=yes'] : [];
   let gw: Proxy | undefined;
   const clients: UdpTransport[] = [];
   try {
-    gw = await startGateway(port, sink.transport.local.port, 1, '1', env, { cli, wrap, readyTimeoutMs: values.callgrind ? 300_000 : 30_000 });
-    for (let f = 0; f < flows; f++) clients.push(await nativeTransport.bind({ host: HOST, port: 0, maxDatagramBytes: 2048 }, () => {}, () => {}));
+    gw = await startGateway(port, sink.transport.local.port, 1, '1', env, { cli, wrap, readyTimeoutMs: values.callgrind ? 300_000 : 30_000, ...(handler ? { destinations: handler } : {}) });
+    const onReply = oneWay ? () => {} : sink.onBatch;
+    for (let f = 0; f < flows; f++) clients.push(await nativeTransport.bind({ host: HOST, port: 0, maxDatagramBytes: 2048 }, onReply, () => {}));
     const burst: Datagram[] = Array.from({ length: k }, (_, i) => ({ data: Buffer.alloc(size, i), address: HOST, port }));
     let sent = 0, lost = 0;
     const round = async (r: number) => {
@@ -144,7 +161,7 @@ async function main(): Promise<void> {
   if (!addon) throw new Error('the native addon is needed (npm run install)');
   addon.setOffload?.(gsoSender ? 'all' : 'off'); // this process's sockets: plain datagrams unless --gso
   if (values.callgrind && !existsSync('/usr/bin/valgrind')) throw new Error('valgrind is not installed');
-  console.log(`wake-up cost: ${rounds} bursts per case after ${WARMUP_ROUNDS}, ${size} B, ${flows} flow(s), ${gsoSender ? 'GSO' : 'plain'} sender; load average ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')}`);
+  console.log(`wake-up cost, ${dest}${dest.startsWith('handler') ? ` (${values.workers} workers)` : ''}: ${rounds} bursts per case after ${WARMUP_ROUNDS}, ${size} B, ${flows} flow(s), ${gsoSender ? 'GSO' : 'plain'} sender; load average ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')}`);
   console.log(`| run | build | burst k | packets | lost | gateway CPU ns/packet | ns/burst | user share |${values.callgrind ? ' instructions/burst, main thread (callgrind) | all threads |' : ''} round trip µs |`);
   console.log(`| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: |${values.callgrind ? ' ---: | ---: |' : ''} ---: |`);
   for (let run = 1; run <= runs; run++) for (const k of bursts) for (const [label, cli] of clis) {
