@@ -23,7 +23,7 @@ export const GROUPS = {
   },
   listener: {
     mutate: ['gateway/listener.ts'],
-    tests: ['test/core/cidr.test.ts', 'test/core/pipeline.test.ts', 'test/core/rate-limit.test.ts'],
+    tests: ['test/core/cidr.test.ts', 'test/core/pipeline.test.ts', 'test/core/rate-limit.test.ts', 'test/core/listener.test.ts'],
   },
   retry: {
     mutate: ['gateway/fanout/retry.ts', 'gateway/fanout/dead-letter.ts'],
