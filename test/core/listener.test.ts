@@ -217,8 +217,8 @@ describe('listener with a protocol (tunnel)', () => {
     expect(seen).toEqual([{ batch: ['a'], now: t0 }]);
     expect([await drops('denied'), await drops('client-packet-rate'), await value('udpgw_packets_received_total', { listener: 'edge' }), await value('udpgw_bytes_received_total', { listener: 'edge' })]).toEqual([1, 1, 3, 3]);
     expect(a.calls).toEqual(['hold', 'enqueue inner-a', 'flush']);
-    const pkt = a.packets[0] as Packet & { peerKey: string; outer: unknown; inner: unknown };
-    expect([pkt.remote, pkt.peerKey, pkt.outer, pkt.inner.constructor === Object]).toEqual([{ address: '10.8.0.2', port: 1000 }, 'KEY', { address: '198.51.100.1', port: 5000 }, true]);
+    const pkt = a.packets[0] as Packet & { peerKey: string; outer: unknown; inner: object };
+    expect([pkt.remote, pkt.peerKey, pkt.outer, pkt.inner]).toEqual([{ address: '10.8.0.2', port: 1000 }, 'KEY', { address: '198.51.100.1', port: 5000 }, { sourceAddress: '10.8.0.2', sourcePort: 1000, destinationAddress: '10.8.0.1', destinationPort: 53 }]);
     expect(l.recentClients.has('10.8.0.2', t0)).toBe(true); // the inner address: what replies and out-of-band packets address
   });
 
