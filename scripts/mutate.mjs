@@ -5,9 +5,10 @@
  * mutant runs a few fast files. Prints the score per module and in total; exits 1 when any module
  * or the total is under the break threshold (stryker.config.json thresholds.break).
  * Reports: reports/mutation/<group>.html and .json. See docs/testing.md.
+ * `npm run mutate -- --report [group ...]` prints the table from the last reports without running.
  */
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 
 const root = resolve(import.meta.dirname, '..');
@@ -54,7 +55,8 @@ function score(mutants) {
   return { ...c, valid, score: valid ? (100 * c.detected) / valid : 100 };
 }
 
-const wanted = process.argv.slice(2);
+const reportOnly = process.argv.includes('--report');
+const wanted = process.argv.slice(2).filter((a) => a !== '--report');
 for (const g of wanted) if (!GROUPS[g]) { console.error(`unknown group "${g}": use ${Object.keys(GROUPS).join(', ')}`); process.exit(2); }
 const groups = wanted.length ? wanted : Object.keys(GROUPS);
 const out = join(root, 'reports/mutation');
@@ -66,11 +68,18 @@ const started = Date.now();
 for (const name of groups) {
   const g = GROUPS[name];
   const t0 = Date.now();
+  if (reportOnly) {
+    const saved = join(out, `${name}.json`);
+    if (!existsSync(saved)) { console.error(`${name}: no report yet (${saved})`); failed = true; continue; }
+    for (const [file, f] of Object.entries(JSON.parse(readFileSync(saved, 'utf8')).files)) rows.push({ group: name, file, ...score(f.mutants) });
+    continue;
+  }
   console.log(`\n== mutate ${name}: ${g.mutate.join(', ')}  (tests: ${g.tests.join(', ')})`);
+  const report = join(out, 'mutation.json');
+  rmSync(report, { force: true }); // a run that fails early must not be read as the last one's report
   const r = spawnSync('npx', ['stryker', 'run', '--mutate', g.mutate.join(',')], {
     cwd: root, stdio: 'inherit', env: { ...process.env, UDPGW_MUTATE_TESTS: g.tests.join(',') },
   });
-  const report = join(out, 'mutation.json');
   if (!existsSync(report)) { console.error(`${name}: stryker wrote no report (exit ${r.status})`); failed = true; continue; }
   copyFileSync(report, join(out, `${name}.json`));
   if (existsSync(join(out, 'mutation.html'))) copyFileSync(join(out, 'mutation.html'), join(out, `${name}.html`));
