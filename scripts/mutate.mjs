@@ -38,9 +38,27 @@ export const GROUPS = {
   sqs: { mutate: ['packet-source/sqs/index.ts'], tests: ['test/packet-source/moto-sqs.test.ts', 'test/packet-source/sqs-body.test.ts'] },
   udp: { mutate: ['destinations/udp/sessions.ts'], tests: ['test/destinations-local/udp.test.ts', 'test/routers/sessions.test.ts', 'test/routers/admin-sessions.test.ts', 'test/routers/rules.test.ts', 'test/routers/module.test.ts'] },
   config: { mutate: ['gateway/config/schema.ts'], tests: ['test/core/config.test.ts', 'test/core/config-bounds.test.ts', 'test/core/config-hostile.test.ts'] },
-  // Only the shutdown and signal code of these two files.
-  shutdown: { mutate: ['app/gateway.ts:82-98', 'app/run.ts:52-64'], tests: ['test/core/shutdown.test.ts'] },
+  // Only the shutdown and signal code of these two files: line ranges found when the run starts.
+  shutdown: {
+    mutate: [
+      { file: 'app/gateway.ts', from: /^\s+shutdown\(deadlineMs/, to: /^  }$/, through: /^\s+private async doShutdown\(/ },
+      { file: 'app/run.ts', from: /^export function handleSignals\(/, to: /^}$/ },
+    ],
+    tests: ['test/core/shutdown.test.ts'],
+  },
 };
+
+/** `file:first-last` for a region of a file: from the line matching `from` to the first line matching
+ *  `to` (after the line matching `through`, when given), so the range follows the code as it moves. */
+function region(m) {
+  if (typeof m === 'string') return m;
+  const lines = readFileSync(join(root, m.file), 'utf8').split('\n');
+  const first = lines.findIndex((l) => m.from.test(l));
+  const after = m.through ? lines.findIndex((l, i) => i >= first && m.through.test(l)) : first;
+  const last = lines.findIndex((l, i) => i > after && m.to.test(l));
+  if (first < 0 || after < 0 || last < 0) throw new Error(`mutate: cannot find the region of ${m.file} (${m.from} … ${m.to})`);
+  return `${m.file}:${first + 1}-${last + 1}`;
+}
 
 /** Stryker's score: detected (killed, timed out) over valid mutants (detected, survived, no coverage). */
 function score(mutants) {
@@ -74,10 +92,11 @@ for (const name of groups) {
     for (const [file, f] of Object.entries(JSON.parse(readFileSync(saved, 'utf8')).files)) rows.push({ group: name, file, ...score(f.mutants) });
     continue;
   }
-  console.log(`\n== mutate ${name}: ${g.mutate.join(', ')}  (tests: ${g.tests.join(', ')})`);
+  const mutate = g.mutate.map(region);
+  console.log(`\n== mutate ${name}: ${mutate.join(', ')}  (tests: ${g.tests.join(', ')})`);
   const report = join(out, 'mutation.json');
   rmSync(report, { force: true }); // a run that fails early must not be read as the last one's report
-  const r = spawnSync('npx', ['stryker', 'run', '--mutate', g.mutate.join(',')], {
+  const r = spawnSync('npx', ['stryker', 'run', '--mutate', mutate.join(',')], {
     cwd: root, stdio: 'inherit', env: { ...process.env, UDPGW_MUTATE_TESTS: g.tests.join(',') },
   });
   if (!existsSync(report)) { console.error(`${name}: stryker wrote no report (exit ${r.status})`); failed = true; continue; }
