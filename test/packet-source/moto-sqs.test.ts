@@ -56,6 +56,7 @@ describe('sqs packet source with moto_server', () => {
     expect(got!.rinfo.port).toBe(h.listenerPort);
     await eventually(async () => (await outcome('delivered')) === 1);
     await eventually(async () => { const c = await queueCounts(q.url); return c.visible === 0 && c.inFlight === 0; });
+    expect(await outcome('delete-failed')).toBe(0);
   });
 
   it('sends async replies by tag', async () => {
@@ -157,6 +158,7 @@ describe('sqs packet source resilience', () => {
     c.destroy();
     const delays = lines.filter((l) => l.outcome === 'receive-error').map((l) => l.retryInMs);
     expect(delays.slice(0, 3)).toEqual([500, 1000, 500]);
+    expect(lines.find((l) => l.outcome === 'receive-error')).toMatchObject({ level: 40, msg: 'SQS receive failed', error: 'injected ReceiveMessageCommand failure 1' });
   });
 
   it('close() ends a receive-error backoff at once', async () => {
@@ -224,14 +226,22 @@ describe('sqs packet source resilience', () => {
     await client.hello(h);
     const { ctx, lines } = capture('debug');
     await sqs.send(new SendMessageCommand({ QueueUrl: q.url, MessageBody: 'not json' }));
+    await sqs.send(new SendMessageCommand({ QueueUrl: q.url, MessageBody: '{"Messages":"nope"}' }));
+    await sqs.send(new SendMessageCommand({ QueueUrl: q.url, MessageBody: '{"Messages":[{"Data":"eA=="}]}' })); // an entry without Remote
+    await sqs.send(new SendMessageCommand({ QueueUrl: q.url, MessageBody: JSON.stringify({ Messages: [{ Remote: { Address: '192.0.2.1', Port: 9 }, Data: 'eA==' }] }) }));
     await sendPackets({ queueUrl: q.url }, [{ address: '127.0.0.1', port: client.port, data: 'fine' }], { client: sqs });
     poller = createSqsSource('queue', { queueUrl: q.url, waitTimeSeconds: 1, maxMessages: 10, visibilityTimeout: 60, maxRememberedMessageIds: 10 }, ctx, { client: sqs });
     await poller.start();
-    await eventually(async () => (await outcome('malformed')) === 1 && (await outcome('delivered')) === 1);
-    const byOutcome = (o: string) => lines.find((l) => l.outcome === o)!;
-    expect(byOutcome('malformed')).toMatchObject({ level: 40, msg: 'SQS message left on the queue', messageId: expect.any(String), receiveCount: '1', error: expect.any(String) });
-    expect(byOutcome('delivered')).toMatchObject({ level: 20, msg: 'SQS message handled', messageId: expect.any(String), sent: 1 });
-    expect(lines.find((l) => l.msg === 'SQS poller started')).toMatchObject({ level: 30, queueUrl: q.url, waitTimeSeconds: 1 });
+    await eventually(async () => (await outcome('malformed')) === 3 && (await outcome('delivered')) === 1 && (await outcome('refused')) === 1);
+    const malformed = lines.filter((l) => l.outcome === 'malformed').map((l) => [l.level, l.msg, l.envelope, l.error ?? (l.rejected as unknown[]).length]);
+    expect(malformed.sort((a, b) => String(a[3]).localeCompare(String(b[3])))).toEqual([
+      [40, 'SQS message left on the queue', 'raw', 1],
+      [40, 'SQS message left on the queue', undefined, 'body is not JSON'],
+      [40, 'SQS message left on the queue', 'raw', expect.stringMatching(/Messages/)],
+    ].sort((a, b) => String(a[3]).localeCompare(String(b[3]))));
+    expect(lines.find((l) => l.outcome === 'refused')).toMatchObject({ level: 40, msg: 'SQS message left on the queue', envelope: 'raw', sent: 0, refused: expect.any(Array) });
+    expect(lines.find((l) => l.outcome === 'delivered')).toMatchObject({ level: 20, msg: 'SQS message handled', messageId: expect.any(String), receiveCount: '1', envelope: 'raw', sent: 1, packetSource: 'queue', kind: 'sqs' });
+    expect(lines.find((l) => l.msg === 'SQS poller started')).toMatchObject({ level: 30, queueUrl: q.url, waitTimeSeconds: 1, packetSource: 'queue', kind: 'sqs' });
   });
 
   it('counts a message SQS would not delete as delete-failed, and warns; it is received again but not sent again', async () => {
