@@ -11,7 +11,8 @@ import { resolveConfig } from '../../app/config/load.js';
 import { createGateway, type Gateway } from '../../app/gateway.js';
 import { handleSignals, type RunningGateway } from '../../app/run.js';
 import { definePacketSourceKind } from '../../gateway/extension/packet-source.js';
-import { registerPacketSourceKind } from '../../gateway/extension/registry.js';
+import { registerDestinationKind, registerPacketSourceKind } from '../../gateway/extension/registry.js';
+import { defineDestinationKind } from '../../gateway/extension/destination.js';
 import { dgramTransport } from '../../net/dgram.js';
 import { nativeTransport } from '../../net/native.js';
 import { loadNativeAddon } from '../../net/native-addon.js';
@@ -34,6 +35,13 @@ registerPacketSourceKind(definePacketSourceKind({
   }),
 }));
 
+// A destination without close() (it is optional): shutdown must not need one.
+registerDestinationKind(defineDestinationKind({
+  type: 'test-no-close',
+  options: Type.Object({}),
+  load: async () => (name) => ({ kind: 'test-no-close', name, sendBatch: (batch) => ({ outcomes: batch.map(() => ({ status: 'delivered' as const })) }) }),
+}));
+
 const transports: [string, TransportFactory][] = [['dgram', dgramTransport]];
 if (loadNativeAddon().addon) transports.push(['native', nativeTransport]);
 
@@ -46,7 +54,7 @@ async function stalledGateway(transport: TransportFactory, logger = log): Promis
   const prefix = `shutdown${++seq}-`;
   const cfg = resolveConfig({
     secret: 'test-secret-0123456789abcdef', shutdownDeadlineMs: 10_000,
-    listeners: [{ name: 'edge', host: '127.0.0.1', port: 0, destinations: [{ type: 'memory', name: 'slow', prefix, mode: 'stall', batch: { lingerMs: 0 } }] }],
+    listeners: [{ name: 'edge', host: '127.0.0.1', port: 0, destinations: [{ type: 'memory', name: 'slow', prefix, mode: 'stall', batch: { lingerMs: 0 } }, { type: 'test-no-close', name: 'plain' }] }],
     packetSources: [{ type: 'test-recording-source', name: 's1' }, { type: 'test-recording-source', name: 's2' }],
   }, '/tmp');
   const gw = await createGateway(cfg, { logger, transport });
@@ -83,7 +91,7 @@ describe.each(transports)('gateway shutdown (%s transport)', (_name, transport) 
     release(`${prefix}slow`);
     await stopped;
     expect([gw.state, closed.has(`${prefix}slow`)]).toEqual(['stopped', true]);
-    expect(await metric(gw, 'udpgw_destination_delivered_total', {})).toBe(1); // the in-flight packet, delivered before the stop
+    expect(await metric(gw, 'udpgw_destination_delivered_total', { destination: 'edge/slow' })).toBe(1); // the in-flight packet, delivered before the stop
     const said = lines.filter((l) => l.msg === 'draining' || l.msg === 'stopped').map((l) => [l.level, l.msg, l.deadlineMs]);
     expect(said).toEqual([[30, 'draining', 10_000], [30, 'stopped', undefined]]);
   });
