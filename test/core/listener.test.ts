@@ -222,13 +222,28 @@ describe('listener with a protocol (tunnel)', () => {
     expect(l.recentClients.has('10.8.0.2', t0)).toBe(true); // the inner address: what replies and out-of-band packets address
   });
 
-  it('asks the lanes for nothing when the protocol yields no inner datagram (a handshake)', async () => {
-    const { l, t } = listener({ allow: ['198.51.100.0/24'] });
-    l.useProtocol(protocol(() => []).p);
+  it('asks the lanes for nothing when the protocol yields no inner datagram (a handshake); outer not-allowed and byte-rate drops counted', async () => {
+    const { l, t, drops } = listener({ allow: ['198.51.100.0/24'], rateLimit: { bytesPerSecond: 10, burstSeconds: 1, maxClients: 10 } });
+    const { p, seen } = protocol(() => []);
+    l.useProtocol(p);
     const a = lane();
     await l.start([a]);
-    t.state.onBatch!([dg('handshake', '198.51.100.1'), dg('outside', '203.0.113.1')]);
+    t.state.onBatch!([dg('handshake', '198.51.100.1'), dg('outside', '203.0.113.1'), dg('0123456789', '198.51.100.1')]);
     expect(a.calls).toEqual([]);
+    expect(seen.map((s) => s.batch)).toEqual([['handshake']]);
+    expect([await drops('not-allowed'), await drops('denied'), await drops('client-byte-rate'), await drops('client-packet-rate')]).toEqual([1, 0, 1, 0]);
+  });
+
+  it('pause stops its socket reading; close closes the protocol and the socket', async () => {
+    const calls: string[] = [];
+    const { l } = listener({}, { transport: { kind: 'memory', bind: async (o) => ({ kind: 'memory', local: { address: o.host, port: 1 }, sendDatagrams: () => 0, pause: () => { calls.push('pause'); }, close: async () => { calls.push('close'); } }) } });
+    const { p } = protocol(() => []);
+    l.useProtocol({ ...p, close: () => { calls.push('protocol close'); } });
+    l.pause(); // before start: nothing to pause
+    await l.start([]);
+    l.pause();
+    await l.close();
+    expect(calls).toEqual(['pause', 'protocol close', 'close']);
   });
 
   it('sends toward a client through the protocol, with its refusal as the answer, and shows the tunnel in status', async () => {
