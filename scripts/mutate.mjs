@@ -5,9 +5,10 @@
  * mutant runs a few fast files. Prints the score per module and in total; exits 1 when any module
  * or the total is under the break threshold (stryker.config.json thresholds.break).
  * Reports: reports/mutation/<group>.html and .json. See docs/testing.md.
+ * `npm run mutate -- --report [group ...]` prints the table from the last reports without running.
  */
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 
 const root = resolve(import.meta.dirname, '..');
@@ -23,7 +24,7 @@ export const GROUPS = {
   },
   listener: {
     mutate: ['gateway/listener.ts'],
-    tests: ['test/core/cidr.test.ts', 'test/core/pipeline.test.ts', 'test/core/rate-limit.test.ts'],
+    tests: ['test/core/cidr.test.ts', 'test/core/pipeline.test.ts', 'test/core/rate-limit.test.ts', 'test/core/listener.test.ts'],
   },
   retry: {
     mutate: ['gateway/fanout/retry.ts', 'gateway/fanout/dead-letter.ts'],
@@ -35,11 +36,29 @@ export const GROUPS = {
   },
   sns: { mutate: ['packet-source/sns-http/sns-handler.ts'], tests: ['test/packet-source/sns-handler.test.ts', 'test/packet-source/sns-http.test.ts'] },
   sqs: { mutate: ['packet-source/sqs/index.ts'], tests: ['test/packet-source/moto-sqs.test.ts', 'test/packet-source/sqs-body.test.ts'] },
-  udp: { mutate: ['destinations/udp/sessions.ts'], tests: ['test/destinations-local/udp.test.ts', 'test/routers/sessions.test.ts'] },
+  udp: { mutate: ['destinations/udp/sessions.ts'], tests: ['test/destinations-local/udp.test.ts', 'test/routers/sessions.test.ts', 'test/routers/admin-sessions.test.ts', 'test/routers/rules.test.ts', 'test/routers/module.test.ts'] },
   config: { mutate: ['gateway/config/schema.ts'], tests: ['test/core/config.test.ts', 'test/core/config-bounds.test.ts', 'test/core/config-hostile.test.ts'] },
-  // Only the shutdown and signal code of these two files.
-  shutdown: { mutate: ['app/gateway.ts:82-98', 'app/run.ts:52-64'], tests: ['test/core/shutdown.test.ts'] },
+  // Only the shutdown and signal code of these two files: line ranges found when the run starts.
+  shutdown: {
+    mutate: [
+      { file: 'app/gateway.ts', from: /^\s+shutdown\(deadlineMs/, to: /^  }$/, through: /^\s+private async doShutdown\(/ },
+      { file: 'app/run.ts', from: /^export function handleSignals\(/, to: /^}$/ },
+    ],
+    tests: ['test/core/shutdown.test.ts'],
+  },
 };
+
+/** `file:first-last` for a region of a file: from the line matching `from` to the first line matching
+ *  `to` (after the line matching `through`, when given), so the range follows the code as it moves. */
+function region(m) {
+  if (typeof m === 'string') return m;
+  const lines = readFileSync(join(root, m.file), 'utf8').split('\n');
+  const first = lines.findIndex((l) => m.from.test(l));
+  const after = m.through ? lines.findIndex((l, i) => i >= first && m.through.test(l)) : first;
+  const last = lines.findIndex((l, i) => i > after && m.to.test(l));
+  if (first < 0 || after < 0 || last < 0) throw new Error(`mutate: cannot find the region of ${m.file} (${m.from} … ${m.to})`);
+  return `${m.file}:${first + 1}-${last + 1}`;
+}
 
 /** Stryker's score: detected (killed, timed out) over valid mutants (detected, survived, no coverage). */
 function score(mutants) {
@@ -54,7 +73,8 @@ function score(mutants) {
   return { ...c, valid, score: valid ? (100 * c.detected) / valid : 100 };
 }
 
-const wanted = process.argv.slice(2);
+const reportOnly = process.argv.includes('--report');
+const wanted = process.argv.slice(2).filter((a) => a !== '--report');
 for (const g of wanted) if (!GROUPS[g]) { console.error(`unknown group "${g}": use ${Object.keys(GROUPS).join(', ')}`); process.exit(2); }
 const groups = wanted.length ? wanted : Object.keys(GROUPS);
 const out = join(root, 'reports/mutation');
@@ -66,11 +86,19 @@ const started = Date.now();
 for (const name of groups) {
   const g = GROUPS[name];
   const t0 = Date.now();
-  console.log(`\n== mutate ${name}: ${g.mutate.join(', ')}  (tests: ${g.tests.join(', ')})`);
-  const r = spawnSync('npx', ['stryker', 'run', '--mutate', g.mutate.join(',')], {
+  if (reportOnly) {
+    const saved = join(out, `${name}.json`);
+    if (!existsSync(saved)) { console.error(`${name}: no report yet (${saved})`); failed = true; continue; }
+    for (const [file, f] of Object.entries(JSON.parse(readFileSync(saved, 'utf8')).files)) rows.push({ group: name, file, ...score(f.mutants) });
+    continue;
+  }
+  const mutate = g.mutate.map(region);
+  console.log(`\n== mutate ${name}: ${mutate.join(', ')}  (tests: ${g.tests.join(', ')})`);
+  const report = join(out, 'mutation.json');
+  rmSync(report, { force: true }); // a run that fails early must not be read as the last one's report
+  const r = spawnSync('npx', ['stryker', 'run', '--mutate', mutate.join(',')], {
     cwd: root, stdio: 'inherit', env: { ...process.env, UDPGW_MUTATE_TESTS: g.tests.join(',') },
   });
-  const report = join(out, 'mutation.json');
   if (!existsSync(report)) { console.error(`${name}: stryker wrote no report (exit ${r.status})`); failed = true; continue; }
   copyFileSync(report, join(out, `${name}.json`));
   if (existsSync(join(out, 'mutation.html'))) copyFileSync(join(out, 'mutation.html'), join(out, `${name}.html`));

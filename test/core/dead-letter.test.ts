@@ -8,10 +8,11 @@ import { recorded } from '../support/memory-destination.js';
 import { UdpClient, eventually } from '../support/udp-client.js';
 import { resolveConfig } from '../../app/config/load.js';
 import { createGateway, type Gateway } from '../../app/gateway.js';
-import { createDeadLetter, DeadLetterError } from '../../gateway/fanout/dead-letter.js';
+import { createDeadLetter, DeadLetterError, writeCounted } from '../../gateway/fanout/dead-letter.js';
 import { createFileDestination } from '../../destinations/file/index.js';
 import { ConfigError } from '../../gateway/errors.js';
-import { delivered, failed, type Destination } from '../../gateway/extension/destination.js';
+import { delivered, failed, type DeliveryOutcome, type Destination } from '../../gateway/extension/destination.js';
+import type { Packet } from '../../gateway/packet.js';
 import { makePacket } from '../contract/packets.js';
 
 const log = pino({ level: 'silent' });
@@ -122,5 +123,51 @@ describe('dead-letter targets', () => {
     expect(await counter(gw, 'udpgw_drops_total', { where: 'edge/stuck', reason: 'shutdown' })).toBe(0);
     expect(await counter(gw, 'udpgw_drops_total', { where: 'edge/bare', reason: 'shutdown' })).toBe(2);
     expect(await counter(gw, 'udpgw_destination_failed_total', { destination: 'edge/bare' })).toBe(0);
+  });
+});
+
+describe('dead-letter writes, counted', () => {
+  const sink = (answer: (p: Packet) => DeliveryOutcome) => {
+    const written: Record<string, unknown>[] = [];
+    const target: Destination = {
+      kind: 't', name: 't', limits: { maxPacketBytes: 10 },
+      sendBatch: async (batch) => ({ outcomes: batch.map((p) => { written.push({ ...p.annotations, bytes: p.data.length }); return answer(p); }) }),
+    };
+    return { target, written };
+  };
+
+  it('names what it could not write: how many of how many, and the first reason', () => {
+    const e = new DeadLetterError(2, 5, 'AccessDenied');
+    expect([e.name, e.message, e.failed, e.total]).toEqual(['DeadLetterError', 'dead-letter: 2 of 5 not written (AccessDenied)', 2, 5]);
+  });
+
+  it('retries without data only the packets refused as oversize; another refusal is lost at once', async () => {
+    const { target, written } = sink((p) => (p.data.toString() === 'denied' ? { status: 'failed', reason: 'AccessDenied' } : { status: 'delivered' }));
+    const dl = createDeadLetter(target, 'edge/d', once, () => Date.UTC(2026, 0, 1));
+    const err = await dl.write([makePacket(Buffer.from('denied')), makePacket(Buffer.alloc(50))], 'why').catch((e: unknown) => e);
+    expect([(err as DeadLetterError).failed, (err as DeadLetterError).total, (err as Error).message]).toEqual([1, 2, 'dead-letter: 1 of 2 not written (AccessDenied)']);
+    expect(written.map((w) => [w.bytes, w.DataOmitted])).toEqual([[6, undefined], [0, true]]);
+  });
+
+  it('a packet still refused without its data is lost too; a long reason is cut to 1000 characters in the data-less line', async () => {
+    const { target, written } = sink(() => ({ status: 'failed', reason: 'oversize' }));
+    const dl = createDeadLetter(target, 'edge/d', once, () => Date.UTC(2026, 0, 1));
+    const reason = 'r'.repeat(1500);
+    const err = await dl.write([makePacket(Buffer.alloc(50))], reason).catch((e: unknown) => e);
+    expect([(err as DeadLetterError).failed, (err as DeadLetterError).total]).toEqual([1, 1]);
+    expect(written.map((w) => (w.Reason as string).length)).toEqual([1000]); // the 50 bytes never reach the target: withLimits refuses them as oversize
+  });
+
+  it('writeCounted: counts written and lost, and logs what was lost once', async () => {
+    const counts = { written: 0, lost: 0 };
+    const c = { written: { inc: (n: number) => { counts.written += n; } }, lost: { inc: (n: number) => { counts.lost += n; } } };
+    const errors: unknown[] = [];
+    const logger = { error: (o: unknown, msg: string) => { errors.push([o, msg]); } } as unknown as typeof log;
+    const partial = new DeadLetterError(1, 3, 'AccessDenied');
+    await writeCounted({ write: async () => { throw partial; } }, [makePacket(Buffer.from('a')), makePacket(Buffer.from('b')), makePacket(Buffer.from('c'))], 'why', c, logger);
+    expect(counts).toEqual({ written: 2, lost: 1 });
+    expect(errors).toEqual([[{ packets: 1, err: partial }, 'dead-letter write failed; packets lost']]);
+    await writeCounted({ write: async () => {} }, [makePacket(Buffer.from('d'))], 'why', c, logger);
+    expect(counts).toEqual({ written: 3, lost: 1 });
   });
 });

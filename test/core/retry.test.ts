@@ -1,5 +1,6 @@
 /** Retry as a wrapper (gateway/fanout/retry.ts): the backoff on values, and what is resent when. */
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
+import { getEventListeners } from 'node:events';
 import { backoffDelay, sendOnce, withRetry } from '../../gateway/fanout/retry.js';
 import type { BatchResult, Destination } from '../../gateway/extension/destination.js';
 import type { Packet } from '../../gateway/packet.js';
@@ -107,5 +108,55 @@ describe('sendOnce', () => {
       outcomes: [{ status: 'failed', reason: 'destination returned 1 outcomes for 2 packets' }, { status: 'failed', reason: 'destination returned 1 outcomes for 2 packets' }],
       replies: [{ tag: 'x', data: Buffer.alloc(0) }],
     });
+  });
+});
+
+describe('withRetry, the details', () => {
+  const sync = (answer: () => BatchResult): Destination => ({ kind: 't', name: 't', sendBatch: () => answer() });
+
+  it('nothing retryable: the first result itself, synchronously when the destination is', () => {
+    const first: BatchResult = { outcomes: [{ status: 'delivered' }, { status: 'failed', reason: 'bad' }] };
+    const r = withRetry(sync(() => first), policy).sendBatch([packet(1), packet(2)], new AbortController().signal);
+    expect(r).toBe(first);
+  });
+
+  it('leaves the destination\'s own result untouched, and adds no reply of its own', async () => {
+    let calls = 0;
+    const first: BatchResult = { outcomes: [{ status: 'delivered' }, { status: 'retryable', reason: 'busy' }] };
+    const dest = sync(() => (++calls === 1 ? first : { outcomes: [{ status: 'delivered' }] }));
+    const r = await withRetry(dest, { ...policy, baseDelayMs: 1 }, { random: () => 0 }).sendBatch([packet(1), packet(2)], new AbortController().signal);
+    expect(r).toEqual({ outcomes: [{ status: 'delivered' }, { status: 'delivered' }], replies: [] });
+    expect(first.outcomes[1]).toEqual({ status: 'retryable', reason: 'busy' });
+  });
+
+  it('waits backoffDelay(attempt) before each resend, counting attempts from 0', async () => {
+    vi.useFakeTimers();
+    try {
+      const sent: number[] = [];
+      const dest = sync(() => { sent.push(Date.now()); return { outcomes: [{ status: 'retryable', reason: 'busy' }] }; });
+      const done = withRetry(dest, { maxAttempts: 3, baseDelayMs: 100, maxDelayMs: 10_000 }, { random: () => 0.999 }).sendBatch([packet(1)], new AbortController().signal);
+      const start = Date.now();
+      await vi.advanceTimersByTimeAsync(98);
+      expect(sent.length).toBe(1);
+      await vi.advanceTimersByTimeAsync(1); // 99 ms: floor(0.999 * 100 * 2^0)
+      expect(sent.length).toBe(2);
+      await vi.advanceTimersByTimeAsync(199); // floor(0.999 * 100 * 2^1)
+      expect(sent.map((t) => t - start)).toEqual([0, 99, 298]);
+      await done;
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it('leaves no abort listener behind, whether the backoff ended or was aborted', async () => {
+    const signal = new AbortController().signal;
+    let calls = 0;
+    const dest = sync(() => (++calls === 1 ? { outcomes: [{ status: 'retryable', reason: 'busy' }] } : { outcomes: [{ status: 'delivered' }] }));
+    await withRetry(dest, { ...policy, baseDelayMs: 1 }, { random: () => 0 }).sendBatch([packet(1)], signal);
+    expect(getEventListeners(signal, 'abort')).toHaveLength(0);
+    const ac = new AbortController();
+    const pending = withRetry(sync(() => ({ outcomes: [{ status: 'retryable', reason: 'busy' }] })), { maxAttempts: 3, baseDelayMs: 60_000, maxDelayMs: 60_000 }, { random: () => 1, onRetry: () => queueMicrotask(() => ac.abort()) }).sendBatch([packet(1)], ac.signal);
+    await pending;
+    expect(getEventListeners(ac.signal, 'abort')).toHaveLength(0);
   });
 });

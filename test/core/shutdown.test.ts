@@ -5,19 +5,25 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { pino } from 'pino';
 import { Type } from '@sinclair/typebox';
-import { release } from '../support/memory-destination.js';
+import { closed, release } from '../support/memory-destination.js';
 import { UdpClient, eventually } from '../support/udp-client.js';
 import { resolveConfig } from '../../app/config/load.js';
 import { createGateway, type Gateway } from '../../app/gateway.js';
 import { handleSignals, type RunningGateway } from '../../app/run.js';
 import { definePacketSourceKind } from '../../gateway/extension/packet-source.js';
-import { registerPacketSourceKind } from '../../gateway/extension/registry.js';
+import { registerDestinationKind, registerPacketSourceKind } from '../../gateway/extension/registry.js';
+import { defineDestinationKind } from '../../gateway/extension/destination.js';
 import { dgramTransport } from '../../net/dgram.js';
 import { nativeTransport } from '../../net/native.js';
 import { loadNativeAddon } from '../../net/native-addon.js';
 import type { TransportFactory } from '../../gateway/extension/transport.js';
 
 const log = pino({ level: 'silent' });
+/** A logger whose lines (level, message, fields) the test reads. */
+function capture(): { logger: import('pino').Logger; lines: Record<string, unknown>[] } {
+  const lines: Record<string, unknown>[] = [];
+  return { logger: pino({ level: 'info' }, { write: (l: string) => { lines.push(JSON.parse(l) as Record<string, unknown>); } }), lines };
+}
 /** What the test packet sources were asked to do, in order, with the gateway's state at the time. */
 const sourceLog: string[] = [];
 registerPacketSourceKind(definePacketSourceKind({
@@ -29,6 +35,13 @@ registerPacketSourceKind(definePacketSourceKind({
   }),
 }));
 
+// A destination without close() (it is optional): shutdown must not need one.
+registerDestinationKind(defineDestinationKind({
+  type: 'test-no-close',
+  options: Type.Object({}),
+  load: async () => (name) => ({ kind: 'test-no-close', name, sendBatch: (batch) => ({ outcomes: batch.map(() => ({ status: 'delivered' as const })) }) }),
+}));
+
 const transports: [string, TransportFactory][] = [['dgram', dgramTransport]];
 if (loadNativeAddon().addon) transports.push(['native', nativeTransport]);
 
@@ -37,14 +50,14 @@ const stalled: string[] = [];
 afterEach(async () => { stalled.splice(0).forEach(release); await Promise.all(open.map((o) => o.close())); open = []; sourceLog.length = 0; });
 
 let seq = 0;
-async function stalledGateway(transport: TransportFactory): Promise<{ gw: Gateway; prefix: string }> {
+async function stalledGateway(transport: TransportFactory, logger = log): Promise<{ gw: Gateway; prefix: string }> {
   const prefix = `shutdown${++seq}-`;
   const cfg = resolveConfig({
     secret: 'test-secret-0123456789abcdef', shutdownDeadlineMs: 10_000,
-    listeners: [{ name: 'edge', host: '127.0.0.1', port: 0, destinations: [{ type: 'memory', name: 'slow', prefix, mode: 'stall', batch: { lingerMs: 0 } }] }],
+    listeners: [{ name: 'edge', host: '127.0.0.1', port: 0, destinations: [{ type: 'memory', name: 'slow', prefix, mode: 'stall', batch: { lingerMs: 0 } }, { type: 'test-no-close', name: 'plain' }] }],
     packetSources: [{ type: 'test-recording-source', name: 's1' }, { type: 'test-recording-source', name: 's2' }],
   }, '/tmp');
-  const gw = await createGateway(cfg, { logger: log, transport });
+  const gw = await createGateway(cfg, { logger, transport });
   open.push(gw);
   stalled.push(`${prefix}slow`);
   return { gw, prefix };
@@ -60,7 +73,8 @@ const loopTurn = () => new Promise((r) => setTimeout(() => setImmediate(r), 0));
 
 describe.each(transports)('gateway shutdown (%s transport)', (_name, transport) => {
   it('stops reading and closes every packet source before it drains, then sends what was in flight', async () => {
-    const { gw, prefix } = await stalledGateway(transport);
+    const { logger, lines } = capture();
+    const { gw, prefix } = await stalledGateway(transport, logger);
     expect(sourceLog).toEqual(['start s1', 'start s2']);
     const c = await UdpClient.open(); open.push(c);
     await c.send('in-flight', gw.address().port);
@@ -72,22 +86,38 @@ describe.each(transports)('gateway shutdown (%s transport)', (_name, transport) 
     await loopTurn(); await loopTurn();
     expect(await metric(gw, 'udpgw_packets_received_total', { listener: 'edge' })).toBe(1);
     expect(await metric(gw, 'udpgw_drops_total', { where: 'edge', reason: 'no-destination-accepted' })).toBe(0);
+    // Still draining: the stalled batch holds the drain, so destinations stay open and the socket bound.
+    expect([gw.state, closed.has(`${prefix}slow`), gw.address().port > 0]).toEqual(['draining', false, true]);
     release(`${prefix}slow`);
     await stopped;
-    expect(gw.state).toBe('stopped');
+    expect([gw.state, closed.has(`${prefix}slow`)]).toEqual(['stopped', true]);
+    expect(await metric(gw, 'udpgw_destination_delivered_total', { destination: 'edge/slow' })).toBe(1); // the in-flight packet, delivered before the stop
+    const said = lines.filter((l) => l.msg === 'draining' || l.msg === 'stopped').map((l) => [l.level, l.msg, l.deadlineMs]);
+    expect(said).toEqual([[30, 'draining', 10_000], [30, 'stopped', undefined]]);
+  });
+
+  it('logs "no" deadline when it waits for all in-flight work', async () => {
+    const { logger, lines } = capture();
+    const { gw } = await stalledGateway(transport, logger);
+    await gw.shutdown(Infinity);
+    expect(lines.find((l) => l.msg === 'draining')).toMatchObject({ deadlineMs: 'none' });
   });
 });
 
 describe('signal handling', () => {
   const signals: NodeJS.Signals[] = ['SIGTERM', 'SIGINT', 'SIGQUIT'];
   let saved: Map<NodeJS.Signals, ((...a: unknown[]) => void)[]>;
+  let lines: Record<string, unknown>[] = [];
+  const said = () => lines.map((l) => [l.level, l.msg, l.signal, (l.err as { message?: string } | undefined)?.message]);
   // The handlers are process-wide: the test's own replace whatever the runner installed, and are removed after.
   function install(deadlineMs: number, stop: (deadline?: number) => Promise<void>) {
     saved = new Map(signals.map((s) => [s, process.rawListeners(s) as ((...a: unknown[]) => void)[]]));
     for (const s of signals) process.removeAllListeners(s);
     const exits: number[] = [];
     const running = { gateway: { config: { shutdownDeadlineMs: deadlineMs } }, stop } as unknown as RunningGateway;
-    handleSignals(running, log, (code) => { exits.push(code); });
+    lines = [];
+    const logger = pino({ level: 'info' }, { write: (l: string) => { lines.push(JSON.parse(l) as Record<string, unknown>); } });
+    handleSignals(running, logger, (code) => { exits.push(code); });
     return exits;
   }
   afterEach(() => {
@@ -100,6 +130,7 @@ describe('signal handling', () => {
     process.emit(signal);
     await eventually(() => exits.length === 1);
     expect([deadlines, exits]).toEqual([[4321], [0]]);
+    expect(said()).toEqual([[30, 'shutting down', signal, undefined]]);
   });
 
   it('SIGQUIT waits for all in-flight work (no deadline)', async () => {
@@ -120,6 +151,7 @@ describe('signal handling', () => {
     finish();
     await eventually(() => exits.length === 2);
     expect(exits).toEqual([1, 0]);
+    expect(said()).toEqual([[30, 'shutting down', 'SIGTERM', undefined], [40, 'second signal: exiting now', 'SIGINT', undefined]]);
   });
 
   it('a failed shutdown exits 1', async () => {
@@ -127,5 +159,6 @@ describe('signal handling', () => {
     process.emit('SIGTERM');
     await eventually(() => exits.length === 1);
     expect(exits).toEqual([1]);
+    expect(said()).toEqual([[30, 'shutting down', 'SIGTERM', undefined], [50, 'shutdown failed', undefined, 'stuck']]);
   });
 });

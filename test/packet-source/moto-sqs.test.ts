@@ -56,6 +56,7 @@ describe('sqs packet source with moto_server', () => {
     expect(got!.rinfo.port).toBe(h.listenerPort);
     await eventually(async () => (await outcome('delivered')) === 1);
     await eventually(async () => { const c = await queueCounts(q.url); return c.visible === 0 && c.inFlight === 0; });
+    expect(await outcome('delete-failed')).toBe(0);
   });
 
   it('sends async replies by tag', async () => {
@@ -138,9 +139,9 @@ describe('sqs packet source resilience', () => {
   }
 
   /** The poller's warnings, as logged. */
-  function capture(): { ctx: typeof h.ctx; lines: Record<string, unknown>[] } {
+  function capture(level = 'warn'): { ctx: typeof h.ctx; lines: Record<string, unknown>[] } {
     const lines: Record<string, unknown>[] = [];
-    const logger = pino({ level: 'warn' }, { write: (line: string) => { lines.push(JSON.parse(line) as Record<string, unknown>); } });
+    const logger = pino({ level }, { write: (line: string) => { lines.push(JSON.parse(line) as Record<string, unknown>); } });
     return { ctx: { ...h.ctx, logger }, lines };
   }
 
@@ -157,6 +158,7 @@ describe('sqs packet source resilience', () => {
     c.destroy();
     const delays = lines.filter((l) => l.outcome === 'receive-error').map((l) => l.retryInMs);
     expect(delays.slice(0, 3)).toEqual([500, 1000, 500]);
+    expect(lines.find((l) => l.outcome === 'receive-error')).toMatchObject({ level: 40, msg: 'SQS receive failed', error: 'injected ReceiveMessageCommand failure 1' });
   });
 
   it('close() ends a receive-error backoff at once', async () => {
@@ -185,6 +187,80 @@ describe('sqs packet source resilience', () => {
     await eventually(async () => { const n = await queueCounts(q.url); return n.visible === 0 && n.inFlight === 0; });
     expect(await receivedBeforeMarker(h, client)).toEqual(['exactly-once']);
     expect(await outcome('delivered')).toBe(1);
+    await poller.close();
+    poller = undefined;
+    c.destroy();
+  });
+
+  it('asks SQS for what it was configured with, and reports its polls in status()', async () => {
+    const q = await createQueue(sqs, 'asked');
+    const inputs: Record<string, unknown>[] = [];
+    const c = new SQSClient({ endpoint: moto.endpoint, region: 'us-east-1' });
+    c.middlewareStack.add((next, context) => async (args) => {
+      if (context.commandName === 'ReceiveMessageCommand') inputs.push({ ...(args.input as Record<string, unknown>) });
+      return next(args);
+    }, { step: 'initialize', name: 'recordReceive' });
+    poller = createSqsSource('queue', { queueUrl: q.url, waitTimeSeconds: 1, maxMessages: 7, visibilityTimeout: 45, maxRememberedMessageIds: 10 }, h.ctx, { client: c });
+    expect(poller.status!()).toEqual({ kind: 'sqs', queueUrl: q.url, polls: 0, running: false });
+    await poller.start();
+    await eventually(async () => (poller!.status!() as { polls: number }).polls >= 1);
+    expect(poller.status!()).toMatchObject({ kind: 'sqs', queueUrl: q.url, running: true });
+    expect(inputs[0]).toEqual({
+      QueueUrl: q.url, MaxNumberOfMessages: 7, WaitTimeSeconds: 1, VisibilityTimeout: 45,
+      MessageSystemAttributeNames: ['SentTimestamp', 'ApproximateReceiveCount'],
+    });
+    await poller.close();
+    poller = undefined;
+    const before = inputs.length;
+    const p2 = createSqsSource('queue', { queueUrl: q.url, waitTimeSeconds: 1, maxMessages: 1, maxRememberedMessageIds: 10 }, h.ctx, { client: c });
+    await p2.start();
+    await eventually(async () => inputs.length > before);
+    await p2.close();
+    c.destroy();
+    expect(inputs[before]).toMatchObject({ MaxNumberOfMessages: 1 });
+    expect('VisibilityTimeout' in inputs[before]!).toBe(false); // the queue's own visibility timeout
+  });
+
+  it('logs a handled message at debug, one left on the queue at warn, each with its MessageId and outcome', async () => {
+    const q = await createQueue(sqs, 'logged');
+    await client.hello(h);
+    const { ctx, lines } = capture('debug');
+    await sqs.send(new SendMessageCommand({ QueueUrl: q.url, MessageBody: 'not json' }));
+    await sqs.send(new SendMessageCommand({ QueueUrl: q.url, MessageBody: '{"Messages":"nope"}' }));
+    await sqs.send(new SendMessageCommand({ QueueUrl: q.url, MessageBody: '{"Messages":[{"Data":"eA=="}]}' })); // an entry without Remote
+    await sqs.send(new SendMessageCommand({ QueueUrl: q.url, MessageBody: JSON.stringify({ Messages: [{ Remote: { Address: '192.0.2.1', Port: 9 }, Data: 'eA==' }] }) }));
+    await sendPackets({ queueUrl: q.url }, [{ address: '127.0.0.1', port: client.port, data: 'fine' }], { client: sqs });
+    poller = createSqsSource('queue', { queueUrl: q.url, waitTimeSeconds: 1, maxMessages: 10, visibilityTimeout: 60, maxRememberedMessageIds: 10 }, ctx, { client: sqs });
+    await poller.start();
+    await eventually(async () => (await outcome('malformed')) === 3 && (await outcome('delivered')) === 1 && (await outcome('refused')) === 1);
+    const malformed = lines.filter((l) => l.outcome === 'malformed').map((l) => [l.level, l.msg, l.envelope, l.error ?? (l.rejected as unknown[]).length]);
+    expect(malformed.sort((a, b) => String(a[3]).localeCompare(String(b[3])))).toEqual([
+      [40, 'SQS message left on the queue', 'raw', 1],
+      [40, 'SQS message left on the queue', undefined, 'body is not JSON'],
+      [40, 'SQS message left on the queue', 'raw', expect.stringMatching(/Messages/)],
+    ].sort((a, b) => String(a[3]).localeCompare(String(b[3]))));
+    expect(lines.find((l) => l.outcome === 'refused')).toMatchObject({ level: 40, msg: 'SQS message left on the queue', envelope: 'raw', sent: 0, refused: expect.any(Array) });
+    expect(lines.find((l) => l.outcome === 'delivered')).toMatchObject({ level: 20, msg: 'SQS message handled', messageId: expect.any(String), receiveCount: '1', envelope: 'raw', sent: 1, packetSource: 'queue', kind: 'sqs' });
+    expect(lines.find((l) => l.msg === 'SQS poller started')).toMatchObject({ level: 30, queueUrl: q.url, waitTimeSeconds: 1, packetSource: 'queue', kind: 'sqs' });
+  });
+
+  it('counts a message SQS would not delete as delete-failed, and warns; it is received again but not sent again', async () => {
+    const q = await createQueue(sqs, 'undeletable');
+    await client.hello(h);
+    const { ctx, lines } = capture();
+    const c = new SQSClient({ endpoint: moto.endpoint, region: 'us-east-1' });
+    let spoiled = false;
+    c.middlewareStack.add((next, context) => async (args) => {
+      const input = args.input as { Entries?: { ReceiptHandle: string }[] };
+      if (context.commandName === 'DeleteMessageBatchCommand' && !spoiled) { spoiled = true; input.Entries![0]!.ReceiptHandle = 'not-a-receipt-handle'; }
+      return next(args);
+    }, { step: 'initialize', name: 'spoilDelete' });
+    await sendPackets({ queueUrl: q.url }, [{ address: '127.0.0.1', port: client.port, data: 'kept' }], { client: sqs });
+    poller = createSqsSource('queue', { queueUrl: q.url, waitTimeSeconds: 1, maxMessages: 10, visibilityTimeout: 0, maxRememberedMessageIds: 10 }, ctx, { client: c });
+    await poller.start();
+    await eventually(async () => (await outcome('delete-failed')) === 1 && (await outcome('duplicate')) >= 1);
+    expect(lines.find((l) => l.outcome === 'delete-failed')).toMatchObject({ msg: 'SQS message could not be deleted; it will be received again', messageId: expect.any(String), code: expect.any(String) });
+    expect(await receivedBeforeMarker(h, client)).toEqual(['kept']);
     await poller.close();
     poller = undefined;
     c.destroy();

@@ -133,4 +133,20 @@ describe('per-packet balancing (session.sticky: false)', () => {
     expect(b2.seen.map((s) => s.data.toString())).toEqual(['2', '4']);
     expect(d.status?.()).toMatchObject({ sessions: 2, created: 2 }); // one socket per backend for this client
   });
+
+  // A router that answers per datagram must answer at once with a backend; anything else is a counted drop.
+  it.each([
+    ['a drop, by its reason', 'export function route() { return { drop: "not-today" }; }', 'not-today'],
+    ['a close', 'export function route() { return { close: true }; }', 'route-close'],
+    ['a backend as "host:port" text', 'export function route() { return { remote: "127.0.0.1:9" }; }', 'route-per-packet-unsupported'],
+    ['a promise', 'export async function route() { return { drop: "late" }; }', 'route-async-per-packet'],
+    ['a throw', 'export function route() { throw new Error("broken router"); }', 'route-failed'],
+  ])('per datagram, %s sends nothing and is counted', async (_what, source, reason) => {
+    const b = await backend('b1');
+    const { d, counted } = await proxy({ router: { type: 'module', module: routerModule(source) }, session: { sticky: false } });
+    await d.sendBatch([packet('x', { remote: alice }), packet('y', { remote: alice })], never);
+    expect(counted.drops).toEqual({ [reason]: 2 });
+    expect(d.status?.()).toMatchObject({ sessions: 0, created: 0 });
+    expect(b.seen).toEqual([]);
+  });
 });

@@ -9,6 +9,8 @@ import type { Packet } from '../../gateway/packet.js';
 
 export const recorded = new Map<string, Packet[][]>();
 /** Pending stalls: call release(name) to let stalled sends finish. */
+/** Destinations (prefix + name) whose close() was called. */
+export const closed = new Set<string>();
 const gates = new Map<string, { promise: Promise<void>; release: () => void }>();
 
 const released = new Set<string>();
@@ -34,6 +36,7 @@ export const memoryDestination = defineDestinationKind({
     let attempts = 0;
     return {
       kind: 'memory', name,
+      async close() { closed.add(key); },
       limits: { ...(o.maxBatchPackets ? { maxBatchPackets: o.maxBatchPackets } : {}), ...(o.maxPacketBytes ? { maxPacketBytes: o.maxPacketBytes } : {}) },
       sendBatch(batch, signal) {
         recorded.get(key)!.push([...batch]);
