@@ -17,6 +17,8 @@ import { loadNativeAddon } from '../net/native-addon.js';
 import { createTagCodec } from '../gateway/tag.js';
 import { selectTagMac } from '../net/tag-mac.js';
 import { Metrics } from '../gateway/metrics.js';
+import { FlowDirectory } from '../gateway/cluster/flow-directory.js';
+import type { ClusterBus } from '../gateway/cluster/bus.js';
 import { Listener } from '../gateway/listener.js';
 import { DestinationRunner } from '../gateway/fanout/runner.js';
 import { resolveConfig } from '../app/config/load.js';
@@ -107,6 +109,14 @@ async function main(): Promise<void> {
   const withTag = new Listener(cfg.listeners[0]!, { codec, metrics: new Metrics(), logger, transport: tagged.factory, formatter: 'base64', recentClientMs: 3_600_000, maxRecentClients: 100_000 });
   await withTag.start([reading]);
   rows.push(['Listener onBatch, a runner that reads the tag (handler, queue destinations)', await perPacket(() => tagged.onBatch()(batch))]);
+  // Cluster mode (docs/cluster.md): the flow directory's hook on every plain datagram; steady
+  // clients, so after the first batch it is the Map lookup alone (the bus is never reached here).
+  const clustered = fakeTransport();
+  const withDirectory = new Listener(cfg.listeners[0]!, { codec, metrics: new Metrics(), logger, transport: clustered.factory, formatter: 'base64', recentClientMs: 3_600_000, maxRecentClients: 100_000 });
+  await withDirectory.start([counting]);
+  const directory = new FlowDirectory({ bus: {} as ClusterBus, prefix: 'bench:', ttlMs: 3_600_000, flushMs: 1000, maxPending: 100_000, maxFlows: 100_000, ownerCacheMs: 1000, count: () => {} });
+  withDirectory.onClient = directory.seenOn('bench');
+  rows.push(['Listener onBatch, no-op runner, cluster flow directory hook (steady clients)', await perPacket(() => clustered.onBatch()(batch))]);
 
   const packets: Packet[] = batch.map((d) => ({ tag: 't', listener: 'bench', remote: d, local: d, receivedAt: now, data: d.data, formatter: 'base64' }));
   const runner = new DestinationRunner('bench', noop, cfg.listeners[0]!.destinations[0]!, { metrics: new Metrics(), logger, onReplies: () => {} });
