@@ -32,16 +32,32 @@ export interface RunningCli {
   stop(signal?: NodeJS.Signals): Promise<number | null>;
 }
 
-const started: ChildProcess[] = [];
+const started: { proc: ChildProcess; group: boolean }[] = [];
+
+/** A signal to the process, or to its whole process group (a wrapper such as npx runs the gateway
+ *  as a grandchild through sh, and passes no signal on: the gateway would outlive the test). */
+function signal(proc: ChildProcess, group: boolean, sig: NodeJS.Signals): void {
+  if (proc.exitCode !== null || proc.signalCode !== null) return;
+  if (group && proc.pid !== undefined) {
+    try { process.kill(-proc.pid, sig); return; } catch { /* the group is gone */ }
+  }
+  proc.kill(sig);
+}
+
+/** Whether any process of the child's process group is still running (only for group children). */
+export function groupAlive(proc: ChildProcess): boolean {
+  try { process.kill(-proc.pid!, 0); return true; } catch { return false; }
+}
 
 export function stopAll(): void {
-  for (const p of started.splice(0)) if (p.exitCode === null && p.signalCode === null) p.kill('SIGKILL');
+  for (const { proc, group } of started.splice(0)) signal(proc, group, 'SIGKILL');
 }
 
 /** Start `node <cmd…>` (default: the CLI from source) and collect its output. */
-export function startProcess(argv: string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): RunningCli {
-  const proc = spawn(process.execPath, argv, { cwd: opts.cwd ?? ROOT, env: opts.env ?? process.env, stdio: ['ignore', 'pipe', 'pipe'] });
-  started.push(proc);
+export function startProcess(argv: string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv; group?: boolean } = {}): RunningCli {
+  const group = opts.group ?? false;
+  const proc = spawn(process.execPath, argv, { cwd: opts.cwd ?? ROOT, env: opts.env ?? process.env, stdio: ['ignore', 'pipe', 'pipe'], detached: group });
+  started.push({ proc, group });
   const logs: Record<string, unknown>[] = [];
   const rawLogs: string[] = [];
   let err = '';
@@ -72,17 +88,21 @@ export function startProcess(argv: string[], opts: { cwd?: string; env?: NodeJS.
         await new Promise<void>((r) => { const t = setTimeout(r, left); waiters.push(() => { clearTimeout(t); r(); }); });
       }
     },
-    async stop(signal = 'SIGTERM') {
-      if (proc.exitCode === null && proc.signalCode === null) proc.kill(signal);
-      return exited;
+    async stop(sig = 'SIGTERM') {
+      signal(proc, group, sig);
+      const code = await exited;
+      // A group's other members (the gateway under npx) may still be draining: wait for them, bounded.
+      for (let i = 0; group && i < 200 && groupAlive(proc); i++) await new Promise((r) => setTimeout(r, 50));
+      return code;
     },
   };
 }
 
-/** Start the gateway CLI from source (or `argv0` = another entry); resolves once its banner is printed
- *  (everything started), with the first listener's port and the admin URL read from the banner. */
+/** Start the gateway CLI from source (or `entry` = another, such as npx: then it runs in a process
+ *  group of its own, and stop() and stopAll() signal the whole group); resolves once its banner is
+ *  printed (everything started), with the first listener's port and the admin URL read from the banner. */
 export async function startGateway(args: string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv; entry?: string[]; timeoutMs?: number } = {}): Promise<RunningCli & { udpPort: number; adminUrl: string | undefined; banner: string }> {
-  const run = startProcess([...(opts.entry ?? CLI_ARGS), ...args], opts);
+  const run = startProcess([...(opts.entry ?? CLI_ARGS), ...args], { ...opts, group: opts.entry !== undefined });
   await waitForStderr(run, /udp-gateway is running[\s\S]*stop with Ctrl-C/, opts.timeoutMs ?? 30_000);
   const banner = run.stderr();
   const udpPort = Number(/listener \S+: udp \S+:(\d+)/.exec(banner)![1]);
@@ -127,12 +147,13 @@ export function duplicateKeys(text: string): string[] {
 /** Run the CLI to completion without blocking the test's event loop (several at once). */
 export function runCliAsync(args: string[], opts: CliRunOptions & { entry?: string[] } = {}): Promise<{ status: number | null; stdout: string; stderr: string }> {
   return new Promise((resolvePromise, reject) => {
-    const p = spawn(process.execPath, [...(opts.entry ?? CLI_ARGS), ...args], { cwd: opts.cwd ?? ROOT, env: opts.env ?? process.env, stdio: ['ignore', 'pipe', 'pipe'] });
-    started.push(p);
+    const group = opts.entry !== undefined;
+    const p = spawn(process.execPath, [...(opts.entry ?? CLI_ARGS), ...args], { cwd: opts.cwd ?? ROOT, env: opts.env ?? process.env, stdio: ['ignore', 'pipe', 'pipe'], detached: group });
+    started.push({ proc: p, group });
     let stdout = '', stderr = '';
     p.stdout!.on('data', (d: Buffer) => { stdout += d.toString(); });
     p.stderr!.on('data', (d: Buffer) => { stderr += d.toString(); });
-    const t = setTimeout(() => { p.kill('SIGKILL'); reject(new Error(`udp-gateway ${args.join(' ')} did not finish within ${opts.timeoutMs ?? 30_000} ms; stderr: ${stderr}`)); }, opts.timeoutMs ?? 30_000);
+    const t = setTimeout(() => { signal(p, group, 'SIGKILL'); reject(new Error(`udp-gateway ${args.join(' ')} did not finish within ${opts.timeoutMs ?? 30_000} ms; stderr: ${stderr}`)); }, opts.timeoutMs ?? 30_000);
     p.on('close', (status) => { clearTimeout(t); resolvePromise({ status, stdout, stderr }); });
   });
 }

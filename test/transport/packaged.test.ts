@@ -11,7 +11,7 @@ import { cpSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, symlinkSync
 import { spawn } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { ROOT, runCliAsync, startGateway, stopAll } from '../support/cli.js';
+import { ROOT, groupAlive, runCliAsync, startGateway, stopAll } from '../support/cli.js';
 import { quickStartLines } from '../support/readme.js';
 
 const NPX = join(dirname(process.execPath), '..', 'lib', 'node_modules', 'npm', 'bin', 'npx-cli.js');
@@ -89,6 +89,7 @@ describe('the packed package', () => {
     const page = await fetch(`${gw.adminUrl}/`);
     expect([page.status, (await page.text()).includes('src="status/page.js"'), (await fetch(`${gw.adminUrl}/status/page.js`)).status]).toEqual([200, true, 200]);
     await gw.stop();
+    expect(groupAlive(gw.proc)).toBe(false); // the gateway under npx stopped too, not only npx
 
     // A TypeScript handler in a folder with no node_modules, run by the installed gateway.
     const handlers = join(work, 'handlers');
@@ -100,5 +101,7 @@ export const handler: UdpGatewayHandler = async (event) => replies(event.Message
     const gw2 = await startGateway(['start', '--config', join(handlers, 'gw.yaml')], { cwd: app, entry: [NPX, 'udp-gateway'] });
     const r2 = await runCliAsync(['send', '--to', `127.0.0.1:${gw2.udpPort}`, 'quiet please'], { cwd: app, entry: [NPX, 'udp-gateway'] });
     expect(r2.stdout).toMatch(/: QUIET PLEASE\n$/);
+    await gw2.stop();
+    expect(groupAlive(gw2.proc)).toBe(false);
   }, 1_200_000);
 });
