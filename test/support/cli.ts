@@ -37,11 +37,11 @@ const started: { proc: ChildProcess; group: boolean }[] = [];
 /** A signal to the process, or to its whole process group (a wrapper such as npx runs the gateway
  *  as a grandchild through sh, and passes no signal on: the gateway would outlive the test). */
 function signal(proc: ChildProcess, group: boolean, sig: NodeJS.Signals): void {
-  if (proc.exitCode !== null || proc.signalCode !== null) return;
   if (group && proc.pid !== undefined) {
-    try { process.kill(-proc.pid, sig); return; } catch { /* the group is gone */ }
+    try { process.kill(-proc.pid, sig); } catch { /* the group is gone */ } // even after its leader (npx) exited
+    return;
   }
-  proc.kill(sig);
+  if (proc.exitCode === null && proc.signalCode === null) proc.kill(sig);
 }
 
 /** Whether any process of the child's process group is still running (only for group children). */
