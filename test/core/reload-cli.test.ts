@@ -132,6 +132,9 @@ describe('reload from the command line', () => {
     expect(combined.workers).toEqual([expect.objectContaining({ result: 'applied' }), expect.objectContaining({ result: 'applied' })]);
     // One line from each worker (their stdout and the primary's reach the pipe in any order).
     await eventually(() => gw.logs.filter((l) => l.msg === 'reload applied: destinations +edge/b').length === 2, 10_000, 'a line from each worker');
+    // Each worker's line says which process wrote it (pid): two workers, neither the primary.
+    const pids = new Set(gw.logs.filter((l) => l.msg === 'reload applied: destinations +edge/b').map((l) => l.pid));
+    expect([pids.size, pids.has(gw.proc.pid)]).toEqual([2, false]);
 
     // The admin API: read its port from a worker's log, then POST; the answer carries both workers.
     const adminUrl = String((await gw.waitForLog((l) => l.msg === 'admin API listening')).url);
