@@ -85,33 +85,30 @@ function sync(container, keyAttr, items, key, create) {
 
 const hostPort = (l) => (l.address.includes(':') ? `[${l.address}]:${l.port}` : `${l.address}:${l.port}`);
 
-function listenerCard(l) {
+/** A card's frame: its title, one field beside it, and the in and out rates with their sparklines. */
+function cardFrame(title, subField, inLabel, outLabel) {
   const root = el('article', 'card');
   const card = new Fields(root);
   const head = el('header');
-  head.append(el('h3', '', l.name));
-  card.field('where', head, 'sub');
+  head.append(el('h3', '', title));
+  card.field(subField, head, 'sub');
   root.append(head);
   const rates = el('div', 'rates');
-  rateBlock(card, 'in', 'in', rates);
-  rateBlock(card, 'out', 'out', rates);
+  rateBlock(card, 'in', inLabel, rates);
+  rateBlock(card, 'out', outLabel, rates);
   root.append(rates);
+  return { root, card };
+}
+
+function listenerCard(l) {
+  const { root, card } = cardFrame(l.name, 'where', 'in', 'out');
   facts(card, [['packetsIn', 'received'], ['packetsOut', 'sent'], ['bytesIn', 'bytes in'], ['bytesOut', 'bytes out'], ['recentClients', 'recent clients'], ['drops', 'dropped']], root);
   root.fields = card;
   return root;
 }
 
 function destinationCard(d) {
-  const root = el('article', 'card');
-  const card = new Fields(root);
-  const head = el('header');
-  head.append(el('h3', '', d.id));
-  card.field('kind', head, 'sub');
-  root.append(head);
-  const rates = el('div', 'rates');
-  rateBlock(card, 'in', 'in · delivered', rates);
-  rateBlock(card, 'out', 'out · to clients', rates);
-  root.append(rates);
+  const { root, card } = cardFrame(d.id, 'kind', 'in · delivered', 'out · to clients');
   const queue = el('div', 'queue');
   queue.append(el('span', 'label', 'queue'));
   const meter = el('meter');
