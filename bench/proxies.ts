@@ -143,6 +143,8 @@ export interface GatewayLaunch {
   readonly readyTimeoutMs?: number;
   /** The listener's destinations instead of one `udp` destination to the sink. */
   readonly destinations?: readonly unknown[];
+  /** More listener keys (e.g. receiveCoalesceMicros). */
+  readonly listener?: Readonly<Record<string, unknown>>;
 }
 
 export async function startGateway(port: number, sinkPort: number, workers: number, cpus?: string, env: Record<string, string> = {}, launch: GatewayLaunch = {}): Promise<Proxy> {
@@ -150,7 +152,7 @@ export async function startGateway(port: number, sinkPort: number, workers: numb
   const cfg = join(dir, 'gateway.json');
   writeFileSync(cfg, JSON.stringify({
     secret: 'bench-secret-0123456789abcdef', log: { level: 'info' }, admin: { enabled: false },
-    listeners: [{ name: 'bench', host: HOST, port, receiveBufferBytes: 4 << 20, sendBufferBytes: 4 << 20,
+    listeners: [{ name: 'bench', host: HOST, port, receiveBufferBytes: 4 << 20, sendBufferBytes: 4 << 20, ...launch.listener,
       destinations: launch.destinations ?? [{ name: 'sink', type: 'udp', backends: [`${HOST}:${sinkPort}`] }] }],
   }));
   const args = [...(launch.wrap ?? []), process.execPath, launch.cli ?? builtCli(), 'start', '--config', cfg, ...(workers > 1 ? ['--workers', String(workers)] : [])];
@@ -170,7 +172,8 @@ export async function startGateway(port: number, sinkPort: number, workers: numb
   });
   try { await ready; } catch (err) { await stopChild(child, 'SIGKILL'); throw err; }
   if (!/"transport":"native"/.test(log)) { await stopChild(child, 'SIGTERM'); throw new Error(`gateway did not use the native transport:\n${log.slice(-2000)}`); }
-  return { pid: child.pid!, command: `${Object.entries(env).map(([k, v]) => `${k}=${v} `).join('')}UDPGW_TRANSPORT=native udp-gateway start --config <cfg>${workers > 1 ? ` --workers ${workers}` : ''}`, stop: () => stopChild(child, 'SIGTERM') };
+  const keys = Object.entries(launch.listener ?? {}).map(([k, v]) => ` (listener ${k}: ${JSON.stringify(v)})`).join('');
+  return { pid: child.pid!, command: `${Object.entries(env).map(([k, v]) => `${k}=${v} `).join('')}UDPGW_TRANSPORT=native udp-gateway start --config <cfg>${keys}${workers > 1 ? ` --workers ${workers}` : ''}`, stop: () => stopChild(child, 'SIGTERM') };
 }
 
 /**

@@ -5,6 +5,11 @@
  *   npm run bench:side-by-side [-- --sizes=64,1200 --workers=1,2 --proxies=gateway,nginx --seconds=4 --lat-seconds=3 --lat-warmup=3 --runs=1]
  *                              [--offload=off,all] [--gso=1,16]
  * --offload: a gateway row per UDPGW_OFFLOAD mode (the addon's UDP GSO/GRO); unset: the default.
+ * --lat-rate=N: the latency run at N datagrams/s for every proxy, instead of half of each one's own
+ *   peak (so proxies with very different peaks are compared at one rate, with the sender and sink
+ *   equally loaded).
+ * --coalesce: a gateway row per listener receiveCoalesceMicros value (0 = off); unset: the default.
+ *   Rows are named gateway[/<offload>][/rx<µs>].
  * --proxies=...,c adds the plain C recvmmsg/sendmmsg forwarder (udpbench fwd, one process; no offload)
  * in the same harness: the reference for batched system calls alone (its `workers` is always 1).
  * --gso: sender shapes, 1 = plain datagrams (real clients), N = UDP_SEGMENT runs of N (QUIC stacks).
@@ -36,7 +41,7 @@ const log = (s: string) => process.stderr.write(s);
 
 interface Options {
   sizes: number[]; workers: number[]; proxies: string[]; seconds: number; latSeconds: number; latWarmup: number; flows: number;
-  responses: string; runs: number; offload: string[]; gso: number[];
+  responses: string; runs: number; offload: string[]; gso: number[]; coalesce: number[]; latRate: number;
 }
 
 interface Row {
@@ -50,7 +55,8 @@ function options(args: string[]): Options {
     proxies: { type: 'string', default: 'gateway,nginx' }, seconds: { type: 'string', default: '4' },
     'lat-seconds': { type: 'string', default: '3' }, 'lat-warmup': { type: 'string', default: '3' }, flows: { type: 'string', default: '16' },
     'nginx-responses': { type: 'string', default: '' }, runs: { type: 'string', default: '1' },
-    offload: { type: 'string', default: '' }, gso: { type: 'string', default: '1' },
+    offload: { type: 'string', default: '' }, gso: { type: 'string', default: '1' }, coalesce: { type: 'string', default: '' },
+    'lat-rate': { type: 'string', default: '0' },
   } });
   const list = (s: string) => s.split(',').filter(Boolean);
   return {
@@ -58,7 +64,8 @@ function options(args: string[]): Options {
     seconds: Math.min(Number(values.seconds), 60), latSeconds: Math.min(Number(values['lat-seconds']), 60),
     latWarmup: Math.min(Number(values['lat-warmup']), 60),
     flows: Number(values.flows), responses: values['nginx-responses'], runs: Math.max(1, Math.min(Number(values.runs), 20)),
-    offload: list(values.offload), gso: list(values.gso).map(Number),
+    offload: list(values.offload), gso: list(values.gso).map(Number), coalesce: list(values.coalesce).map(Number),
+    latRate: Math.max(0, Math.min(Number(values['lat-rate']) || 0, 5_000_000)),
   };
 }
 
@@ -75,9 +82,18 @@ async function waitForwarding(port: number, sink: Tool): Promise<void> {
   if (sink.count === before) throw new Error('the proxy forwards nothing to the sink');
 }
 
+/** A gateway row's variant from its name, gateway[/<offload>][/rx<µs>]. */
+function variant(proxy: string): { offload?: string; coalesce?: number } {
+  const parts = proxy.split('/').slice(1);
+  const rx = parts.find((p) => /^rx\d+$/.test(p));
+  const offload = parts.find((p) => !/^rx\d+$/.test(p));
+  return { ...(offload ? { offload } : {}), ...(rx ? { coalesce: Number(rx.slice(2)) } : {}) };
+}
+
 function command(o: Options, proxy: string, size: number, workers: number, gso: number): string {
-  const [kind, offload] = proxy.split('/');
-  return `npm run bench:side-by-side -- --proxies=${kind} --sizes=${size} --workers=${workers} --seconds=${o.seconds}${offload ? ` --offload=${offload}` : ''}${gso > 1 ? ` --gso=${gso}` : ''}`;
+  const kind = proxy.split('/')[0];
+  const { offload, coalesce } = variant(proxy);
+  return `npm run bench:side-by-side -- --proxies=${kind} --sizes=${size} --workers=${workers} --seconds=${o.seconds}${offload ? ` --offload=${offload}` : ''}${coalesce !== undefined ? ` --coalesce=${coalesce}` : ''}${gso > 1 ? ` --gso=${gso}` : ''}`;
 }
 
 /** proxy: "nginx", "gateway", or "gateway/<UDPGW_OFFLOAD mode>". gso: the sender's segments per send. */
@@ -89,13 +105,14 @@ async function measure(o: Options, bin: string, nginx: NginxInstall, proxy: stri
   try {
     const sinkPort = await sink.port;
     let port = await freePort();
-    const offload = proxy.split('/')[1];
+    const { offload, coalesce } = variant(proxy);
     if (proxy === 'c') {
       const c = await startCForwarder(bin, sinkPort, WARMUP_S + o.seconds + o.latWarmup + o.latSeconds + 30, proxyCpu);
       p = c; port = c.port;
     } else {
       p = proxy === 'nginx' ? await startNginx(nginx, port, sinkPort, workers, o.responses, proxyCpu)
-        : await startGateway(port, sinkPort, workers, proxyCpu, offload ? { UDPGW_OFFLOAD: offload } : {});
+        : await startGateway(port, sinkPort, workers, proxyCpu, offload ? { UDPGW_OFFLOAD: offload } : {},
+          coalesce !== undefined ? { listener: { receiveCoalesceMicros: coalesce } } : {});
     }
     await waitForwarding(port, sink);
     const gen = new Tool(bin, ['gen', String(port), String(size), String(WARMUP_S + o.seconds), String(MAX_PACKETS), '0', String(o.flows), String(gso)], toolCpu, true);
@@ -106,7 +123,7 @@ async function measure(o: Options, bin: string, nginx: NginxInstall, proxy: stri
     await gen.done;
     const forwarded = (n1 - n0) / o.seconds;
     await sleep(1); // let queues drain before the latency run
-    const halfRate = Math.max(1, Math.floor(forwarded / 2));
+    const halfRate = o.latRate || Math.max(1, Math.floor(forwarded / 2));
     // The same open-loop load first, not measured: the latency is that of the steady state. (A
     // JIT still optimizing the path just changed from bursts to a steady rate adds ms-long tails
     // for its first seconds; docs/performance.md.)
@@ -165,7 +182,9 @@ export async function runSideBySide(args: string[]): Promise<number> {
   const all: Row[][] = [];
   for (let run = 1; run <= o.runs; run++) {
     const rows: Row[] = [];
-    const proxies = o.proxies.flatMap((p) => (p === 'gateway' && o.offload.length ? o.offload.map((m) => `gateway/${m}`) : [p]));
+    const offloads = o.offload.length ? o.offload.map((m) => `/${m}`) : [''];
+    const coalesces = o.coalesce.length ? o.coalesce.map((c) => `/rx${c}`) : [''];
+    const proxies = o.proxies.flatMap((p) => (p === 'gateway' ? offloads.flatMap((m) => coalesces.map((c) => `gateway${m}${c}`)) : [p]));
     for (const size of o.sizes) for (const gso of o.gso) for (const workers of o.workers) for (const proxy of proxies) {
       if ((proxy === 'nginx' && nginx.reason) || (proxy === 'c' && workers > 1)) continue;
       log(`${o.runs > 1 ? `run ${run}/${o.runs}: ` : ''}${proxy}, ${gso > 1 ? `gso${gso}` : 'plain'} sender, ${workers} worker(s), ${size} B ... `);
@@ -174,7 +193,7 @@ export async function runSideBySide(args: string[]): Promise<number> {
       log(`${k(r.forwarded)}/s forwarded, ${k(r.perCpu)} per CPU-s, p50/p99 ${int(r.p50)}/${int(r.p99)} µs at ${k(r.halfRate)}/s\n`);
     }
     all.push(rows);
-    console.log(`udp proxy side by side${o.runs > 1 ? `, run ${run} of ${o.runs}` : ''}: ${o.seconds} s peak after ${WARMUP_S} s warm-up, ${o.flows} client flows, latency ${o.latSeconds} s open loop at half of each peak after ${o.latWarmup} s of the same load`);
+    console.log(`udp proxy side by side${o.runs > 1 ? `, run ${run} of ${o.runs}` : ''}: ${o.seconds} s peak after ${WARMUP_S} s warm-up, ${o.flows} client flows, latency ${o.latSeconds} s open loop at ${o.latRate ? `${o.latRate}/s for every proxy` : 'half of each peak'} after ${o.latWarmup} s of the same load`);
     console.log(table(rows, o.proxies.includes('nginx') ? nginx.reason : undefined));
   }
   if (o.runs > 1) console.log(`\n${summary(all)}`);

@@ -146,6 +146,7 @@ export class Listener implements EgressPort {
         host: this.cfg.host, port: this.cfg.port, maxDatagramBytes: this.cfg.maxDatagramBytes,
         ...(this.cfg.receiveBufferBytes ? { receiveBufferBytes: this.cfg.receiveBufferBytes } : {}),
         ...(this.cfg.sendBufferBytes ? { sendBufferBytes: this.cfg.sendBufferBytes } : {}),
+        ...(this.cfg.receiveCoalesceMicros ? { receiveCoalesceMicros: this.cfg.receiveCoalesceMicros } : {}),
       }, this.onBatch, (err) => this.deps.logger.warn({ err }, 'socket error'));
     } catch (err) {
       throw new GatewayError('UGW_ERR_LISTENER_BIND',

@@ -126,7 +126,32 @@ static napi_value construct(napi_env env, napi_callback_info info) {
   if (napi_wrap(env, self, s, finalize, NULL, NULL) != napi_ok) { udpn_close(&s->io); free(s); return NULL; }
   /* From here the finalizer owns s. */
   if (!take_arrays(env, s, argv) || !attach_poll(env, s, self)) { close_native(s); return NULL; }
+  int32_t micros = get_int_prop(env, argv[0], "coalesceMicros", 0);
+  int32_t min_datagrams = get_int_prop(env, argv[0], "coalesceMinDatagrams", 2);
+  if (micros < 0 || micros > 1000000 || min_datagrams < 1) {
+    close_native(s);
+    napi_throw_range_error(env, NULL, "coalesceMicros must be 0..1000000 and coalesceMinDatagrams >= 1");
+    return NULL;
+  }
+  rc = setup_coalescing(s, (unsigned)micros, (unsigned)min_datagrams);
+  if (rc != 0) { close_native(s); return throw_errno(env, "timerfd", -rc); }
   return self;
+}
+
+/* [times coalescing began, timer wake-ups, 1 while coalescing]: receive coalescing at work. */
+static napi_value m_coalescing(napi_env env, napi_callback_info info) {
+  size_t argc = 0;
+  sock *s = unwrap_this(env, info, &argc, NULL);
+  if (!s) return NULL;
+  napi_value arr, v;
+  CHECK(napi_create_array_with_length(env, 3, &arr));
+  CHECK(napi_create_double(env, s->coalesce_starts, &v));
+  CHECK(napi_set_element(env, arr, 0, v));
+  CHECK(napi_create_double(env, s->coalesce_ticks, &v));
+  CHECK(napi_set_element(env, arr, 1, v));
+  CHECK(napi_create_int32(env, s->coalescing, &v));
+  CHECK(napi_set_element(env, arr, 2, v));
+  return arr;
 }
 
 static napi_value m_local(napi_env env, napi_callback_info info) {
@@ -285,9 +310,13 @@ NAPI_MODULE_INIT() {
     {"watchWritable", NULL, m_watch_writable, NULL, NULL, NULL, napi_default, NULL},
     {"close", NULL, m_close, NULL, NULL, NULL, napi_default, NULL},
   };
+  napi_property_descriptor listener_methods[sizeof methods / sizeof methods[0] + 1];
+  memcpy(listener_methods, methods, sizeof methods);
+  listener_methods[sizeof methods / sizeof methods[0]] =
+    (napi_property_descriptor){"coalescing", NULL, m_coalescing, NULL, NULL, NULL, napi_default, NULL};
   napi_value cls, fn, v;
   CHECK(napi_define_class(env, "UdpSocket", NAPI_AUTO_LENGTH, construct, NULL,
-                          sizeof methods / sizeof methods[0], methods, &cls));
+                          sizeof listener_methods / sizeof listener_methods[0], listener_methods, &cls));
   CHECK(napi_set_named_property(env, exports, "UdpSocket", cls));
   if (!define_group_classes(env, exports, sizeof methods / sizeof methods[0], methods)) return NULL;
   if (!define_tag_mac(env, exports)) return NULL;

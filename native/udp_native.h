@@ -40,6 +40,14 @@ typedef struct sock {
   recv_pool own_pool; /* a listener socket's pool */
   recv_pool *pool;    /* &own_pool, or the group's for a session socket */
   int reading, want_write, closed, handle_open, finalized;
+  /* Receive coalescing (a listener's `receiveCoalesceMicros`, udp_poll.c): after a wake-up that
+   * found at least coalesce_min datagrams, the socket is read on a timer every coalesce_us instead
+   * of on each readable event, until a tick finds fewer. -1 / 0: off. */
+  int timer_fd;
+  uv_poll_t timer_poll;
+  int timer_open, coalescing;
+  unsigned coalesce_us, coalesce_min;
+  double coalesce_starts, coalesce_ticks; /* times coalescing began; timer wake-ups */
   int send_fn; /* the own `send` function (bound to this struct, no unwrap per call) is alive */
 } sock;
 
@@ -67,6 +75,8 @@ void finalize(napi_env env, void *data, void *hint);
 /* Finalizer of a socket's own `send` function: the struct may be freed once both are gone. */
 void send_fn_finalize(napi_env env, void *data, void *hint);
 int update_poll(sock *s);
+/* Sets up receive coalescing on a listener socket (before reading starts); 0 or -errno. */
+int setup_coalescing(sock *s, unsigned micros, unsigned min_datagrams);
 /* Polls s->io.fd on the env's loop and keeps the JS object alive while open (udp_native.c). */
 napi_value attach_poll(napi_env env, sock *s, napi_value self);
 /* Registers UdpGroup and UdpSession (udp_group.c); sessions get the given socket methods. */

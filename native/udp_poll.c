@@ -6,6 +6,8 @@
  */
 #include <errno.h>
 #include <sys/socket.h>
+#include <sys/timerfd.h>
+#include <unistd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,7 +24,7 @@ napi_value throw_errno(napi_env env, const char *what, int err) {
 }
 
 static void maybe_free(sock *s) {
-  if (s->finalized && !s->handle_open && !s->send_fn) free(s);
+  if (s->finalized && !s->handle_open && !s->timer_open && !s->send_fn) free(s);
 }
 
 void send_fn_finalize(napi_env env, void *data, void *hint) {
@@ -38,13 +40,23 @@ static void on_poll_closed(uv_handle_t *h) {
   maybe_free(s);
 }
 
+static void on_timer_closed(uv_handle_t *h) {
+  sock *s = h->data;
+  close(s->timer_fd);
+  s->timer_fd = -1;
+  s->timer_open = 0;
+  maybe_free(s);
+}
+
 /* Stops polling and closes the fd; safe from cleanup hooks (no JS calls). */
 void close_native(sock *s) {
   if (s->closed) return;
   s->closed = 1;
   s->reading = 0;
   s->want_write = 0;
+  s->coalescing = 0;
   if (s->handle_open) uv_close((uv_handle_t *)&s->poll, on_poll_closed); /* stops the poll first */
+  if (s->timer_open) uv_close((uv_handle_t *)&s->timer_poll, on_timer_closed);
   udpn_close(&s->io);
 }
 
@@ -73,10 +85,13 @@ void finalize(napi_env env, void *data, void *hint) {
 }
 
 static void poll_cb(uv_poll_t *h, int status, int events);
+static void stop_coalescing(sock *s);
 
 int update_poll(sock *s) {
   if (s->closed) return 0;
-  int events = (s->reading ? UV_READABLE : 0) | (s->want_write ? UV_WRITABLE : 0);
+  if (s->coalescing && !s->reading) stop_coalescing(s); /* paused: no more timed reads */
+  /* While coalescing, the timer drives the reads: readable events would wake us per datagram. */
+  int events = (s->reading && !s->coalescing ? UV_READABLE : 0) | (s->want_write ? UV_WRITABLE : 0);
   return events ? uv_poll_start(&s->poll, events, poll_cb) : uv_poll_stop(&s->poll);
 }
 
@@ -153,14 +168,86 @@ static void report_error(sock *s, int err) {
 
 /* At most MAX_ROUNDS recvmmsg calls per wake-up; datagrams of GRO runs already received are all
  * handed out first (they wait in a slab that other sockets of a group may reuse). */
-static void on_readable(sock *s) {
+static unsigned on_readable(sock *s) {
   int round = 0, more = 1;
+  unsigned got = 0;
   while (more && s->reading && !s->closed) {
-    if (!udpn_recv_pending(&s->io) && round++ == MAX_ROUNDS) return;
+    if (!udpn_recv_pending(&s->io) && round++ == MAX_ROUNDS) break;
     int n = udpn_recv(&s->io, s->recv_meta, &more);
-    if (n < 0) { report_error(s, -n); return; }
-    if (n > 0) deliver(s, n);
+    if (n < 0) { report_error(s, -n); break; }
+    if (n > 0) { got += (unsigned)n; deliver(s, n); }
   }
+  return got;
+}
+
+/*
+ * Receive coalescing, the software form of a NIC's interrupt moderation (ethtool rx-usecs): under
+ * load every readable wake-up carries one or two datagrams, and its fixed cost (epoll, the
+ * scheduler, the JS entry, one sendmmsg per wake-up) is paid per datagram. Once a wake-up finds
+ * at least coalesce_min datagrams, readable events are switched off and a periodic timerfd reads
+ * the socket every coalesce_us instead, so the datagrams of that interval arrive as one batch (and
+ * leave as one sendmmsg, with longer GSO runs). The first tick that finds fewer switches back, so
+ * a quiet socket is read on each datagram again and pays no delay. Added latency: at most
+ * coalesce_us, and only while traffic arrives at least that densely.
+ */
+static void timer_cb(uv_poll_t *h, int status, int events);
+
+static void set_timer(sock *s, unsigned us) {
+  struct itimerspec t = {{us / 1000000u, (long)(us % 1000000u) * 1000}, {us / 1000000u, (long)(us % 1000000u) * 1000}};
+  timerfd_settime(s->timer_fd, 0, &t, NULL);
+}
+
+static void start_coalescing(sock *s) {
+  if (s->coalescing || s->closed || !s->reading || !s->timer_open) return;
+  s->coalescing = 1;
+  s->coalesce_starts++;
+  set_timer(s, s->coalesce_us);
+  uv_poll_start(&s->timer_poll, UV_READABLE, timer_cb);
+  update_poll(s);
+}
+
+static void stop_coalescing(sock *s) {
+  if (!s->coalescing) return;
+  s->coalescing = 0;
+  set_timer(s, 0);
+  uv_poll_stop(&s->timer_poll);
+  if (!s->closed) {
+    uint64_t expirations;
+    ssize_t r = read(s->timer_fd, &expirations, sizeof expirations); /* a tick already due */
+    (void)r;
+  }
+}
+
+int setup_coalescing(sock *s, unsigned micros, unsigned min_datagrams) {
+  if (micros == 0) return 0;
+  uv_loop_t *loop;
+  if (napi_get_uv_event_loop(s->env, &loop) != napi_ok) return -EINVAL;
+  int fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+  if (fd < 0) return -errno;
+  int rc = uv_poll_init(loop, &s->timer_poll, fd);
+  if (rc != 0) { close(fd); return rc; }
+  s->timer_fd = fd;
+  s->timer_poll.data = s;
+  s->timer_open = 1;
+  s->coalesce_us = micros;
+  s->coalesce_min = min_datagrams < 1 ? 1 : min_datagrams;
+  return 0;
+}
+
+static void timer_cb(uv_poll_t *h, int status, int events) {
+  (void)events;
+  sock *s = h->data;
+  if (s->closed) return;
+  uint64_t expirations;
+  ssize_t r = read(s->timer_fd, &expirations, sizeof expirations);
+  (void)r;
+  if (status < 0 || !s->reading) { stop_coalescing(s); update_poll(s); return; }
+  s->coalesce_ticks++;
+  napi_handle_scope scope;
+  if (napi_open_handle_scope(s->env, &scope) != napi_ok) return;
+  unsigned got = on_readable(s);
+  if (got < s->coalesce_min && s->coalescing) { stop_coalescing(s); update_poll(s); }
+  napi_close_handle_scope(s->env, scope);
 }
 
 static void poll_cb(uv_poll_t *h, int status, int events) {
@@ -179,7 +266,10 @@ static void poll_cb(uv_poll_t *h, int status, int events) {
     report_error(s, err);
   } else if (status < 0) report_error(s, -status);
   else {
-    if (events & UV_READABLE) on_readable(s);
+    if (events & UV_READABLE) {
+      unsigned got = on_readable(s);
+      if (s->coalesce_us && got >= s->coalesce_min) start_coalescing(s);
+    }
     if ((events & UV_WRITABLE) && s->want_write && !s->closed) {
       s->want_write = 0;
       update_poll(s);

@@ -62,6 +62,7 @@ export class NativeTransport implements UdpTransport {
       host: opts.host, port: opts.port, reusePort: opts.reusePort ?? false, slots, slotBytes: opts.maxDatagramBytes,
       recvBufferBytes: opts.receiveBufferBytes ?? DEFAULT_SOCKET_BUFFER_BYTES,
       sendBufferBytes: opts.sendBufferBytes ?? DEFAULT_SOCKET_BUFFER_BYTES,
+      coalesceMicros: opts.receiveCoalesceMicros ?? 0,
     }, this.recvMeta, sender.payload, sender.meta, sender.status, this.onRead, this.onWritable);
     this.queue = { socket, backlog: [] };
     const [address, port] = socket.local();
@@ -112,6 +113,12 @@ export class NativeTransport implements UdpTransport {
   private reportRefused(before: number): void {
     const refused = this.stats.refused - before;
     if (refused > 0) this.onError(errnoError(this.firstErrno || EINVAL, `udp send refused ${refused} datagram(s)`));
+  }
+
+  /** Receive coalescing at work (native/udp_poll.c): times it began, timer wake-ups, whether active now. */
+  coalescing(): { starts: number; ticks: number; active: boolean } {
+    const [starts, ticks, active] = this.queue.socket.coalescing?.() ?? [0, 0, 0];
+    return { starts, ticks, active: active === 1 };
   }
 
   pause(): void {

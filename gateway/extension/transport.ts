@@ -10,6 +10,10 @@ export interface BindOptions {
   readonly receiveBufferBytes?: number;
   readonly sendBufferBytes?: number;
   readonly maxDatagramBytes: number;
+  /** Receive coalescing (native transport only; ignored by dgram): once a wake-up finds two or more
+   *  datagrams waiting, the socket is read every this many µs instead of on every datagram, until a
+   *  read finds fewer. 0: off. */
+  readonly receiveCoalesceMicros?: number;
   /** SO_REUSEPORT, so several workers can bind the same address and port. */
   readonly reusePort?: boolean;
 }

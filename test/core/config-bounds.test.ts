@@ -44,6 +44,8 @@ const cases: [string, unknown, { path: string; message: string }[]][] = [
   ["l({ sendBufferBytes: 4095 })", l({ sendBufferBytes: 4095 }), [{"path": "/listeners/0/sendBufferBytes", "message": "must be a whole number at least 4096, got 4095: set a value in that range"}]],
   ["l({ maxDatagramBytes: 0 })", l({ maxDatagramBytes: 0 }), [{"path": "/listeners/0/maxDatagramBytes", "message": "must be a whole number from 1 to 65507, got 0: set a value in that range"}]],
   ["l({ maxDatagramBytes: 65508 })", l({ maxDatagramBytes: 65508 }), [{"path": "/listeners/0/maxDatagramBytes", "message": "must be a whole number from 1 to 65507, got 65508: set a value in that range"}]],
+  ["l({ receiveCoalesceMicros: -1 })", l({ receiveCoalesceMicros: -1 }), [{"path": "/listeners/0/receiveCoalesceMicros", "message": "must be a whole number from 0 to 10000, got -1 (under load (a wake-up finds 2 or more datagrams), read the socket every this many µs instead of on every datagram, so datagrams arrive and leave in larger batches (native transport); adds at most this to latency while traffic is that dense; 0 turns it off): set a value in that range"}]],
+  ["l({ receiveCoalesceMicros: 10001 })", l({ receiveCoalesceMicros: 10001 }), [{"path": "/listeners/0/receiveCoalesceMicros", "message": "must be a whole number from 0 to 10000, got 10001 (under load (a wake-up finds 2 or more datagrams), read the socket every this many µs instead of on every datagram, so datagrams arrive and leave in larger batches (native transport); adds at most this to latency while traffic is that dense; 0 turns it off): set a value in that range"}]],
   ["l({ rateLimit: { packetsPerSecond: 0 } })", l({ rateLimit: { packetsPerSecond: 0 } }), [{"path": "/listeners/0/rateLimit/packetsPerSecond", "message": "must be a whole number at least 1, got 0 (per client address): set a value in that range"}]],
   ["l({ rateLimit: { bytesPerSecond: 0 } })", l({ rateLimit: { bytesPerSecond: 0 } }), [{"path": "/listeners/0/rateLimit/bytesPerSecond", "message": "must be a whole number at least 1, got 0 (per client address (payload bytes)): set a value in that range"}]],
   ["l({ rateLimit: { burstSeconds: 0 } })", l({ rateLimit: { burstSeconds: 0 } }), [{"path": "/listeners/0/rateLimit/burstSeconds", "message": "Expected number to be greater than 0, got 0 (a client may send this many seconds of its rates at once)"}]],
@@ -84,7 +86,7 @@ describe('config schema bounds', () => {
       admin: { port: 65535, token: 't'.repeat(8), requestTimeoutMs: 100, maxConnections: 1 },
       egress: { recentClientSeconds: 0, maxRecentClients: 1, policy: 'address-port', allow: ['10.0.0.0/8'] },
     })).toEqual([]);
-    expect(problems(l({ name: 'x'.repeat(64), port: 65535, receiveBufferBytes: 4096, sendBufferBytes: 4096, maxDatagramBytes: 65507, rateLimit: { packetsPerSecond: 1, bytesPerSecond: 1, burstSeconds: 3600, maxClients: 1 } }))).toEqual([]);
+    expect(problems(l({ name: 'x'.repeat(64), port: 65535, receiveBufferBytes: 4096, sendBufferBytes: 4096, maxDatagramBytes: 65507, receiveCoalesceMicros: 10000, rateLimit: { packetsPerSecond: 1, bytesPerSecond: 1, burstSeconds: 3600, maxClients: 1 } }))).toEqual([]);
     expect(problems(d({ name: 'a.b-c_1', batch: { maxPackets: 1, maxBytes: 1, lingerMs: 0 }, queue: { maxPackets: 1 }, inFlight: 1, retry: { maxAttempts: 1, baseDelayMs: 1, maxDelayMs: 1 }, buffer: { disk: { path: 'b', maxBytes: 65536, fsync: 'never', fsyncIntervalMs: 1 } }, sample: { every: 1 } }))).toEqual([]);
   });
 });
