@@ -4,6 +4,7 @@
  * one or two datagrams and both proxies pay per wake-up; the gateway's advantage needs load.
  *   node --import tsx bench/cost-per-packet.ts [--rates=25000,50000,100000] [--proxies=gateway,nginx] [--runs=1]
  *        [--cli=label=path/to/dist/app/cli.js,...] (gateway builds compared, interleaved: e.g. a checkout of main)
+ *        [--coalesce=0,100] (a gateway row per listener receiveCoalesceMicros, interleaved)
  * 127.0.0.1 only; every load is bounded in time and count; every process started is stopped.
  */
 import { parseArgs } from 'node:util';
@@ -11,11 +12,13 @@ import { Tool, buildUdpbench, builtCli, ensureNginx, freePort, startGateway, sta
 
 const { values } = parseArgs({ options: {
   rates: { type: 'string', default: '25000,50000,100000' }, proxies: { type: 'string', default: 'gateway,nginx' },
-  runs: { type: 'string', default: '1' }, cli: { type: 'string', default: '' },
+  runs: { type: 'string', default: '1' }, cli: { type: 'string', default: '' }, coalesce: { type: 'string', default: '' },
 } });
 const rates = values.rates.split(',').map(Number), runs = Math.max(1, Math.min(Number(values.runs), 20));
 const clis = values.cli ? values.cli.split(',').map((s) => s.split('=') as [string, string]) : [];
-const proxies = values.proxies.split(',').flatMap((p) => (p === 'gateway' && clis.length ? clis.map(([label]) => `gateway/${label}`) : [p]));
+const coalesces = values.coalesce ? values.coalesce.split(',').map(Number) : [undefined];
+const proxies = values.proxies.split(',').flatMap((p) => (p !== 'gateway' ? [p]
+  : (clis.length ? clis.map(([label]) => `gateway/${label}`) : ['gateway']).flatMap((g) => coalesces.map((c) => (c === undefined ? g : `${g}/rx${c}`)))));
 const bin = buildUdpbench();
 const nginx = proxies.includes('nginx') ? ensureNginx((s) => process.stderr.write(s)) : { reason: 'not requested' };
 const MEASURE_S = 4;
@@ -25,8 +28,10 @@ for (let run = 1; run <= runs; run++) for (const rate of rates) for (const proxy
   const sink = new Tool(bin, ['sink', '60'], '0');
   try {
     const sinkPort = await sink.port, port = await freePort();
-    const cli = clis.find(([label]) => proxy === `gateway/${label}`)?.[1] ?? builtCli();
-    const p = proxy === 'nginx' ? await startNginx(nginx, port, sinkPort, 1, '', '1') : await startGateway(port, sinkPort, 1, '1', {}, { cli });
+    const cli = clis.find(([label]) => proxy.split('/')[1] === label)?.[1] ?? builtCli();
+    const rx = /\/rx(\d+)$/.exec(proxy);
+    const p = proxy === 'nginx' ? await startNginx(nginx, port, sinkPort, 1, '', '1')
+      : await startGateway(port, sinkPort, 1, '1', {}, { cli, ...(rx ? { listener: { receiveCoalesceMicros: Number(rx[1]) } } : {}) });
     try {
       await new Tool(bin, ['gen', String(port), '64', '3', String(rate * 3), String(rate), '16'], '0').done; // the same load first
       const [c0, n0] = [treeCpuSeconds(p.pid), sink.count];
