@@ -9,7 +9,10 @@
  *   peak (so proxies with very different peaks are compared at one rate, with the sender and sink
  *   equally loaded).
  * --coalesce: a gateway row per listener receiveCoalesceMicros value (0 = off); unset: the default.
- *   Rows are named gateway[/<offload>][/rx<µs>].
+ * --cli=label=path/to/dist/app/cli.js,...: gateway rows of other builds (e.g. a checkout of main
+ *   before a change), interleaved with this one's, named gateway@<label> (with their own defaults:
+ *   --coalesce applies to this build's rows only).
+ *   Rows are named gateway[@<build>][/<offload>][/rx<µs>].
  * --proxies=...,c adds the plain C recvmmsg/sendmmsg forwarder (udpbench fwd, one process; no offload)
  * in the same harness: the reference for batched system calls alone (its `workers` is always 1).
  * --gso: sender shapes, 1 = plain datagrams (real clients), N = UDP_SEGMENT runs of N (QUIC stacks).
@@ -41,7 +44,7 @@ const log = (s: string) => process.stderr.write(s);
 
 interface Options {
   sizes: number[]; workers: number[]; proxies: string[]; seconds: number; latSeconds: number; latWarmup: number; flows: number;
-  responses: string; runs: number; offload: string[]; gso: number[]; coalesce: number[]; latRate: number;
+  responses: string; runs: number; offload: string[]; gso: number[]; coalesce: number[]; latRate: number; clis: [string, string][];
 }
 
 interface Row {
@@ -56,7 +59,7 @@ function options(args: string[]): Options {
     'lat-seconds': { type: 'string', default: '3' }, 'lat-warmup': { type: 'string', default: '3' }, flows: { type: 'string', default: '16' },
     'nginx-responses': { type: 'string', default: '' }, runs: { type: 'string', default: '1' },
     offload: { type: 'string', default: '' }, gso: { type: 'string', default: '1' }, coalesce: { type: 'string', default: '' },
-    'lat-rate': { type: 'string', default: '0' },
+    'lat-rate': { type: 'string', default: '0' }, cli: { type: 'string', default: '' },
   } });
   const list = (s: string) => s.split(',').filter(Boolean);
   return {
@@ -66,6 +69,7 @@ function options(args: string[]): Options {
     flows: Number(values.flows), responses: values['nginx-responses'], runs: Math.max(1, Math.min(Number(values.runs), 20)),
     offload: list(values.offload), gso: list(values.gso).map(Number), coalesce: list(values.coalesce).map(Number),
     latRate: Math.max(0, Math.min(Number(values['lat-rate']) || 0, 5_000_000)),
+    clis: list(values.cli).map((s) => s.split('=') as [string, string]),
   };
 }
 
@@ -83,15 +87,16 @@ async function waitForwarding(port: number, sink: Tool): Promise<void> {
 }
 
 /** A gateway row's variant from its name, gateway[/<offload>][/rx<µs>]. */
-function variant(proxy: string): { offload?: string; coalesce?: number } {
-  const parts = proxy.split('/').slice(1);
-  const rx = parts.find((p) => /^rx\d+$/.test(p));
-  const offload = parts.find((p) => !/^rx\d+$/.test(p));
-  return { ...(offload ? { offload } : {}), ...(rx ? { coalesce: Number(rx.slice(2)) } : {}) };
+function variant(proxy: string): { offload?: string; coalesce?: number; build?: string } {
+  const parts = proxy.split('/');
+  const build = /@(.+)$/.exec(parts[0]!)?.[1];
+  const rx = parts.slice(1).find((p) => /^rx\d+$/.test(p));
+  const offload = parts.slice(1).find((p) => !/^rx\d+$/.test(p));
+  return { ...(offload ? { offload } : {}), ...(rx ? { coalesce: Number(rx.slice(2)) } : {}), ...(build ? { build } : {}) };
 }
 
 function command(o: Options, proxy: string, size: number, workers: number, gso: number): string {
-  const kind = proxy.split('/')[0];
+  const kind = proxy.split('/')[0]!.replace(/@.*$/, '');
   const { offload, coalesce } = variant(proxy);
   return `npm run bench:side-by-side -- --proxies=${kind} --sizes=${size} --workers=${workers} --seconds=${o.seconds}${offload ? ` --offload=${offload}` : ''}${coalesce !== undefined ? ` --coalesce=${coalesce}` : ''}${gso > 1 ? ` --gso=${gso}` : ''}`;
 }
@@ -105,14 +110,15 @@ async function measure(o: Options, bin: string, nginx: NginxInstall, proxy: stri
   try {
     const sinkPort = await sink.port;
     let port = await freePort();
-    const { offload, coalesce } = variant(proxy);
+    const { offload, coalesce, build } = variant(proxy);
+    const cli = build ? o.clis.find(([label]) => label === build)?.[1] : undefined;
     if (proxy === 'c') {
       const c = await startCForwarder(bin, sinkPort, WARMUP_S + o.seconds + o.latWarmup + o.latSeconds + 30, proxyCpu);
       p = c; port = c.port;
     } else {
       p = proxy === 'nginx' ? await startNginx(nginx, port, sinkPort, workers, o.responses, proxyCpu)
         : await startGateway(port, sinkPort, workers, proxyCpu, offload ? { UDPGW_OFFLOAD: offload } : {},
-          coalesce !== undefined ? { listener: { receiveCoalesceMicros: coalesce } } : {});
+          { ...(coalesce !== undefined ? { listener: { receiveCoalesceMicros: coalesce } } : {}), ...(cli ? { cli } : {}) });
     }
     await waitForwarding(port, sink);
     const gen = new Tool(bin, ['gen', String(port), String(size), String(WARMUP_S + o.seconds), String(MAX_PACKETS), '0', String(o.flows), String(gso)], toolCpu, true);
@@ -184,7 +190,8 @@ export async function runSideBySide(args: string[]): Promise<number> {
     const rows: Row[] = [];
     const offloads = o.offload.length ? o.offload.map((m) => `/${m}`) : [''];
     const coalesces = o.coalesce.length ? o.coalesce.map((c) => `/rx${c}`) : [''];
-    const proxies = o.proxies.flatMap((p) => (p === 'gateway' ? offloads.flatMap((m) => coalesces.map((c) => `gateway${m}${c}`)) : [p]));
+    const builds = ['', ...o.clis.map(([label]) => `@${label}`)];
+    const proxies = o.proxies.flatMap((p) => (p === 'gateway' ? builds.flatMap((b) => offloads.flatMap((m) => (b ? [''] : coalesces).map((c) => `gateway${b}${m}${c}`))) : [p]));
     for (const size of o.sizes) for (const gso of o.gso) for (const workers of o.workers) for (const proxy of proxies) {
       if ((proxy === 'nginx' && nginx.reason) || (proxy === 'c' && workers > 1)) continue;
       log(`${o.runs > 1 ? `run ${run}/${o.runs}: ` : ''}${proxy}, ${gso > 1 ? `gso${gso}` : 'plain'} sender, ${workers} worker(s), ${size} B ... `);
