@@ -106,9 +106,12 @@ export class MemoryBuffer {
   constructor(public limit = 1_000, initial: string[] = []) { this.records = initial.map((n) => packet(n)); }
   readonly log: string[] = [];
   readFails: Error | undefined;
+  prependFails: Error | undefined;
+  /** Records on their way to disk: not empty, yet nothing to read. */
+  writing = false;
   /** Set by the runner: told of records a failed write lost. */
   onWriteError: ((err: Error, records: number) => void) | undefined;
-  get empty(): boolean { return this.records.length === 0; }
+  get empty(): boolean { return this.records.length === 0 && !this.writing; }
   get bytes(): number { return this.records.reduce((n, p) => n + p.data.length, 0); }
   get names(): string[] { return names(this.records); }
   append(p: Packet): boolean {
@@ -119,6 +122,7 @@ export class MemoryBuffer {
   }
   async prepend(ps: readonly Packet[]): Promise<boolean> {
     if (ps.length === 0) return true;
+    if (this.prependFails) throw this.prependFails;
     if (this.records.length + ps.length > this.limit) return false;
     this.records.unshift(...ps);
     this.log.push(`prepend ${names(ps).join(',')}`);
@@ -127,8 +131,9 @@ export class MemoryBuffer {
   async read(max: number, fits: (count: number, p: Packet) => boolean = () => true): Promise<Packet[]> {
     if (this.readFails) throw this.readFails;
     const out: Packet[] = [];
+    if (this.writing) return out;
     for (const p of this.records) {
-      if (out.length >= max || (out.length > 0 && !fits(out.length, p))) break;
+      if (out.length >= max || (!fits(out.length, p) && out.length > 0)) break; // asked of every packet; the first is taken anyway
       out.push(p);
     }
     this.lastRead = out.length;
