@@ -10,7 +10,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DiskBuffer } from '../../gateway/fanout/disk-buffer.js';
-import { handDestination, makeRunner, memoryDeadLetter, MemoryBuffer, packet, settle } from '../support/runner-harness.js';
+import { handDestination, makeRunner, memoryDeadLetter, MemoryBuffer, packet, settle, syncDestination } from '../support/runner-harness.js';
 
 beforeEach(() => { vi.useFakeTimers(); vi.setSystemTime(10_000); });
 afterEach(() => { vi.useRealTimers(); });
@@ -165,6 +165,43 @@ describe('runner: disk buffer', () => {
     await settle();
     expect(buffer.log).toEqual(['commit a,b,c']);
     expect(await Promise.all(['delivered_total', 'failed_total', 'dead_lettered_total'].map(c))).toEqual([2, 1, 1]);
+  });
+
+  it('a synchronous destination down: its refused batch goes to disk and the lane probes it until it is back', async () => {
+    let up = false;
+    const dest = syncDestination((batch) => ({ outcomes: batch.map(() => (up ? { status: 'delivered' as const } : { status: 'retryable' as const, reason: 'down' })) }));
+    const buffer = new MemoryBuffer();
+    const { runner, c } = makeRunner(dest, { lingerMs: 0, maxDelayMs: 100 }, { buffer });
+    runner.hold(); runner.enqueue(packet('a')); runner.enqueue(packet('b')); runner.flush();
+    await settle();
+    expect(buffer.log).toEqual(['prepend a,b']);
+    expect(dest.batches).toEqual([['a', 'b'], ['a', 'b']]);
+    up = true;
+    await settle(100);
+    expect(dest.batches).toEqual([['a', 'b'], ['a', 'b'], ['a', 'b']]);
+    expect(buffer.log).toEqual(['prepend a,b', 'commit a,b']);
+    runner.hold(); runner.enqueue(packet('c')); runner.flush();
+    expect(dest.batches.at(-1)).toEqual(['c']);
+    expect([await c('delivered_total'), await c('failed_total')]).toEqual([3, 0]);
+  });
+
+  it('the drain waits for a dead-letter write of the disk lane', async () => {
+    const dest = handDestination();
+    const buffer = new MemoryBuffer(100, ['a']);
+    const dl = memoryDeadLetter();
+    let open!: () => void;
+    dl.gate = new Promise((r) => { open = r; });
+    const { runner, c } = makeRunner(dest, {}, { buffer, deadLetter: dl });
+    await settle();
+    dest.calls[0]!.answer('failed');
+    await settle();
+    let done = false;
+    const drained = runner.drain(10_000).then(() => { done = true; });
+    await settle();
+    expect(done).toBe(false);
+    open();
+    await drained;
+    expect([dl.written, await c('dead_lettered_total')]).toEqual([[{ names: ['a'], reason: 'failed-0 (x1)' }], 1]);
   });
 
   it('a read error stops the lane, logged; the next packet starts it again', async () => {

@@ -92,6 +92,17 @@ describe('runner: batching', () => {
     expect(dest.calls.map((c) => c.names)).toEqual([['a']]);
   });
 
+  it('flush() takes over a pending setImmediate: the packets go in the call, and a later packet still gets its own wake-up', async () => {
+    const dest = handDestination();
+    const { runner } = makeRunner(dest, { lingerMs: 0 });
+    runner.enqueue(packet('a')); // outside a receive batch: a setImmediate is pending
+    runner.hold(); runner.enqueue(packet('b')); runner.flush();
+    expect(dest.calls.map((c) => c.names)).toEqual([['a', 'b']]);
+    runner.enqueue(packet('c'));
+    await settle();
+    expect(dest.calls.map((c) => c.names)).toEqual([['a', 'b'], ['c']]);
+  });
+
   it('with lingerMs 0 a packet enqueued outside a receive batch goes on the next turn (setImmediate), once', async () => {
     const dest = handDestination();
     const { runner } = makeRunner(dest, { lingerMs: 0 });
@@ -305,6 +316,39 @@ describe('runner: draining', () => {
     await drained;
     expect(dest.calls).toHaveLength(1);
     expect(await c('failed_total')).toBe(1); // a only: b and c were never sent
+  });
+
+  it('past the deadline with nothing queued, only the send in flight is aborted: nothing is dropped or logged', async () => {
+    const dest = handDestination();
+    const { runner, lines, value } = makeRunner(dest);
+    runner.enqueue(packet('a'));
+    await settle();
+    const drained = runner.drain(100);
+    await settle(100);
+    expect(dest.calls[0]!.signal.aborted).toBe(true);
+    dest.calls[0]!.answer('delivered');
+    await drained;
+    expect([lines, await value('udpgw_drops_total')]).toEqual([[], 0]);
+  });
+
+  it('a synchronous destination behind a slow dead-letter: the drain waits for the write, then sends the queue, before its deadline', async () => {
+    const dest = syncDestination((batch) => ({ outcomes: batch.map((p) => (p.data.toString() === 'x' ? { status: 'failed' as const, reason: 'bad' } : { status: 'delivered' as const })) }));
+    const dl = memoryDeadLetter();
+    let open!: () => void;
+    dl.gate = new Promise((r) => { open = r; });
+    const { runner, c } = makeRunner(dest, { inFlight: 1, lingerMs: 0 }, { deadLetter: dl });
+    runner.hold(); runner.enqueue(packet('x')); runner.flush();
+    expect(runner.inFlight).toBe(1); // the dead-letter write
+    runner.hold(); runner.enqueue(packet('y')); runner.flush();
+    expect(dest.batches).toEqual([['x']]);
+    let done = false;
+    void runner.drain(10_000).then(() => { done = true; });
+    await settle();
+    expect(done).toBe(false);
+    open();
+    await settle();
+    expect([done, dest.batches, dl.written]).toEqual([true, [['x'], ['y']], [{ names: ['x'], reason: 'bad (x1)' }]]);
+    expect([await c('delivered_total'), await c('dead_lettered_total')]).toEqual([1, 1]);
   });
 
   it('past the deadline, with a dead-letter, the never-sent packets are dead-lettered with the shutdown reason, not dropped', async () => {

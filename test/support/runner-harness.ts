@@ -84,9 +84,10 @@ export function syncDestination(answer: (batch: readonly Packet[], n: number) =>
 /** A dead-letter in memory: what it was given, with the reason; it can be made to refuse. */
 export function memoryDeadLetter() {
   const written: { names: string[]; reason: string }[] = [];
-  const dl: DeadLetter & { written: typeof written; refuse?: Error } = {
+  const dl: DeadLetter & { written: typeof written; refuse?: Error; gate?: Promise<void> } = {
     written,
     write: async (packets, reason) => {
+      if (dl.gate) await dl.gate; // a slow dead-letter, until the test opens it
       if (dl.refuse) throw dl.refuse;
       written.push({ names: names(packets), reason });
     },
