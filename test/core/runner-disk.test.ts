@@ -249,7 +249,7 @@ describe('runner: disk buffer', () => {
     expect(runner.status()).toMatchObject({ buffer: { bytes: 5 } });
     buffer.onWriteError!(new Error('ENOSPC'), 3);
     expect(await drops('buffer-write-failed')).toBe(3);
-    expect(lines.map((l) => [l.level, l.msg, l.obj.packets])).toEqual([['error', 'disk buffer write failed; packets lost', 3]]);
+    expect(lines.map((l) => [l.level, l.msg, l.obj.packets, (l.obj.err as Error).message])).toEqual([['error', 'disk buffer write failed; packets lost', 3, 'ENOSPC']]);
   });
 
   it('when the buffer cannot take the held batch, it is dead-lettered with the reason', async () => {
@@ -263,7 +263,7 @@ describe('runner: disk buffer', () => {
       dest.calls[0]!.answer('retryable');
       await settle();
       expect(dl.written).toEqual([{ names: ['a', 'b'], reason: 'disk buffer full (buffer.disk.maxBytes) or not writable' }]);
-      expect(lines.some((l) => l.msg === 'disk buffer write failed')).toBe(refuse === 'throws');
+      expect(lines.filter((l) => l.msg === 'disk buffer write failed').map((l) => (l.obj.err as Error).message)).toEqual(refuse === 'throws' ? ['EROFS'] : []);
       expect([await c('buffered_total'), await c('failed_total')]).toEqual([0, 2]);
     }
   });

@@ -222,6 +222,17 @@ describe('runner: outcomes', () => {
     expect([await c('replies_total'), await c('delivered_total')]).toEqual([2, 3]);
   });
 
+  it('a throw on the reply path is logged with the destination and the error; the batch still counts as delivered', async () => {
+    const dest = handDestination();
+    const { runner, lines, c } = makeRunner(dest, {}, { repliesThrow: new Error('egress broke') });
+    runner.enqueue(packet('a'));
+    await settle();
+    dest.calls[0]!.answer('delivered', [{ tag: 'tag-a', data: Buffer.from('r') }]);
+    await settle();
+    expect(lines.map((l) => [l.level, l.msg, l.obj.destination, (l.obj.err as Error).message])).toEqual([['error', 'finishing a batch failed', 'edge/d', 'egress broke']]);
+    expect([await c('delivered_total'), runner.inFlight]).toEqual([1, 0]);
+  });
+
   it('latency is measured from receive to delivered: flush(now) gives the clock, otherwise Date.now()', async () => {
     const sync = syncDestination();
     const { runner, value } = makeRunner(sync, { lingerMs: 0 });

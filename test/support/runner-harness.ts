@@ -157,12 +157,12 @@ export function recordingLogger() {
   return { logger, lines };
 }
 
-export function makeRunner(dest: Destination, o: RunnerOptions = {}, extra: { deadLetter?: DeadLetter; buffer?: MemoryBuffer } = {}) {
+export function makeRunner(dest: Destination, o: RunnerOptions = {}, extra: { deadLetter?: DeadLetter; buffer?: MemoryBuffer; repliesThrow?: Error } = {}) {
   const metrics = new Metrics();
   const { logger, lines } = recordingLogger();
   const replies: { tags: string[]; destination: string }[] = [];
   const runner = new DestinationRunner('edge', dest, config(o), {
-    metrics, logger, onReplies: (rs, destination) => { replies.push({ tags: rs.map((r) => r.tag), destination }); },
+    metrics, logger, onReplies: (rs, destination) => { replies.push({ tags: rs.map((r) => r.tag), destination }); if (extra.repliesThrow) throw extra.repliesThrow; },
     deadLetter: extra.deadLetter, buffer: extra.buffer as unknown as DiskBuffer | undefined,
   });
   /** Sum of a metric's values whose labels include `labels` (the histogram: its _sum/_count by `series`). */
