@@ -92,6 +92,47 @@ describe('runner: disk buffer', () => {
     expect([await drops('queue-full'), await c('buffered_total'), await c('delivered_total')]).toEqual([0, 2, 5]);
   });
 
+  it('a new packet refused while another batch is still in flight waits on disk: the held batches go first, in send order', async () => {
+    const dest = handDestination();
+    const buffer = new MemoryBuffer();
+    const { runner } = makeRunner(dest, { maxPackets: 1, inFlight: 2 }, { buffer });
+    runner.enqueue(packet('a')); runner.enqueue(packet('b'));
+    dest.calls[0]!.answer('retryable');
+    await settle();
+    expect(runner.enqueue(packet('c'))).toBe(true); // b still in flight: c to disk, the lane not yet started
+    expect(buffer.log).toEqual(['append c']);
+    expect(dest.calls).toHaveLength(2);
+    dest.calls[1]!.answer('retryable');
+    await settle();
+    expect(buffer.log).toEqual(['append c', 'prepend a,b']);
+    expect(buffer.names).toEqual(['a', 'b', 'c']);
+    expect(dest.calls.map((c) => c.names).at(-1)).toEqual(['a']);
+  });
+
+  it('the lane waits for the memory lane: a lingering queue goes from memory first, the spilled packets after it', async () => {
+    const dest = handDestination();
+    const buffer = new MemoryBuffer();
+    const { runner } = makeRunner(dest, { queue: 2, lingerMs: 50 }, { buffer });
+    for (const n of ['a', 'b', 'c']) expect(runner.enqueue(packet(n))).toBe(true);
+    expect(buffer.log).toEqual(['append c']);
+    await settle(49);
+    expect(dest.calls).toHaveLength(0);
+    await settle(1);
+    expect(dest.calls.map((c) => c.names)).toEqual([['a', 'b']]);
+    dest.calls[0]!.answer('delivered');
+    await settle();
+    expect(dest.calls.map((c) => c.names)).toEqual([['a', 'b'], ['c']]);
+  });
+
+  it('without an outage the disk lane never runs: nothing is read from the buffer', async () => {
+    const buffer = new MemoryBuffer();
+    const dest = syncDestination();
+    const { runner } = makeRunner(dest, { lingerMs: 0 }, { buffer });
+    for (const n of ['a', 'b']) { runner.hold(); runner.enqueue(packet(n)); runner.flush(); }
+    await settle();
+    expect([dest.batches, buffer.reads, buffer.log]).toEqual([[['a'], ['b']], 0, []]);
+  });
+
   it('disk reads are batches within maxPackets and maxBytes', async () => {
     const dest = handDestination();
     const buffer = new MemoryBuffer(100, ['aaaa', 'bbbb', 'cccc', 'd', 'e', 'f', 'g']);
@@ -202,6 +243,41 @@ describe('runner: disk buffer', () => {
     open();
     await drained;
     expect([dl.written, await c('dead_lettered_total')]).toEqual([[{ names: ['a'], reason: 'failed-0 (x1)' }], 1]);
+  });
+
+  it.each([['before', true], ['after', false]])('a dead-letter write of the disk lane ending %s the lane: the drain waits for both, and ends with the last', async (_w, writeFirst) => {
+    const dest = handDestination();
+    const buffer = new MemoryBuffer(100, ['a', 'b']);
+    const dl = memoryDeadLetter();
+    dl.slow = true;
+    const { runner } = makeRunner(dest, { maxPackets: 1 }, { buffer, deadLetter: dl });
+    await settle();
+    dest.calls[0]!.answer('failed');
+    await settle();
+    expect(dest.calls.map((c) => c.names)).toEqual([['a'], ['b']]);
+    let done = false;
+    void runner.drain(10_000).then(() => { done = true; });
+    await settle();
+    if (writeFirst) { dl.waiting.shift()!(); await settle(); expect(done).toBe(false); }
+    dest.calls[1]!.answer('delivered');
+    await settle();
+    if (!writeFirst) { expect(done).toBe(false); dl.waiting.shift()!(); await settle(); }
+    expect(done).toBe(true);
+    expect(buffer.log).toEqual(['commit a', 'commit b', 'close']);
+  });
+
+  it('a disk batch refused during the drain: the lane stops at once, without waiting to probe again', async () => {
+    const dest = handDestination();
+    const buffer = new MemoryBuffer(100, ['a']);
+    const { runner } = makeRunner(dest, { maxDelayMs: 5_000 }, { buffer });
+    await settle();
+    let done = false;
+    void runner.drain(10_000).then(() => { done = true; });
+    await settle();
+    dest.calls[0]!.answer('retryable');
+    await settle();
+    expect(done).toBe(true);
+    expect([buffer.names, dest.calls[0]!.signal.aborted]).toEqual([['a'], false]);
   });
 
   it('a read error stops the lane, logged; the next packet starts it again', async () => {
@@ -316,6 +392,7 @@ describe('runner: draining with a disk buffer', () => {
     await settle(100);
     dest.calls[0]!.answer('delivered');
     await drained;
+    expect(vi.getTimerCount()).toBe(0); // no lane to stop: no abort timer left behind
     expect(dl.written).toEqual([{ names: ['b', 'c'], reason: 'disk buffer full at shutdown' }]);
     expect(await c('failed_total')).toBe(2);
   });

@@ -139,6 +139,21 @@ describe('runner: in-flight limit', () => {
     expect([await c('delivered_total'), await c('batches_total')]).toEqual([5, 5]);
   });
 
+  it('a packet enqueued while the in-flight limit is reached starts its linger only when a batch ends', async () => {
+    const dest = handDestination();
+    const { runner } = makeRunner(dest, { inFlight: 1, lingerMs: 50 });
+    runner.enqueue(packet('a'));
+    await settle(50);
+    await settle(10);
+    runner.enqueue(packet('b')); // t = 60, a in flight
+    await settle(20);
+    dest.calls[0]!.answer('delivered'); // t = 80: b's linger starts now
+    await settle(49);
+    expect(dest.calls).toHaveLength(1);
+    await settle(1);
+    expect(dest.calls.map((c) => c.names)).toEqual([['a'], ['b']]);
+  });
+
   it('what queued while the one batch was in flight goes as one batch when it ends', async () => {
     const dest = handDestination();
     const { runner } = makeRunner(dest, { inFlight: 1, lingerMs: 0 });
@@ -280,7 +295,7 @@ describe('runner: draining', () => {
     expect(dest.calls.map((x) => x.names)).toEqual([['a', 'b']]);
     expect(runner.enqueue(packet('c'))).toBe(false);
     await settle(60_000);
-    expect(done).toBe(false);
+    expect([done, dest.calls[0]!.signal.aborted]).toEqual([false, false]); // no deadline: never aborted
     dest.calls[0]!.answer('delivered');
     await settle();
     await drained;
@@ -360,6 +375,24 @@ describe('runner: draining', () => {
     await settle();
     expect([done, dest.batches, dl.written]).toEqual([true, [['x'], ['y']], [{ names: ['x'], reason: 'bad (x1)' }]]);
     expect([await c('delivered_total'), await c('dead_lettered_total')]).toEqual([1, 1]);
+  });
+
+  it('a synchronous batch delivered while another batch\'s dead-letter write is pending: the drain still waits for that write', async () => {
+    const dest = syncDestination((batch) => ({ outcomes: batch.map((p) => (p.data.toString().startsWith('x') ? { status: 'failed' as const, reason: 'bad' } : { status: 'delivered' as const })) }));
+    const dl = memoryDeadLetter();
+    dl.slow = true;
+    const { runner } = makeRunner(dest, { inFlight: 2, lingerMs: 0 }, { deadLetter: dl });
+    for (const n of ['x1', 'x2', 'y']) { runner.hold(); runner.enqueue(packet(n)); runner.flush(); }
+    expect([dest.batches, runner.inFlight, runner.queued]).toEqual([[['x1'], ['x2']], 2, 1]);
+    let done = false;
+    void runner.drain(10_000).then(() => { done = true; });
+    await settle();
+    dl.waiting.shift()!(); // x1 written: y goes, x2's write still pending
+    await settle();
+    expect([dest.batches, done]).toEqual([[['x1'], ['x2'], ['y']], false]);
+    dl.waiting.shift()!();
+    await settle();
+    expect([done, dl.written.map((w) => w.names)]).toEqual([true, [['x1'], ['x2']]]);
   });
 
   it('past the deadline, with a dead-letter, the never-sent packets are dead-lettered with the shutdown reason, not dropped', async () => {

@@ -84,10 +84,11 @@ export function syncDestination(answer: (batch: readonly Packet[], n: number) =>
 /** A dead-letter in memory: what it was given, with the reason; it can be made to refuse. */
 export function memoryDeadLetter() {
   const written: { names: string[]; reason: string }[] = [];
-  const dl: DeadLetter & { written: typeof written; refuse?: Error; gate?: Promise<void> } = {
-    written,
+  const dl: DeadLetter & { written: typeof written; refuse?: Error; gate?: Promise<void>; slow?: boolean; waiting: (() => void)[] } = {
+    written, waiting: [],
     write: async (packets, reason) => {
       if (dl.gate) await dl.gate; // a slow dead-letter, until the test opens it
+      if (dl.slow) await new Promise<void>((r) => dl.waiting.push(r)); // each write until the test lets it through
       if (dl.refuse) throw dl.refuse;
       written.push({ names: names(packets), reason });
     },
@@ -129,7 +130,9 @@ export class MemoryBuffer {
     this.log.push(`prepend ${names(ps).join(',')}`);
     return true;
   }
+  reads = 0;
   async read(max: number, fits: (count: number, p: Packet) => boolean = () => true): Promise<Packet[]> {
+    this.reads++;
     if (this.readFails) throw this.readFails;
     const out: Packet[] = [];
     if (this.writing) return out;
