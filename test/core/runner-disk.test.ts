@@ -74,6 +74,20 @@ describe('runner: disk buffer', () => {
     expect(buffer.log).toEqual(['prepend a,b,c']);
   });
 
+  it('while failing, a linger that comes due sends nothing from memory: the queue goes to disk behind the held batch', async () => {
+    const dest = handDestination();
+    const buffer = new MemoryBuffer();
+    const { runner } = makeRunner(dest, { maxPackets: 2, inFlight: 3, lingerMs: 50 }, { buffer });
+    for (const n of ['a', 'b', 'c', 'd', 'e']) runner.enqueue(packet(n)); // [a,b] and [c,d] out, e lingering
+    expect(dest.calls.map((c) => c.names)).toEqual([['a', 'b'], ['c', 'd']]);
+    dest.calls[0]!.answer('retryable'); // an outage, [c,d] still in flight
+    await settle(50);
+    expect(dest.calls).toHaveLength(2); // e's linger came due: not sent while failing
+    dest.calls[1]!.answer('retryable');
+    await settle();
+    expect(buffer.log).toEqual(['prepend a,b,c,d,e']);
+  });
+
   it('a full memory queue spills to disk instead of dropping; the disk waits until the memory lane is idle, then follows it', async () => {
     const dest = handDestination();
     const buffer = new MemoryBuffer();
