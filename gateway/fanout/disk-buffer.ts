@@ -122,7 +122,8 @@ export class DiskBuffer {
 
   /**
    * The next packets (at most `max`, in order, from one segment), not yet delivered: the same ones
-   * again until `commit()`. Empty when nothing is on disk.
+   * again until `commit()`. Empty when nothing is on disk. `fits(count, p)` is asked of each packet
+   * in turn, the first included (count 0), so a caller can sum sizes; the first is taken whatever it says.
    */
   async read(max: number, fits: (count: number, p: Packet) => boolean = () => true): Promise<Packet[]> {
     for (;;) {
@@ -146,7 +147,7 @@ export class DiskBuffer {
         const body = r.buf.subarray(at + HEADER, at + HEADER + len);
         if (body.length < len || crc32(body) !== crc) { this.corrupt++; at = r.buf.length; break; }
         const p = decode(body);
-        if (out.length > 0 && !fits(out.length, p)) break;
+        if (!fits(out.length, p) && out.length > 0) break; // asked of every packet (the caller sums their sizes); the first is taken anyway
         out.push(p);
         at += HEADER + len;
       }

@@ -164,6 +164,7 @@ export class DestinationRunner {
         if (this.draining || this.abort.signal.aborted) return; // stays on disk, uncommitted
         this.failing = true;
         await sleep(this.cfg.retry.maxDelayMs, this.abort.signal);
+        // Stryker disable next-line LogicalOperator: equivalent, during this sleep the lane is failing, so a drain aborts at once (and the deadline's abort comes only while draining): here draining and aborted go together
         if (this.draining || this.abort.signal.aborted) return;
         left = retry;
       }
@@ -194,6 +195,7 @@ export class DestinationRunner {
   /** End of a receive batch: with lingerMs 0 the queued packets go out now, in this call. */
   flush(now?: number): void {
     this.holding = false;
+    // Stryker disable next-line ConditionalExpression,BlockStatement: equivalent, a setImmediate left pending only pump()s in this same turn, as a fresh one would; clearing it saves a wake-up
     if (this.immediate) { clearImmediate(this.immediate); this.immediate = undefined; }
     if (this.queue.length === 0 || this.cfg.batch.lingerMs !== 0) return;
     this.clock = now; // one Date.now() per wake-up, not two
@@ -358,6 +360,7 @@ export class DestinationRunner {
 
   private async drainMemory(deadlineMs: number): Promise<void> {
     this.draining = true;
+    // Stryker disable next-line ConditionalExpression,BlockStatement: equivalent, the pump() below sends the queue; a setImmediate left pending only pump()s an empty one
     if (this.immediate) { clearImmediate(this.immediate); this.immediate = undefined; }
     this.pump();
     const idle = new Promise<void>((resolve) => {
