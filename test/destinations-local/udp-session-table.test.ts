@@ -1,0 +1,287 @@
+/**
+ * The udp destination's session table (destinations/udp/sessions.ts) by itself, on real sockets:
+ * real upstream sockets (native and node:dgram) to real UDP backends on 127.0.0.1, a router
+ * written here, and the table's clock in the test's hand (every time below is exact). What it
+ * proves: which session each datagram went to (the backend's view of the upstream port), the
+ * recency order eviction follows, the idle sweep and what refreshes a session, sessions ended by
+ * count inside one batch, refusals reported by a send, the control calls and their counts, list().
+ */
+import { createSocket, type Socket } from 'node:dgram';
+import { once } from 'node:events';
+import { pino } from 'pino';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { targetOf } from '../../destinations/udp/backends.js';
+import { createUpstreams } from '../../destinations/udp/index.js';
+import { SessionTable, type SessionTableOptions } from '../../destinations/udp/sessions.js';
+import type { UpstreamKindName } from '../../destinations/udp/upstream.js';
+import type { BatchResult, RouteDecision, Router, RouteRequest, RouteTarget } from '../../gateway/plugin-kit.js';
+import { packet, RecordingClients } from './helpers.js';
+
+const nativeRequired = process.platform === 'linux' && process.env.UDPGW_TRANSPORT !== 'dgram';
+const kinds: UpstreamKindName[] = ['native', 'dgram'];
+
+interface Seen { data: string; port: number }
+interface Backend { socket: Socket; target: RouteTarget; seen: Seen[] }
+
+const sockets: Socket[] = [];
+const tables: SessionTable<unknown>[] = [];
+
+afterEach(async () => {
+  vi.useRealTimers();
+  await Promise.all(tables.splice(0).map((t) => t.close()));
+  for (const s of sockets.splice(0)) s.close();
+});
+
+/** A bounded wait on a condition (no Date: the tests that fake timers fake only setInterval). */
+async function waitFor<T>(check: () => T | undefined | false | Promise<T | undefined | false>, tries = 300): Promise<T> {
+  for (let i = 0; i < tries; i++) {
+    const v = await check();
+    if (v) return v;
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  throw new Error('condition not met in time');
+}
+
+/** A UDP backend on 127.0.0.1 that records what it sees and, unless silent, answers "<id>:<data>". */
+async function backend(id: string, opts: { silent?: boolean } = {}): Promise<Backend> {
+  const socket = createSocket('udp4');
+  sockets.push(socket);
+  socket.bind(0, '127.0.0.1');
+  await once(socket, 'listening');
+  const seen: Seen[] = [];
+  socket.on('message', (msg, rinfo) => {
+    seen.push({ data: msg.toString(), port: rinfo.port });
+    if (!opts.silent) socket.send(`${id}:${msg.toString()}`, rinfo.port, rinfo.address);
+  });
+  return { socket, seen, target: targetOf(`127.0.0.1:${socket.address().port}`)! };
+}
+
+/** A port nobody listens on: datagrams to it draw ICMP port unreachable. */
+async function deadTarget(): Promise<RouteTarget> {
+  const s = createSocket('udp4');
+  s.bind(0, '127.0.0.1');
+  await once(s, 'listening');
+  const port = s.address().port;
+  s.close();
+  return targetOf(`127.0.0.1:${port}`)!;
+}
+
+/** A router answering with the backend `pick` names (round robin over `targets` by default); records its calls. */
+function router(targets: RouteTarget[], pick?: (req: RouteRequest, n: number) => RouteDecision | Promise<RouteDecision>): Router & { calls: RouteRequest[]; started: string[]; ended: string[]; closed: number } {
+  const r = {
+    kind: 'test', calls: [] as RouteRequest[], started: [] as string[], ended: [] as string[], closed: 0,
+    route(req: RouteRequest) {
+      r.calls.push(req);
+      return pick ? pick(req, r.calls.length - 1) : { remote: targets[(r.calls.length - 1) % targets.length]! };
+    },
+    sessionStarted(s: { remote: { port: number }; backend: RouteTarget }) { r.started.push(`${s.remote.port}>${s.backend.label}`); },
+    sessionEnded(s: { remote: { port: number }; backend: RouteTarget }) { r.ended.push(`${s.remote.port}>${s.backend.label}`); },
+    async close() { r.closed++; },
+  };
+  return r;
+}
+
+interface Made {
+  t: SessionTable<unknown>;
+  clients: RecordingClients;
+  drops: Record<string, number>;
+  events: [string, number][];
+  clock: { now: number };
+}
+
+let kind: UpstreamKindName = 'dgram';
+
+function table(opts: Partial<SessionTableOptions<unknown>> & { router: Router }): Made {
+  const clients = new RecordingClients();
+  const drops: Record<string, number> = {};
+  const events: [string, number][] = [];
+  const clock = { now: 1_000_000 };
+  const t = new SessionTable<unknown>({
+    upstreams: createUpstreams(kind), idleTimeoutMs: 60_000, maxSessions: 100, replies: true, clients, logger: pino({ level: 'silent' }),
+    countDrop: (r, n = 1) => { drops[r] = (drops[r] ?? 0) + n; }, countEvent: (e, n = 1) => { events.push([e, n]); },
+    hold: { maxPackets: 16, maxBytes: 65_536, timeoutMs: 5_000 }, connectTimeoutMs: 0, inactivityTimeoutMs: 0, failover: 0,
+    resolve: (text) => targetOf(text)!, maxRequests: 0, maxReplies: 0, sticky: true, now: () => clock.now,
+    ...opts,
+  });
+  tables.push(t);
+  return { t, clients, drops, events, clock };
+}
+
+const c = (port: number, address = '127.0.0.1') => ({ address, port });
+
+async function relay(m: Made, items: [string, { address: string; port: number }][]): Promise<string[]> {
+  const r = await (m.t.relay(items.map(([d, remote]) => packet(d, { remote })), m.clock.now) as BatchResult | Promise<BatchResult>);
+  return r.outcomes.map((o) => o.status === 'delivered' ? 'delivered' : `${o.status}: ${(o as { reason?: string }).reason}`);
+}
+
+describe.each(kinds)('udp session table, %s sockets', (upstream) => {
+  beforeEach((ctx) => { if (upstream === 'native' && !nativeRequired) ctx.skip(); kind = upstream; });
+
+  it('evicts the least recently active session: a client heard again more than a second later moves to the end', async () => {
+    const b = await backend('b');
+    const m = table({ router: router([b.target]), maxSessions: 2 });
+    await relay(m, [['a1', c(1)]]);
+    m.clock.now += 10;
+    await relay(m, [['b1', c(2)]]);
+    m.clock.now += 1_001; // 1,011 ms after client 1's session started: past the once-a-second reorder
+    await relay(m, [['a2', c(1)]]);
+    await relay(m, [['c1', c(3)]]);
+    expect(m.t.stats).toMatchObject({ created: 3, evicted: 1 });
+    expect([m.t.backendOf('edge', c(1)), m.t.backendOf('edge', c(2)), m.t.backendOf('edge', c(3))]).toEqual([b.target, undefined, b.target]);
+  });
+
+  it('does not reorder within the second: a client heard again exactly 1,000 ms later is still the oldest', async () => {
+    const b = await backend('b');
+    const m = table({ router: router([b.target]), maxSessions: 2 });
+    await relay(m, [['a1', c(1)]]);
+    m.clock.now += 10;
+    await relay(m, [['b1', c(2)]]);
+    m.clock.now += 990; // exactly 1,000 ms after client 1's session started
+    await relay(m, [['a2', c(1)]]);
+    await relay(m, [['c1', c(3)]]);
+    expect(m.t.stats).toMatchObject({ created: 3, evicted: 1 });
+    expect([m.t.backendOf('edge', c(1)), m.t.backendOf('edge', c(2)), m.t.backendOf('edge', c(3))]).toEqual([undefined, b.target, b.target]);
+  });
+
+  it('the idle sweep ends a session whose last datagram is exactly idleTimeoutMs old, not one a millisecond younger', async () => {
+    const b = await backend('b', { silent: true });
+    const m = table({ router: router([b.target]), idleTimeoutMs: 1_000 });
+    await relay(m, [['x', c(1)]]);
+    await waitFor(() => b.seen.length === 1);
+    m.clock.now += 999;
+    m.t.sweep();
+    expect([m.t.size, m.t.stats.expired]).toEqual([1, 0]);
+    m.clock.now += 1;
+    m.t.sweep();
+    expect([m.t.size, m.t.stats.expired]).toEqual([0, 1]);
+    expect(m.t.backendOf('edge', c(1))).toBeUndefined();
+  });
+
+  it('client traffic refreshes the idle timer: the active session survives the sweep that ends an idle one', async () => {
+    const b = await backend('b', { silent: true });
+    const m = table({ router: router([b.target]), idleTimeoutMs: 1_000 });
+    await relay(m, [['a1', c(1)], ['b1', c(2)]]);
+    m.clock.now += 600;
+    await relay(m, [['a2', c(1)]]);
+    m.clock.now += 400; // client 2 idle for 1,000 ms, client 1 for 400
+    m.t.sweep();
+    expect(m.t.list().map((s) => s.client)).toEqual(['127.0.0.1:1']);
+    expect(m.t.stats.expired).toBe(1);
+    await waitFor(() => b.seen.length === 3);
+    expect(b.seen.filter((s) => s.data.startsWith('a')).map((s) => s.port)).toEqual([b.seen[0]!.port, b.seen[0]!.port]);
+  });
+
+  it('backend replies refresh the idle timer: the session whose backend answered survives, the silent one ends', async () => {
+    const b = await backend('b', { silent: true });
+    const m = table({ router: router([b.target]), idleTimeoutMs: 1_000 });
+    await relay(m, [['a1', c(1)], ['b1', c(2)]]);
+    await waitFor(() => b.seen.length === 2);
+    const ofClient1 = b.seen.find((s) => s.data === 'a1')!.port;
+    m.clock.now += 600;
+    b.socket.send('push', ofClient1, '127.0.0.1');
+    await waitFor(() => m.clients.sent.length === 1);
+    expect(m.clients.sent[0]).toMatchObject({ listener: 'edge', remote: c(1) });
+    expect(m.clients.sent[0]!.data.toString()).toBe('push');
+    m.clock.now += 400;
+    m.t.sweep();
+    expect(m.t.list().map((s) => s.client)).toEqual(['127.0.0.1:1']);
+    expect(m.t.stats).toMatchObject({ expired: 1, repliesRelayed: 1 });
+    m.clock.now += 600; // 1,000 ms after the reply
+    m.t.sweep();
+    expect(m.t.size).toBe(0);
+  });
+
+  it('a session still routing is refreshed by the datagrams it holds', async () => {
+    const b = await backend('b', { silent: true });
+    const m = table({ router: router([b.target], () => ({ noop: true })), idleTimeoutMs: 1_000 });
+    await relay(m, [['a1', c(1)], ['b1', c(2)]]);
+    m.clock.now += 600;
+    await relay(m, [['a2', c(1)]]);
+    m.clock.now += 400;
+    m.t.sweep();
+    expect(m.t.list()).toEqual([{ listener: 'edge', client: '127.0.0.1:1', backend: null, state: 'routing', ageMs: 1_000, packetsIn: 2, packetsOut: 0 }]);
+    expect(m.drops).toEqual({ 'session-ended': 1 }); // client 2's held datagram
+  });
+
+  it('list(): every session with its client, backend, state, exact age and counts; IPv6 clients in brackets', async () => {
+    const b = await backend('b');
+    const m = table({ router: router([b.target], (req) => req.remote.port === 3 ? { noop: true } : { remote: b.target }) });
+    await relay(m, [['a1', c(1)], ['a2', c(1)]]);
+    m.clock.now += 250;
+    await relay(m, [['v6', c(2, '::1')], ['w1', c(3)], ['w2', c(3)], ['w3', c(3)]]);
+    await waitFor(() => m.clients.sent.length === 3);
+    m.clock.now += 50;
+    expect(m.t.list()).toEqual([
+      { listener: 'edge', client: '127.0.0.1:1', backend: b.target.label, state: 'open', ageMs: 300, packetsIn: 2, packetsOut: 2 },
+      { listener: 'edge', client: '[::1]:2', backend: b.target.label, state: 'open', ageMs: 50, packetsIn: 1, packetsOut: 1 },
+      { listener: 'edge', client: '127.0.0.1:3', backend: null, state: 'routing', ageMs: 50, packetsIn: 3, packetsOut: 0 },
+    ]);
+  });
+
+  it('endClient ends every session of that address and port (each listener), counts them once, and nothing for a stranger', async () => {
+    const b = await backend('b', { silent: true });
+    const r = router([b.target]);
+    const m = table({ router: r });
+    await relay(m, [['1', c(1)], ['2', c(2)], ['3', c(1, '127.0.0.2')]]);
+    await m.t.relay([packet('4', { remote: c(1), listener: 'side' })], m.clock.now);
+    expect(m.t.size).toBe(4);
+    expect(m.t.endClient('127.0.0.1', 1)).toBe(2);
+    expect(m.t.list().map((s) => `${s.listener} ${s.client}`)).toEqual(['edge 127.0.0.1:2', 'edge 127.0.0.2:1']);
+    expect(m.t.stats.ended).toBe(2);
+    expect(m.events).toEqual([['ended-by-control', 2]]);
+    expect(r.ended).toEqual([`1>${b.target.label}`, `1>${b.target.label}`]);
+    expect(m.t.endClient('127.0.0.1', 9)).toBe(0);
+    expect(m.t.endClient('127.0.0.3', 2)).toBe(0);
+    expect(m.t.stats.ended).toBe(2);
+    expect(m.events).toEqual([['ended-by-control', 2]]);
+    // the next datagram of an ended client starts a new session
+    await relay(m, [['5', c(1)]]);
+    expect(m.t.stats.created).toBe(5);
+  });
+
+  it('endUpstreamPort ends the session on that upstream socket only, counted; an unknown port ends nothing', async () => {
+    const b = await backend('b', { silent: true });
+    const m = table({ router: router([b.target], (req) => req.remote.port === 3 ? { noop: true } : { remote: b.target }) });
+    await relay(m, [['1', c(1)], ['2', c(2)], ['3', c(3)]]);
+    await waitFor(() => b.seen.length === 2);
+    const port2 = b.seen.find((s) => s.data === '2')!.port;
+    const unused = await deadTarget();
+    expect(m.t.endUpstreamPort(unused.port)).toBe(0);
+    expect(m.events).toEqual([]);
+    expect(m.t.endUpstreamPort(port2)).toBe(1);
+    expect(m.t.list().map((s) => s.client)).toEqual(['127.0.0.1:1', '127.0.0.1:3']);
+    expect(m.t.stats.ended).toBe(1);
+    expect(m.events).toEqual([['ended-by-control', 1]]);
+    // its socket is closed: the port can be bound again
+    await waitFor(() => portFree(port2));
+  });
+
+  it('maxRequests inside one batch: every 2 datagrams a new session, each on its own socket, all delivered, the old sockets closed after', async () => {
+    const b = await backend('b');
+    const r = router([b.target]);
+    const m = table({ router: r, maxRequests: 2 });
+    expect(await relay(m, [['1', c(1)], ['2', c(1)], ['3', c(1)], ['4', c(1)], ['5', c(1)], ['x', c(2)]])).toEqual(Array(6).fill('delivered'));
+    await waitFor(() => b.seen.length === 6);
+    const port = (d: string) => b.seen.find((s) => s.data === d)!.port;
+    expect(port('2')).toBe(port('1'));
+    expect(port('4')).toBe(port('3'));
+    expect(new Set([port('1'), port('3'), port('5'), port('x')]).size).toBe(4);
+    expect(m.t.stats).toMatchObject({ created: 4, endedByCount: 2 });
+    expect(m.t.list().map((s) => [s.client, s.packetsIn])).toEqual([['127.0.0.1:1', 1], ['127.0.0.1:2', 1]]);
+    expect(r.ended).toEqual([`1>${b.target.label}`, `1>${b.target.label}`]);
+    // The retired sockets are closed once the batch is out: their ports can be bound again.
+    await waitFor(async () => await portFree(port('1')) && await portFree(port('3')));
+    expect(await portFree(port('5'))).toBe(false);
+  });
+});
+
+/** Whether a UDP port on 127.0.0.1 can be bound (its socket was closed). */
+async function portFree(port: number): Promise<boolean> {
+  const s = createSocket('udp4');
+  const bound = await new Promise<boolean>((resolve) => {
+    s.once('error', () => resolve(false));
+    s.bind(port, '127.0.0.1', () => resolve(true));
+  });
+  await new Promise<void>((r) => { try { s.close(() => r()); } catch { r(); } });
+  return bound;
+}
