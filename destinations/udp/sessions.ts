@@ -126,12 +126,13 @@ export class SessionTable<U> implements SessionControl, SessionHost<U> {
     if (!isProxy(decision) || typeof decision.remote === 'string') { this.perPacketOther(decision); return undefined; }
     const key = `${p.listener} ${p.remote.address} ${p.remote.port} ${decision.remote.label}`;
     const s = this.sessions.get(key);
-    if (s !== undefined && s.mode === Mode.Direct) {
+    if (s !== undefined) {
       s.lastSeen = now;
       s.requests++;
-      return s;
+      if (s.mode === Mode.Direct) return s;
+      this.send(s, p.data); // a PROXY header on every datagram: sent by itself, and counted all the same
+      return undefined;
     }
-    if (s !== undefined) { this.send(s, p.data); return undefined; }
     if (this.sessions.size >= this.opts.maxSessions) this.evictOldest();
     const created = this.routing.newSession(p, now, key);
     this.sessions.set(key, created);

@@ -12,6 +12,7 @@ import { pino } from 'pino';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { targetOf } from '../../destinations/udp/backends.js';
 import { createUpstreams } from '../../destinations/udp/index.js';
+import { proxyHeaderOf } from '../../destinations/udp/proxy-header.js';
 import { SessionTable, type SessionTableOptions } from '../../destinations/udp/sessions.js';
 import type { UpstreamKindName } from '../../destinations/udp/upstream.js';
 import type { BatchResult, RouteDecision, Router, RouteRequest, RouteTarget } from '../../gateway/plugin-kit.js';
@@ -20,7 +21,7 @@ import { packet, RecordingClients } from './helpers.js';
 const nativeRequired = process.platform === 'linux' && process.env.UDPGW_TRANSPORT !== 'dgram';
 const kinds: UpstreamKindName[] = ['native', 'dgram'];
 
-interface Seen { data: string; port: number }
+interface Seen { data: string; hex: string; port: number }
 interface Backend { socket: Socket; target: RouteTarget; seen: Seen[] }
 
 const sockets: Socket[] = [];
@@ -50,7 +51,7 @@ async function backend(id: string, opts: { silent?: boolean } = {}): Promise<Bac
   await once(socket, 'listening');
   const seen: Seen[] = [];
   socket.on('message', (msg, rinfo) => {
-    seen.push({ data: msg.toString(), port: rinfo.port });
+    seen.push({ data: msg.toString(), hex: msg.toString('hex'), port: rinfo.port });
     if (!opts.silent) socket.send(`${id}:${msg.toString()}`, rinfo.port, rinfo.address);
   });
   return { socket, seen, target: targetOf(`127.0.0.1:${socket.address().port}`)! };
@@ -71,7 +72,7 @@ function router(targets: RouteTarget[], pick?: (req: RouteRequest, n: number) =>
   const r = {
     kind: 'test', calls: [] as RouteRequest[], started: [] as string[], ended: [] as string[], closed: 0,
     route(req: RouteRequest) {
-      r.calls.push(req);
+      r.calls.push({ ...req, data: [...req.data], failed: [...req.failed] }); // the session's lists change later
       return pick ? pick(req, r.calls.length - 1) : { remote: targets[(r.calls.length - 1) % targets.length]! };
     },
     sessionStarted(s: { remote: { port: number }; backend: RouteTarget }) { r.started.push(`${s.remote.port}>${s.backend.label}`); },
@@ -272,6 +273,138 @@ describe.each(kinds)('udp session table, %s sockets', (upstream) => {
     // The retired sockets are closed once the batch is out: their ports can be bound again.
     await waitFor(async () => await portFree(port('1')) && await portFree(port('3')));
     expect(await portFree(port('5'))).toBe(false);
+  });
+
+  it('PROXY header on the first datagram, inside a batch: header + first, then the rest in order; the next batch goes out in the relay again', async () => {
+    const b = await backend('b', { silent: true });
+    const m = table({ router: router([b.target]), proxyHeader: proxyHeaderOf('first') });
+    expect(await relay(m, [['p1', c(1)], ['p2', c(1)], ['q1', c(2)]])).toEqual(['delivered', 'delivered', 'delivered']);
+    await waitFor(() => b.seen.length === 3);
+    const header = (port: string) => '0d0a0d0a000d0a515549540a' + '2112000c' + '7f000001' + '7f000001' + port + '15b3';
+    const hex = (t: string) => Buffer.from(t).toString('hex');
+    expect(b.seen.map((s) => s.hex)).toEqual([header('0001') + hex('p1'), hex('p2'), header('0002') + hex('q1')]);
+    // Sent in the relay again (not by itself): a datagram the kernel refuses is retryable, the next delivered.
+    const out = await m.t.relay([packet(Buffer.alloc(70_000), { remote: c(1) }), packet('p3', { remote: c(1) })], m.clock.now);
+    expect(out.outcomes[0]).toMatchObject({ status: 'retryable', reason: expect.stringContaining('EMSGSIZE') });
+    expect(out.outcomes[1]).toEqual({ status: 'delivered' });
+    await waitFor(() => b.seen.length === 4);
+    expect(b.seen[3]).toEqual({ data: 'p3', hex: hex('p3'), port: b.seen[0]!.port });
+  });
+
+  it('maxRequests does not end a session still routing: what it held goes out on one socket, the next datagram starts a new session', async () => {
+    const b = await backend('b', { silent: true });
+    const r = router([b.target], (req) => req.data.length < 3 ? { noop: true } : { remote: b.target });
+    const m = table({ router: r, maxRequests: 1 });
+    await relay(m, [['1', c(1)], ['2', c(1)], ['3', c(1)]]);
+    await waitFor(() => b.seen.length === 3);
+    expect(b.seen.map((s) => s.data)).toEqual(['1', '2', '3']);
+    expect(new Set(b.seen.map((s) => s.port)).size).toBe(1);
+    expect(m.t.stats).toMatchObject({ created: 1, endedByCount: 0, heldDropped: 0 });
+    await relay(m, [['4', c(1)]]);
+    expect(m.t.stats).toMatchObject({ created: 2, endedByCount: 1 });
+    expect(r.calls.map((q) => q.data.map(String))).toEqual([['1'], ['1', '2'], ['1', '2', '3'], ['4']]);
+  });
+});
+
+describe.each(kinds)('per-datagram routing (not sticky), %s sockets', (upstream) => {
+  beforeEach((ctx) => { if (upstream === 'native' && !nativeRequired) ctx.skip(); kind = upstream; });
+
+  it('one session per client and backend, counted per datagram; at maxSessions the oldest goes', async () => {
+    const [b1, b2] = [await backend('b1'), await backend('b2')];
+    const m = table({ router: router([b1.target, b2.target]), sticky: false, maxSessions: 2 });
+    expect(await relay(m, [['1', c(1)], ['2', c(1)], ['3', c(1)], ['4', c(1)], ['5', c(1)]])).toEqual(Array(5).fill('delivered'));
+    await waitFor(() => m.clients.sent.length === 5);
+    expect(b1.seen.map((s) => s.data)).toEqual(['1', '3', '5']);
+    expect(b2.seen.map((s) => s.data)).toEqual(['2', '4']);
+    expect(new Set(b1.seen.map((s) => s.port)).size).toBe(1);
+    expect(m.t.list().map((s) => [s.client, s.backend, s.packetsIn, s.packetsOut])).toEqual([['127.0.0.1:1', b1.target.label, 3, 3], ['127.0.0.1:1', b2.target.label, 2, 2]]);
+    await relay(m, [['6', c(2)]]); // b2 by turn; the table is full: client 1's session on b1 goes
+    expect(m.t.stats).toMatchObject({ created: 3, evicted: 1 });
+    expect(m.t.list().map((s) => [s.client, s.backend])).toEqual([['127.0.0.1:1', b2.target.label], ['127.0.0.1:2', b2.target.label]]);
+  });
+
+  it('PROXY header on every datagram: the session sends each by itself, header and all; each counts and refreshes the session', async () => {
+    const b = await backend('b', { silent: true });
+    const m = table({ router: router([b.target]), sticky: false, proxyHeader: proxyHeaderOf('every'), idleTimeoutMs: 1_000 });
+    expect(await relay(m, [['x', c(7)], ['y', c(7)]])).toEqual(['delivered', 'delivered']);
+    m.clock.now += 600;
+    expect(await relay(m, [['z', c(7)]])).toEqual(['delivered']);
+    await waitFor(() => b.seen.length === 3);
+    const header = '0d0a0d0a000d0a515549540a' + '2112000c' + '7f000001' + '7f000001' + '0007' + '15b3';
+    expect(b.seen.map((s) => s.hex)).toEqual([header + '78', header + '79', header + '7a']);
+    expect(new Set(b.seen.map((s) => s.port)).size).toBe(1);
+    m.clock.now += 400; // 1,000 ms after the session started, 400 after its last datagram
+    m.t.sweep();
+    expect(m.t.list().map((s) => [s.client, s.packetsIn])).toEqual([['127.0.0.1:7', 3]]);
+  });
+});
+
+describe('the idle sweeper', () => {
+  beforeEach(() => { kind = 'dgram'; });
+
+  // It runs every quarter of the idle timeout, at least every 10 ms and at most every 5 s.
+  it.each([[1_000, 250], [60_000, 5_000], [20, 10], [100_000, 5_000]])('idleTimeoutMs %i: sweeps every %i ms', async (idleTimeoutMs, every) => {
+    vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval'] });
+    const b = await backend('b', { silent: true });
+    const m = table({ router: router([b.target]), idleTimeoutMs });
+    await relay(m, [['x', c(1)]]);
+    m.clock.now += idleTimeoutMs; // idle from now on
+    vi.advanceTimersByTime(every - 1);
+    expect(m.t.size).toBe(1);
+    vi.advanceTimersByTime(1);
+    expect([m.t.size, m.t.stats.expired]).toEqual([0, 1]);
+  });
+
+  it('close() ends every session (the router hears each), stops the sweeper and closes the router', async () => {
+    vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval'] });
+    const b = await backend('b', { silent: true });
+    const r = router([b.target]);
+    const m = table({ router: r });
+    expect(vi.getTimerCount()).toBe(1);
+    await relay(m, [['x', c(1)], ['y', c(2)]]);
+    await waitFor(() => b.seen.length === 2);
+    await m.t.close();
+    expect(vi.getTimerCount()).toBe(0);
+    expect([m.t.size, r.closed]).toEqual([0, 1]);
+    expect(r.ended).toEqual([`1>${b.target.label}`, `2>${b.target.label}`]);
+    await waitFor(async () => await portFree(b.seen[0]!.port) && await portFree(b.seen[1]!.port));
+  });
+});
+
+// A send refused with ECONNREFUSED (the ICMP port unreachable of an earlier datagram, queued on the
+// socket) is reported by the native sockets' send, not their read: the table handles it once the
+// relay is out (onRefused). node:dgram reports it to the socket's error event instead.
+describe('refusals reported by a send (native sockets)', () => {
+  beforeEach((ctx) => { if (!nativeRequired) ctx.skip(); kind = 'native'; });
+
+  it('inside a batch: the refused datagram is retryable, the session fails over with both datagrams replayed in order', async () => {
+    const [dead, b2] = [await deadTarget(), await backend('b2')];
+    const r = router([dead, b2.target], (req) => ({ remote: req.remote.port === 1 && req.failed.length === 0 ? dead : b2.target }));
+    const m = table({ router: r, failover: 1 });
+    // Two batches in the same tick: the first datagram draws the ICMP, the second's send is refused.
+    const first = m.t.relay([packet('a', { remote: c(1) })], m.clock.now) as BatchResult;
+    const second = m.t.relay([packet('b', { remote: c(1) }), packet('y', { remote: c(2) })], m.clock.now) as BatchResult;
+    expect(first.outcomes).toEqual([{ status: 'delivered' }]);
+    expect(second.outcomes).toEqual([{ status: 'retryable', reason: 'udp send failed: send ECONNREFUSED' }, { status: 'delivered' }]);
+    expect(m.events).toEqual([['connect-refused', 1], ['failover', 1]]);
+    expect(m.t.stats).toMatchObject({ connectErrors: 1, failovers: 1 });
+    await waitFor(() => m.clients.sent.length === 3);
+    expect(b2.seen.map((s) => s.data)).toEqual(['y', 'a', 'b']);
+    expect(m.clients.sent.map((s) => `${s.remote.port} ${s.data.toString()}`)).toEqual(['2 b2:y', '1 b2:a', '1 b2:b']);
+    expect(m.t.backendOf('edge', c(1))).toEqual(b2.target);
+    expect(r.calls.map((q) => [q.remote.port, q.failed.map((f) => f.label)])).toEqual([[1, []], [2, []], [1, [dead.label]]]);
+  });
+
+  it('outside a batch (datagrams replayed by themselves): the refusal is handled at once, the session fails over', async () => {
+    const [dead, b2] = [await deadTarget(), await backend('b2')];
+    // An answer that comes later: the held datagrams are sent by themselves when it does.
+    const r = router([dead, b2.target], (req) => Promise.resolve({ remote: req.failed.length ? b2.target : dead }));
+    const m = table({ router: r, failover: 1 });
+    expect(await relay(m, [['a', c(1)], ['b', c(1)]])).toEqual(['delivered', 'delivered']);
+    await waitFor(() => m.clients.sent.length === 2);
+    expect(b2.seen.map((s) => s.data)).toEqual(['a', 'b']);
+    expect(m.events).toEqual([['connect-refused', 1], ['failover', 1]]);
+    expect(m.t.backendOf('edge', c(1))).toEqual(b2.target);
   });
 });
 
