@@ -2,7 +2,13 @@
  * Shutdown and signals: a gateway stops reading and closes its packet sources before it drains, and
  * the process's signal handlers pass the configured deadline and exit at once on a second signal.
  */
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { createSocket } from 'node:dgram';
+import { once } from 'node:events';
+import { existsSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DestinationRunner } from '../../gateway/fanout/runner.js';
 import { pino } from 'pino';
 import { Type } from '@sinclair/typebox';
 import { closed, release } from '../support/memory-destination.js';
@@ -101,6 +107,36 @@ describe.each(transports)('gateway shutdown (%s transport)', (_name, transport) 
     const { gw } = await stalledGateway(transport, logger);
     await gw.shutdown(Infinity);
     expect(lines.find((l) => l.msg === 'draining')).toMatchObject({ deadlineMs: 'none' });
+  });
+});
+
+describe('a failed start', () => {
+  // A runner's drain closes its disk buffer; when a drain fails, the shutdown of a failed start
+  // closes the buffers itself, so the lock is released and the next start (a retry, a reload)
+  // can take the directory.
+  it('closes the disk buffers it opened even when a runner\'s drain fails: the next start can take the directory', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'udpgw-failed-start-'));
+    const taken = createSocket('udp4');
+    taken.bind(0, '127.0.0.1');
+    await once(taken, 'listening');
+    const cfg = (secondPort: number) => resolveConfig({
+      secret: 'test-secret-0123456789abcdef',
+      listeners: [
+        { name: 'edge', host: '127.0.0.1', port: 0, destinations: [{ type: 'test-no-close', name: 'kept', buffer: { disk: { path: join(dir, 'buffer') } } }] },
+        { name: 'second', host: '127.0.0.1', port: secondPort, destinations: [{ type: 'test-no-close', name: 'plain' }] },
+      ],
+    }, dir);
+    const drain = vi.spyOn(DestinationRunner.prototype, 'drain').mockRejectedValueOnce(new Error('drain failed'));
+    try {
+      const err = await createGateway(cfg(taken.address().port), { logger: log, transport: dgramTransport }).catch((e: Error) => e);
+      expect((err as NodeJS.ErrnoException).code).toBe('UGW_ERR_LISTENER_BIND');
+      expect(drain).toHaveBeenCalledTimes(2); // both listeners' runners; the first (with the buffer) fails
+    } finally { drain.mockRestore(); taken.close(); }
+    expect(existsSync(join(dir, 'buffer', 'lock'))).toBe(false);
+    const gw = await createGateway(cfg(0), { logger: log, transport: dgramTransport });
+    open.push(gw);
+    expect(gw.state).toBe('ready');
+    expect(existsSync(join(dir, 'buffer', 'lock'))).toBe(true);
   });
 });
 
