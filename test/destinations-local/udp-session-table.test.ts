@@ -275,6 +275,18 @@ describe.each(kinds)('udp session table, %s sockets', (upstream) => {
     expect(await portFree(port('5'))).toBe(false);
   });
 
+  it('a refused backend without failover ends the session: the refusal counted, no drop counted (nothing was held)', async () => {
+    const dead = await deadTarget();
+    const r = router([dead]);
+    const m = table({ router: r });
+    expect(await relay(m, [['knock', c(1)]])).toEqual(['delivered']);
+    await waitFor(() => m.t.size === 0);
+    expect(m.events).toEqual([['connect-refused', 1]]);
+    expect(m.drops).toEqual({});
+    expect(m.t.stats).toMatchObject({ connectErrors: 1, heldDropped: 0, created: 1 });
+    expect([r.started, r.ended]).toEqual([[`1>${dead.label}`], [`1>${dead.label}`]]);
+  });
+
   it('PROXY header on the first datagram, inside a batch: header + first, then the rest in order; the next batch goes out in the relay again', async () => {
     const b = await backend('b', { silent: true });
     const m = table({ router: router([b.target]), proxyHeader: proxyHeaderOf('first') });
@@ -367,7 +379,8 @@ describe('the idle sweeper', () => {
     expect(vi.getTimerCount()).toBe(0);
     expect([m.t.size, r.closed]).toEqual([0, 1]);
     expect(r.ended).toEqual([`1>${b.target.label}`, `2>${b.target.label}`]);
-    await waitFor(async () => await portFree(b.seen[0]!.port) && await portFree(b.seen[1]!.port));
+    // close() resolves once every upstream socket is closed: their ports are free at once
+    expect([await portFree(b.seen[0]!.port), await portFree(b.seen[1]!.port)]).toEqual([true, true]);
   });
 });
 
