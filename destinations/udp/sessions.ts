@@ -53,7 +53,7 @@ export class SessionTable<U> implements SessionControl, SessionHost<U> {
   private inBatch = false;
   /** Datagrams to send by themselves once the batch being relayed is out (the net layer's send
    *  state is shared during a relay). */
-  private outbox: { s: Session<U>; data: Buffer }[] = [];
+  private outbox: { s: Session<U>; u: U | undefined; data: Buffer }[] = [];
   private refused: U[] = [];
   /** Sessions made Single while they have datagrams in the outbox (Direct again after the flush). */
   private unpin: Session<U>[] = [];
@@ -89,9 +89,9 @@ export class SessionTable<U> implements SessionControl, SessionHost<U> {
       return r = this.opts.upstreams.relay(batch, this.sessionOfAt);
     } finally {
       this.inBatch = false;
-      if (this.outbox.length) this.flushOutbox();
+      const sent = this.outbox.length ? this.flushOutbox() : undefined;
       if (this.refused.length) this.flushRefused();
-      if (this.retired.length) this.closeRetired(r);
+      if (this.retired.length) this.closeRetired(r, sent);
     }
   }
 
@@ -174,10 +174,10 @@ export class SessionTable<U> implements SessionControl, SessionHost<U> {
   send(s: Session<U>, data: Buffer): void {
     const out = this.routing.framed(s, data);
     if (this.inBatch) {
-      this.outbox.push({ s, data: out });
+      this.outbox.push({ s, u: s.upstream, data: out });
       // The session's later datagrams of this batch follow it through the outbox, in order.
       if (s.mode === Mode.Direct) { s.mode = Mode.Single; this.unpin.push(s); }
-    } else if (!s.ended && s.upstream !== undefined) this.opts.upstreams.send(s.upstream, out);
+    } else if (!s.ended && s.upstream !== undefined) void this.opts.upstreams.send(s.upstream, out);
   }
 
   /** A session past its count, during a batch: out of the table now (the client's next datagram
@@ -189,11 +189,15 @@ export class SessionTable<U> implements SessionControl, SessionHost<U> {
     if (u !== undefined) this.retired.push(u);
   }
 
-  private closeRetired(r: ReturnType<Upstreams<U>['relay']> | undefined): void {
+  /** Closes the retired sockets once the batch's datagrams on them are out: those of the relay (`r`)
+   *  and those sent by themselves (`sent`: the outbox's sends still being handed over). */
+  private closeRetired(r: ReturnType<Upstreams<U>['relay']> | undefined, sent: Promise<unknown>[] | undefined): void {
     const retired = this.retired;
     this.retired = [];
     const close = (): void => { for (const u of retired) this.closeUpstream(u); };
-    if (r && typeof (r as Promise<unknown>).then === 'function') void (r as Promise<unknown>).then(close, close);
+    const waits: Promise<unknown>[] = sent ? [...sent] : [];
+    if (r && typeof (r as Promise<unknown>).then === 'function') waits.push(r as Promise<unknown>);
+    if (waits.length) void Promise.allSettled(waits).then(close);
     else close();
   }
 
@@ -204,12 +208,21 @@ export class SessionTable<U> implements SessionControl, SessionHost<U> {
     for (const u of new Set(refused)) this.routing.refusedOnSend(u);
   }
 
-  private flushOutbox(): void {
+  /** Sends what the batch held back; returns the sends still being handed over (node:dgram). */
+  private flushOutbox(): Promise<void>[] {
     const out = this.outbox;
     this.outbox = [];
     for (const s of this.unpin) if (s.mode === Mode.Single) s.mode = Mode.Direct;
     this.unpin = [];
-    for (const { s, data } of out) if (!s.ended && s.upstream !== undefined) this.opts.upstreams.send(s.upstream, data);
+    // On the socket the datagram was meant for: a session that reached its count later in the batch
+    // was retired, its socket still open until the batch is out (closeRetired runs after this).
+    const pending: Promise<void>[] = [];
+    for (const { s, u, data } of out) {
+      if (u === undefined || (s.ended && !this.retired.includes(u))) continue;
+      const p = this.opts.upstreams.send(u, data);
+      if (p) pending.push(p);
+    }
+    return pending;
   }
 
   /** Backend of a client session, if one exists (for status and tests). */

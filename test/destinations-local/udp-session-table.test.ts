@@ -303,6 +303,46 @@ describe.each(kinds)('udp session table, %s sockets', (upstream) => {
     expect(b.seen[3]).toEqual({ data: 'p3', hex: hex('p3'), port: b.seen[0]!.port });
   });
 
+  it('PROXY header and maxRequests in one batch: the datagrams sent by themselves before the session reached its count still go out', async () => {
+    const b = await backend('b', { silent: true });
+    const m = table({ router: router([b.target]), proxyHeader: proxyHeaderOf('every'), maxRequests: 1 });
+    expect(await relay(m, [['q1', c(1)], ['q2', c(1)], ['q3', c(1)]])).toEqual(['delivered', 'delivered', 'delivered']);
+    await waitFor(() => b.seen.length === 3);
+    const header = '0d0a0d0a000d0a515549540a' + '2112000c' + '7f000001' + '7f000001' + '0001' + '15b3';
+    const hex = (t: string) => Buffer.from(t).toString('hex');
+    expect(b.seen.map((s) => s.hex)).toEqual([header + hex('q1'), header + hex('q2'), header + hex('q3')]);
+    expect(new Set(b.seen.map((s) => s.port)).size).toBe(3); // a session, and a socket, each
+    expect(m.t.stats).toMatchObject({ created: 3, endedByCount: 2 });
+    // and the retired sockets are closed after the batch
+    await waitFor(async () => await portFree(b.seen[0]!.port) && await portFree(b.seen[1]!.port));
+  });
+
+  it('a session ended while its router decides stays ended when the answer comes: no socket, the router never told it started', async () => {
+    const b = await backend('b', { silent: true });
+    let answer!: (d: RouteDecision) => void;
+    const r = router([b.target], () => new Promise<RouteDecision>((resolve) => { answer = resolve; }));
+    const m = table({ router: r });
+    await relay(m, [['x', c(1)], ['y', c(1)]]);
+    expect(m.t.list()).toMatchObject([{ state: 'routing', packetsIn: 2 }]);
+    expect(m.t.endClient('127.0.0.1', 1)).toBe(1);
+    expect(m.drops).toEqual({ 'session-ended': 2 });
+    expect(m.t.stats.heldDropped).toBe(2);
+    answer({ remote: b.target });
+    await new Promise((resolve) => setImmediate(resolve));
+    expect([r.started, m.t.size, m.t.backendOf('edge', c(1))]).toEqual([[], 0, undefined]);
+  });
+
+  it('an open session ends without counting the datagrams kept for a failover replay as dropped', async () => {
+    const [silent, b2] = [await backend('silent', { silent: true }), await backend('b2', { silent: true })];
+    const m = table({ router: router([silent.target, b2.target]), failover: 1, idleTimeoutMs: 1_000 });
+    await relay(m, [['x', c(1)], ['y', c(1)]]);
+    await waitFor(() => silent.seen.length === 2);
+    m.clock.now += 1_000;
+    m.t.sweep();
+    expect([m.t.size, m.t.stats.expired, m.t.stats.heldDropped]).toEqual([0, 1, 0]);
+    expect(m.drops).toEqual({});
+  });
+
   it('maxRequests does not end a session still routing: what it held goes out on one socket, the next datagram starts a new session', async () => {
     const b = await backend('b', { silent: true });
     const r = router([b.target], (req) => req.data.length < 3 ? { noop: true } : { remote: b.target });
@@ -335,6 +375,13 @@ describe.each(kinds)('per-datagram routing (not sticky), %s sockets', (upstream)
     expect(m.t.list().map((s) => [s.client, s.backend])).toEqual([['127.0.0.1:1', b2.target.label], ['127.0.0.1:2', b2.target.label]]);
   });
 
+  it('an answer that is neither a backend nor a drop reason is counted as unsupported', async () => {
+    const m = table({ router: router([], () => ({ drop: 42 }) as unknown as RouteDecision), sticky: false });
+    expect(await relay(m, [['x', c(1)]])).toEqual(['delivered']);
+    expect(m.drops).toEqual({ 'route-per-packet-unsupported': 1 });
+    expect(m.t.size).toBe(0);
+  });
+
   it('PROXY header on every datagram: the session sends each by itself, header and all; each counts and refreshes the session', async () => {
     const b = await backend('b', { silent: true });
     const m = table({ router: router([b.target]), sticky: false, proxyHeader: proxyHeaderOf('every'), idleTimeoutMs: 1_000 });
@@ -365,6 +412,15 @@ describe('the idle sweeper', () => {
     expect(m.t.size).toBe(1);
     vi.advanceTimersByTime(1);
     expect([m.t.size, m.t.stats.expired]).toEqual([0, 1]);
+  });
+
+  it('ending a session clears its timers: nothing of it is left scheduled', async () => {
+    vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval', 'setTimeout', 'clearTimeout'] });
+    const m = table({ router: router([], () => ({ noop: true })) }); // holds; the hold timer runs
+    await relay(m, [['x', c(1)]]);
+    expect(vi.getTimerCount()).toBe(2); // the sweeper and the hold timer
+    m.t.endClient('127.0.0.1', 1);
+    expect(vi.getTimerCount()).toBe(1);
   });
 
   it('close() ends every session (the router hears each), stops the sweeper and closes the router', async () => {
