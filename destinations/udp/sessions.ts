@@ -50,12 +50,15 @@ export class SessionTable<U> implements SessionControl, SessionHost<U> {
   private readonly routing: SessionRouting<U>;
   readonly now: () => number;
   private readonly maxRequests: number;
+  // Stryker disable next-line BooleanLiteral: equivalent, relay() sets it before anything can send or be refused (sessions start in a relay)
   private inBatch = false;
   /** Datagrams to send by themselves once the batch being relayed is out (the net layer's send
    *  state is shared during a relay). */
   private outbox: { s: Session<U>; u: U | undefined; data: Buffer }[] = [];
+  // Stryker disable next-line ArrayDeclaration: equivalent, a non-socket in the list has no session (WeakMap lookup) and the first relay's flush empties it
   private refused: U[] = [];
   /** Sessions made Single while they have datagrams in the outbox (Direct again after the flush). */
+  // Stryker disable next-line ArrayDeclaration: equivalent, a non-session in the list is never in Single mode: skipped
   private unpin: Session<U>[] = [];
   /** Sockets of sessions ended by count during a batch, closed after it. */
   private retired: U[] = [];
@@ -71,6 +74,7 @@ export class SessionTable<U> implements SessionControl, SessionHost<U> {
     this.routing = new SessionRouting(opts, this, this.stats);
     opts.upstreams.onRefused = (u) => {
       this.refused.push(u);
+      // Stryker disable next-line ConditionalExpression,LogicalOperator: equivalent, a microtask also queued during a relay, or once more, finds the list empty (the relay's finally flushes first)
       if (!this.inBatch && this.refused.length === 1) queueMicrotask(() => this.flushRefused());
     };
     const every = Math.min(Math.max(Math.floor(opts.idleTimeoutMs / 4), 10), 5_000);
@@ -89,6 +93,7 @@ export class SessionTable<U> implements SessionControl, SessionHost<U> {
       return r = this.opts.upstreams.relay(batch, this.sessionOfAt);
     } finally {
       this.inBatch = false;
+      // Stryker disable next-line ConditionalExpression: equivalent, flushing an empty outbox sends nothing (the guard keeps the hot path free of it)
       const sent = this.outbox.length ? this.flushOutbox() : undefined;
       if (this.refused.length) this.flushRefused();
       if (this.retired.length) this.closeRetired(r, sent);
@@ -186,6 +191,7 @@ export class SessionTable<U> implements SessionControl, SessionHost<U> {
     const u = s.upstream;
     s.upstream = undefined;
     this.end(s);
+    // Stryker disable next-line ConditionalExpression: equivalent, a session past its count is open (never Pending here), so it has a socket
     if (u !== undefined) this.retired.push(u);
   }
 
@@ -213,6 +219,7 @@ export class SessionTable<U> implements SessionControl, SessionHost<U> {
     const out = this.outbox;
     this.outbox = [];
     for (const s of this.unpin) if (s.mode === Mode.Single) s.mode = Mode.Direct;
+    // Stryker disable next-line ArrayDeclaration: equivalent, a non-session in the list is never in Single mode: skipped
     this.unpin = [];
     // On the socket the datagram was meant for: a session that reached its count later in the batch
     // was retired, its socket still open until the batch is out (closeRetired runs after this).
@@ -244,8 +251,10 @@ export class SessionTable<U> implements SessionControl, SessionHost<U> {
     s.ended = true;
     if (s.timer) { clearTimeout(s.timer); s.timer = undefined; }
     if (s.mode === Mode.Pending && s.held?.length) this.dropHeld(s, 'session-ended');
+    // Stryker disable next-line ConditionalExpression: equivalent, a session is in the table (and its index) until its first end(); a second one returned above
     if (this.sessions.get(s.key) === s) {
       this.sessions.delete(s.key);
+      // Stryker disable next-line ConditionalExpression: equivalent, see above; per-datagram sessions are not indexed, and deleting an absent entry does nothing
       if (this.index.get(s.listener, s.remote.address, s.remote.port) === s) this.index.delete(s.listener, s.remote.address, s.remote.port);
     }
     this.routing.release(s);
@@ -308,6 +317,7 @@ export class SessionTable<U> implements SessionControl, SessionHost<U> {
 
   private evictOldest(): void {
     const oldest = this.sessions.values().next().value;
+    // Stryker disable next-line ConditionalExpression: equivalent, maxSessions is at least 1 (schema), so the table is not empty when it is full
     if (oldest) { this.stats.evicted++; this.end(oldest); }
   }
 }
