@@ -120,6 +120,7 @@ describe('sqs packet source with moto_server', () => {
     const closed = await Promise.race([p.close().then(() => 'closed'), new Promise((r) => setTimeout(() => r('still polling'), 10_000))]);
     expect(closed).toBe('closed');
     expect(p.status!()).toMatchObject({ running: false });
+    expect(await outcome('receive-error')).toBe(0); // the aborted poll is not a receive error
     poller = undefined;
     watched.destroy();
   });
