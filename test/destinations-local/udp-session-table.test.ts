@@ -88,6 +88,7 @@ interface Made {
   drops: Record<string, number>;
   events: [string, number][];
   clock: { now: number };
+  upstreams: ReturnType<typeof createUpstreams>;
 }
 
 let kind: UpstreamKindName = 'dgram';
@@ -97,15 +98,16 @@ function table(opts: Partial<SessionTableOptions<unknown>> & { router: Router })
   const drops: Record<string, number> = {};
   const events: [string, number][] = [];
   const clock = { now: 1_000_000 };
+  const upstreams = createUpstreams(kind);
   const t = new SessionTable<unknown>({
-    upstreams: createUpstreams(kind), idleTimeoutMs: 60_000, maxSessions: 100, replies: true, clients, logger: pino({ level: 'silent' }),
+    upstreams, idleTimeoutMs: 60_000, maxSessions: 100, replies: true, clients, logger: pino({ level: 'silent' }),
     countDrop: (r, n = 1) => { drops[r] = (drops[r] ?? 0) + n; }, countEvent: (e, n = 1) => { events.push([e, n]); },
     hold: { maxPackets: 16, maxBytes: 65_536, timeoutMs: 5_000 }, connectTimeoutMs: 0, inactivityTimeoutMs: 0, failover: 0,
     resolve: (text) => targetOf(text)!, maxRequests: 0, maxReplies: 0, sticky: true, now: () => clock.now,
     ...opts,
   });
   tables.push(t);
-  return { t, clients, drops, events, clock };
+  return { t, clients, drops, events, clock, upstreams };
 }
 
 const c = (port: number, address = '127.0.0.1') => ({ address, port });
@@ -317,6 +319,20 @@ describe.each(kinds)('udp session table, %s sockets', (upstream) => {
     await waitFor(async () => await portFree(b.seen[0]!.port) && await portFree(b.seen[1]!.port));
   });
 
+  it('a session evicted later in the batch sends nothing more: what it held back is not sent on its closed socket', async () => {
+    const b = await backend('b', { silent: true });
+    const m = table({ router: router([b.target]), proxyHeader: proxyHeaderOf('first'), maxSessions: 1 });
+    expect(await relay(m, [['a1', c(1)], ['b1', c(2)]])).toEqual(['delivered', 'delivered']);
+    await waitFor(() => b.seen.length === 1);
+    expect(m.t.stats).toMatchObject({ created: 2, evicted: 1 });
+    expect(b.seen.map((s) => s.data.slice(-2))).toEqual(['b1']);
+    // a later datagram of client 2 proves the backend's queue was read past anything of client 1
+    expect(await relay(m, [['b2', c(2)]])).toEqual(['delivered']);
+    await waitFor(() => b.seen.length === 2);
+    expect(b.seen.map((s) => s.data.slice(-2))).toEqual(['b1', 'b2']);
+    expect(m.upstreams.stats.sendErrors).toBe(0);
+  });
+
   it('a session ended while its router decides stays ended when the answer comes: no socket, the router never told it started', async () => {
     const b = await backend('b', { silent: true });
     let answer!: (d: RouteDecision) => void;
@@ -363,8 +379,11 @@ describe.each(kinds)('per-datagram routing (not sticky), %s sockets', (upstream)
 
   it('one session per client and backend, counted per datagram; at maxSessions the oldest goes', async () => {
     const [b1, b2] = [await backend('b1'), await backend('b2')];
-    const m = table({ router: router([b1.target, b2.target]), sticky: false, maxSessions: 2 });
+    const r = router([b1.target, b2.target]);
+    const m = table({ router: r, sticky: false, maxSessions: 2 });
     expect(await relay(m, [['1', c(1)], ['2', c(1)], ['3', c(1)], ['4', c(1)], ['5', c(1)]])).toEqual(Array(5).fill('delivered'));
+    // the router sees each datagram by itself, nothing failed before
+    expect(r.calls.map((q) => [q.listener, q.remote, q.data.map(String), q.failed])).toEqual(['1', '2', '3', '4', '5'].map((d) => ['edge', c(1), [d], []]));
     await waitFor(() => m.clients.sent.length === 5);
     expect(b1.seen.map((s) => s.data)).toEqual(['1', '3', '5']);
     expect(b2.seen.map((s) => s.data)).toEqual(['2', '4']);
@@ -373,6 +392,17 @@ describe.each(kinds)('per-datagram routing (not sticky), %s sockets', (upstream)
     await relay(m, [['6', c(2)]]); // b2 by turn; the table is full: client 1's session on b1 goes
     expect(m.t.stats).toMatchObject({ created: 3, evicted: 1 });
     expect(m.t.list().map((s) => [s.client, s.backend])).toEqual([['127.0.0.1:1', b2.target.label], ['127.0.0.1:2', b2.target.label]]);
+  });
+
+  it('an open session\'s datagrams go out in the relay: one the kernel refuses is retryable', async () => {
+    const b = await backend('b', { silent: true });
+    const m = table({ router: router([b.target]), sticky: false });
+    expect(await relay(m, [['x', c(1)]])).toEqual(['delivered']);
+    const out = await m.t.relay([packet(Buffer.alloc(70_000), { remote: c(1) }), packet('y', { remote: c(1) })], m.clock.now);
+    expect(out.outcomes[0]).toMatchObject({ status: 'retryable', reason: expect.stringContaining('EMSGSIZE') });
+    expect(out.outcomes[1]).toEqual({ status: 'delivered' });
+    await waitFor(() => b.seen.length === 2);
+    expect(b.seen.map((s) => s.data)).toEqual(['x', 'y']);
   });
 
   it('an answer that is neither a backend nor a drop reason is counted as unsupported', async () => {
@@ -474,6 +504,11 @@ describe('refusals reported by a send (native sockets)', () => {
     expect(b2.seen.map((s) => s.data)).toEqual(['a', 'b']);
     expect(m.events).toEqual([['connect-refused', 1], ['failover', 1]]);
     expect(m.t.backendOf('edge', c(1))).toEqual(b2.target);
+    // and the next refusal outside a batch, later, is handled just the same
+    expect(await relay(m, [['c', c(2)], ['d', c(2)]])).toEqual(['delivered', 'delivered']);
+    await waitFor(() => m.clients.sent.length === 4);
+    expect(b2.seen.map((s) => s.data)).toEqual(['a', 'b', 'c', 'd']);
+    expect(m.events).toEqual([['connect-refused', 1], ['failover', 1], ['connect-refused', 1], ['failover', 1]]);
   });
 });
 
