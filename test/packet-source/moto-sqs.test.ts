@@ -207,6 +207,7 @@ describe('sqs packet source resilience', () => {
     await poller.start();
     await eventually(async () => (poller!.status!() as { polls: number }).polls >= 1);
     expect(poller.status!()).toMatchObject({ kind: 'sqs', queueUrl: q.url, running: true });
+    expect(await outcome('malformed') + await outcome('delivered')).toBe(0); // an empty poll handles nothing
     expect(inputs[0]).toEqual({
       QueueUrl: q.url, MaxNumberOfMessages: 7, WaitTimeSeconds: 1, VisibilityTimeout: 45,
       MessageSystemAttributeNames: ['SentTimestamp', 'ApproximateReceiveCount'],
