@@ -43,7 +43,7 @@ export function createDgramUpstreams(): Upstreams<DgramLink> {
     stats,
     open: (backend: Backend, hooks: UpstreamHooks) => openDgramUpstreamSocket(backend, hooks),
     relay,
-    send: (link, data) => sendOnDgramUpstream(link, data, (err) => { if (err) stats.sendErrors++; }),
+    send: (link, data) => new Promise<void>((resolve) => sendOnDgramUpstream(link, data, (err) => { if (err) stats.sendErrors++; resolve(); })),
     localPort: (link) => { try { return link.socket.address().port; } catch { return undefined; /* not bound yet */ } },
     close: closeDgramUpstreamSocket,
     onRefused: undefined, // node:dgram reports a refusal to the socket's 'error' event (hooks.error)

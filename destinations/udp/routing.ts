@@ -243,6 +243,9 @@ export class SessionRouting<U> {
 
   private onReply(s: Session<U>, u: U, data: Buffer): void {
     if (s.ended || s.upstream !== u) return;
+    // Past maxReplies the session is ending (next microtask): a reply read in the same batch as its
+    // last one is not relayed, as it would not be once the socket closed.
+    if (this.opts.maxReplies > 0 && s.replies >= this.opts.maxReplies) return;
     const now = this.table.now();
     s.lastSeen = now;
     s.lastReplyAt = now;
@@ -256,7 +259,7 @@ export class SessionRouting<U> {
       this.stats.repliesRelayed++;
       this.opts.clients.sendToClient(s.listener, s.remote, data);
     }
-    if (this.opts.maxReplies > 0 && s.replies >= this.opts.maxReplies) {
+    if (this.opts.maxReplies > 0 && s.replies === this.opts.maxReplies) {
       this.stats.endedByCount++;
       queueMicrotask(() => this.table.end(s)); // not inside the socket's own read callback
     }

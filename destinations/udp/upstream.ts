@@ -28,8 +28,9 @@ export interface Upstreams<U> {
    *  or sent by itself): it is 'delivered'. */
   relay(batch: readonly Packet[], sessionOf: (p: Packet) => { readonly upstream: U } | undefined): Promise<BatchResult> | BatchResult;
   /** Sends one datagram by itself (replayed, rewritten or with a PROXY header); never during relay().
-   *  A refusal is counted in stats.sendErrors. */
-  send(u: U, data: Buffer): void;
+   *  A refusal is counted in stats.sendErrors. A promise when the datagram is handed over later
+   *  (node:dgram, while the socket connects): it settles once it was (closing sooner fails it). */
+  send(u: U, data: Buffer): void | Promise<void>;
   /** The local port of a session's socket (a Redis disconnect may name it), if it is bound. */
   localPort(u: U): number | undefined;
   /** Hears of a socket whose send was refused with ECONNREFUSED (an ICMP port unreachable the

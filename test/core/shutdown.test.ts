@@ -2,7 +2,13 @@
  * Shutdown and signals: a gateway stops reading and closes its packet sources before it drains, and
  * the process's signal handlers pass the configured deadline and exit at once on a second signal.
  */
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { createSocket } from 'node:dgram';
+import { once } from 'node:events';
+import { existsSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DestinationRunner } from '../../gateway/fanout/runner.js';
 import { pino } from 'pino';
 import { Type } from '@sinclair/typebox';
 import { closed, release } from '../support/memory-destination.js';
@@ -104,17 +110,64 @@ describe.each(transports)('gateway shutdown (%s transport)', (_name, transport) 
   });
 });
 
+describe('cluster', () => {
+  it('a cluster node whose close fails is logged at warn, and the shutdown goes on to stopped', async () => {
+    const { logger, lines } = capture();
+    const { gw, prefix } = await stalledGateway(dgramTransport, logger);
+    release(`${prefix}slow`);
+    const order: string[] = [];
+    // What a node whose Redis went away does on close (the real one: app/cluster-bus/node.ts).
+    gw.cluster = { close: () => { order.push(`cluster close after ${sourceLog.at(-1)}`); return Promise.reject(new Error('redis gone')); } } as unknown as Gateway['cluster'];
+    await gw.shutdown();
+    expect(gw.state).toBe('stopped');
+    expect(order).toEqual(['cluster close after close s2']);
+    const said = lines.filter((l) => ['draining', 'cluster: close failed', 'stopped'].includes(l.msg as string)).map((l) => [l.level, l.msg, l.err]);
+    expect(said).toEqual([[30, 'draining', undefined], [40, 'cluster: close failed', 'redis gone'], [30, 'stopped', undefined]]);
+  });
+});
+
+describe('a failed start', () => {
+  // A runner's drain closes its disk buffer; when a drain fails, the shutdown of a failed start
+  // closes the buffers itself, so the lock is released and the next start (a retry, a reload)
+  // can take the directory.
+  it('closes the disk buffers it opened even when a runner\'s drain fails: the next start can take the directory', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'udpgw-failed-start-'));
+    const taken = createSocket('udp4');
+    taken.bind(0, '127.0.0.1');
+    await once(taken, 'listening');
+    const cfg = (secondPort: number) => resolveConfig({
+      secret: 'test-secret-0123456789abcdef',
+      listeners: [
+        { name: 'edge', host: '127.0.0.1', port: 0, destinations: [{ type: 'test-no-close', name: 'kept', buffer: { disk: { path: join(dir, 'buffer') } } }] },
+        { name: 'second', host: '127.0.0.1', port: secondPort, destinations: [{ type: 'test-no-close', name: 'plain' }] },
+      ],
+    }, dir);
+    const drain = vi.spyOn(DestinationRunner.prototype, 'drain').mockRejectedValueOnce(new Error('drain failed'));
+    try {
+      const err = await createGateway(cfg(taken.address().port), { logger: log, transport: dgramTransport }).catch((e: Error) => e);
+      expect((err as NodeJS.ErrnoException).code).toBe('UGW_ERR_LISTENER_BIND');
+      expect(drain).toHaveBeenCalledTimes(2); // both listeners' runners; the first (with the buffer) fails
+    } finally { drain.mockRestore(); taken.close(); }
+    expect(existsSync(join(dir, 'buffer', 'lock'))).toBe(false);
+    const gw = await createGateway(cfg(0), { logger: log, transport: dgramTransport });
+    open.push(gw);
+    expect(gw.state).toBe('ready');
+    expect(existsSync(join(dir, 'buffer', 'lock'))).toBe(true);
+  });
+});
+
 describe('signal handling', () => {
-  const signals: NodeJS.Signals[] = ['SIGTERM', 'SIGINT', 'SIGQUIT'];
+  const signals: NodeJS.Signals[] = ['SIGTERM', 'SIGINT', 'SIGQUIT', 'SIGHUP'];
   let saved: Map<NodeJS.Signals, ((...a: unknown[]) => void)[]>;
   let lines: Record<string, unknown>[] = [];
   const said = () => lines.map((l) => [l.level, l.msg, l.signal, (l.err as { message?: string } | undefined)?.message]);
   // The handlers are process-wide: the test's own replace whatever the runner installed, and are removed after.
-  function install(deadlineMs: number, stop: (deadline?: number) => Promise<void>) {
+  function install(deadlineMs: number, stop: (deadline?: number) => Promise<void>, reloads: string[] = []) {
     saved = new Map(signals.map((s) => [s, process.rawListeners(s) as ((...a: unknown[]) => void)[]]));
     for (const s of signals) process.removeAllListeners(s);
     const exits: number[] = [];
-    const running = { gateway: { config: { shutdownDeadlineMs: deadlineMs } }, stop } as unknown as RunningGateway;
+    const reload = async (reason: string) => { reloads.push(reason); };
+    const running = { gateway: { config: { shutdownDeadlineMs: deadlineMs } }, stop, reload } as unknown as RunningGateway;
     lines = [];
     const logger = pino({ level: 'info' }, { write: (l: string) => { lines.push(JSON.parse(l) as Record<string, unknown>); } });
     handleSignals(running, logger, (code) => { exits.push(code); });
@@ -160,5 +213,29 @@ describe('signal handling', () => {
     await eventually(() => exits.length === 1);
     expect(exits).toEqual([1]);
     expect(said()).toEqual([[30, 'shutting down', 'SIGTERM', undefined], [50, 'shutdown failed', undefined, 'stuck']]);
+  });
+
+  it('SIGHUP reloads (the reason says so), as often as it comes, until a stop signal; never after one', async () => {
+    const reloads: string[] = [];
+    let finish!: () => void;
+    const exits = install(4321, () => new Promise<void>((r) => { finish = r; }), reloads);
+    process.emit('SIGHUP');
+    process.emit('SIGHUP');
+    expect([reloads, exits]).toEqual([['SIGHUP', 'SIGHUP'], []]);
+    process.emit('SIGTERM');
+    process.emit('SIGHUP'); // while draining: no reload, and not a second stop signal either
+    expect([reloads, exits]).toEqual([['SIGHUP', 'SIGHUP'], []]);
+    finish();
+    await eventually(() => exits.length === 1);
+    expect(exits).toEqual([0]);
+  });
+
+  it('installs no SIGHUP handler on Windows (no such signal there: POST /v1/reload)', () => {
+    const platform = Object.getOwnPropertyDescriptor(process, 'platform')!;
+    Object.defineProperty(process, 'platform', { ...platform, value: 'win32' });
+    try {
+      install(4321, async () => {});
+    } finally { Object.defineProperty(process, 'platform', platform); }
+    expect([process.listenerCount('SIGHUP'), process.listenerCount('SIGTERM')]).toEqual([0, 1]);
   });
 });

@@ -1,6 +1,7 @@
 /** The sqs packet source against moto_server: publisher → queue → poller → egress → real UDP client. */
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { GetQueueAttributesCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { getEventListeners } from 'node:events';
+import { GetQueueAttributesCommand, ReceiveMessageCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { CreateTopicCommand, SNSClient, SubscribeCommand } from '@aws-sdk/client-sns';
 import { startMoto, type Moto } from '../aws/moto.js';
 import { createQueue } from '../aws/read-back.js';
@@ -119,6 +120,7 @@ describe('sqs packet source with moto_server', () => {
     const closed = await Promise.race([p.close().then(() => 'closed'), new Promise((r) => setTimeout(() => r('still polling'), 10_000))]);
     expect(closed).toBe('closed');
     expect(p.status!()).toMatchObject({ running: false });
+    expect(await outcome('receive-error')).toBe(0); // the aborted poll is not a receive error
     poller = undefined;
     watched.destroy();
   });
@@ -205,6 +207,7 @@ describe('sqs packet source resilience', () => {
     await poller.start();
     await eventually(async () => (poller!.status!() as { polls: number }).polls >= 1);
     expect(poller.status!()).toMatchObject({ kind: 'sqs', queueUrl: q.url, running: true });
+    expect(await outcome('malformed') + await outcome('delivered')).toBe(0); // an empty poll handles nothing
     expect(inputs[0]).toEqual({
       QueueUrl: q.url, MaxNumberOfMessages: 7, WaitTimeSeconds: 1, VisibilityTimeout: 45,
       MessageSystemAttributeNames: ['SentTimestamp', 'ApproximateReceiveCount'],
@@ -264,5 +267,88 @@ describe('sqs packet source resilience', () => {
     await poller.close();
     poller = undefined;
     c.destroy();
+  });
+
+  it('a message with one packet sent and one expired is delivered (not expired) and deleted; the expired packet is counted', async () => {
+    const q = await createQueue(sqs, 'mixed');
+    await client.hello(h);
+    const { ctx, lines } = capture('debug');
+    await sendPackets({ queueUrl: q.url }, [
+      { address: '127.0.0.1', port: client.port, data: 'too-late', expiresAt: new Date(Date.now() - 60_000) },
+      { address: '127.0.0.1', port: client.port, data: 'in-time', ttlSeconds: 300 },
+    ], { client: sqs }); // one message, both packets
+    poller = createSqsSource('queue', { queueUrl: q.url, waitTimeSeconds: 1, maxMessages: 10, visibilityTimeout: 60, maxRememberedMessageIds: 10 }, ctx, { client: sqs });
+    await poller.start();
+    await eventually(async () => (await outcome('delivered')) === 1);
+    expect(await outcome('expired')).toBe(0);
+    expect(await receivedBeforeMarker(h, client)).toEqual(['in-time']);
+    expect(lines.filter((l) => l.outcome === 'delivered').map((l) => [l.level, l.msg, l.sent, l.refused, l.receiveCount])).toEqual([[20, 'SQS message handled', 1, ['expired'], '1']]);
+    await eventually(async () => { const c = await queueCounts(q.url); return c.visible === 0 && c.inFlight === 0; });
+  });
+
+  it('a message whose only packet expired is logged at debug as expired, with its MessageId, and deleted', async () => {
+    const q = await createQueue(sqs, 'expired-log');
+    await client.hello(h);
+    const { ctx, lines } = capture('debug');
+    await sendPackets({ queueUrl: q.url }, [{ address: '127.0.0.1', port: client.port, data: 'too-late', expiresAt: new Date(Date.now() - 60_000) }], { client: sqs });
+    poller = createSqsSource('queue', { queueUrl: q.url, waitTimeSeconds: 1, maxMessages: 10, visibilityTimeout: 60, maxRememberedMessageIds: 10 }, ctx, { client: sqs });
+    await poller.start();
+    await eventually(async () => (await outcome('expired')) === 1);
+    const line = lines.find((l) => l.outcome === 'expired')!;
+    expect([line.level, line.msg, line.envelope, line.sent, line.refused, line.receiveCount]).toEqual([20, 'SQS message handled', 'raw', 0, ['expired'], '1']);
+    expect(line.messageId).toMatch(/^[0-9a-f-]{36}$/);
+    await eventually(async () => { const c = await queueCounts(q.url); return c.visible === 0 && c.inFlight === 0; });
+  });
+
+  it('a duplicate is logged at debug with its MessageId and the message it repeats', async () => {
+    const q = await createQueue(sqs, 'dup-log');
+    await client.hello(h);
+    const { ctx, lines } = capture('debug');
+    const c = failing((cmd, n) => cmd === 'DeleteMessageBatchCommand' && n === 1);
+    poller = createSqsSource('queue', { queueUrl: q.url, waitTimeSeconds: 1, maxMessages: 10, visibilityTimeout: 0, maxRememberedMessageIds: 10 }, ctx, { client: c });
+    await sendPackets({ queueUrl: q.url }, [{ address: '127.0.0.1', port: client.port, data: 'once' }], { client: sqs });
+    await poller.start();
+    await eventually(async () => (await outcome('duplicate')) === 1);
+    await poller.close();
+    poller = undefined;
+    c.destroy();
+    const first = lines.find((l) => l.outcome === 'delivered')!;
+    const dup = lines.find((l) => l.outcome === 'duplicate')!;
+    expect([dup.level, dup.msg, dup.messageId, dup.receiveCount]).toEqual([20, 'SQS message already handled; deleting it again', first.messageId, '2']);
+  });
+
+  it('close() destroys the SQS client it made, never one it was given', async () => {
+    const q = await createQueue(sqs, 'owned');
+    const destroy = vi.spyOn(SQSClient.prototype, 'destroy');
+    try {
+      const given = createSqsSource('given', { queueUrl: q.url, waitTimeSeconds: 0, maxMessages: 1, maxRememberedMessageIds: 10 }, h.ctx, { client: sqs });
+      const own = createSqsSource('own', { queueUrl: q.url, endpoint: moto.endpoint, region: 'us-east-1', waitTimeSeconds: 0, maxMessages: 1, maxRememberedMessageIds: 10 }, h.ctx);
+      await given.start();
+      await own.start();
+      await eventually(async () => (given.status!() as { polls: number }).polls >= 1 && (own.status!() as { polls: number }).polls >= 1);
+      await given.close();
+      expect(destroy).not.toHaveBeenCalled();
+      await own.close();
+      expect(destroy).toHaveBeenCalledTimes(1);
+      expect(destroy.mock.contexts[0]).not.toBe(sqs);
+    } finally { destroy.mockRestore(); }
+    // the given client still works
+    const out = await sqs.send(new ReceiveMessageCommand({ QueueUrl: q.url, WaitTimeSeconds: 0 }));
+    expect(out.Messages ?? []).toEqual([]);
+  });
+
+  it('each backoff leaves no abort listener behind on the poller\'s signal', async () => {
+    // A client whose every receive fails at once (no network), recording the listeners on the signal it is given.
+    const listeners: number[] = [];
+    const down = new SQSClient({ region: 'us-east-1', endpoint: 'http://127.0.0.1:9', maxAttempts: 1, requestHandler: {
+      handle: async (_req: unknown, o: { abortSignal?: AbortSignal }) => { listeners.push(getEventListeners(o.abortSignal as unknown as EventTarget, 'abort').length); throw new Error('down'); },
+    } as never });
+    poller = createSqsSource('queue', { queueUrl: 'http://127.0.0.1:9/000000000000/q', waitTimeSeconds: 1, maxMessages: 10, maxRememberedMessageIds: 10 }, h.ctx, { client: down });
+    await poller.start();
+    await eventually(async () => listeners.length >= 3); // after backoffs of 500 and 1,000 ms
+    await poller.close();
+    poller = undefined;
+    down.destroy();
+    expect(listeners.slice(0, 3)).toEqual([0, 0, 0]);
   });
 });

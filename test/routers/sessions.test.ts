@@ -86,6 +86,17 @@ describe.each(kinds)('udp sessions, %s sockets', (upstream) => {
     expect(d.status?.()).toMatchObject({ created: 2, endedByCount: 2 });
   });
 
+  it('maxReplies 1: two replies read at once, the second is not relayed and the session is counted once', async () => {
+    const b = await backend('two', { silent: true });
+    b.socket.on('message', (_m, rinfo) => { b.socket.send('r1', rinfo.port, rinfo.address); b.socket.send('r2', rinfo.port, rinfo.address); });
+    const { d, clients } = await proxy({ backends: [b.label], session: { maxReplies: 1 } }, undefined, upstream);
+    await d.sendBatch([packet('q', { remote: alice })], never);
+    // The session ends a microtask after its first reply: whatever was read with it was handled by then.
+    await until(() => clients.sent.length >= 1 && d.status?.().sessions === 0);
+    expect(clients.sent.map((s) => s.data.toString())).toEqual(['r1']);
+    expect(d.status?.()).toMatchObject({ created: 1, endedByCount: 1, repliesRelayed: 1 });
+  });
+
   it('maxRequests 2: the third datagram starts a new session', async () => {
     const b = await backend('b');
     const { d } = await proxy({ backends: [b.label], session: { maxRequests: 2 } }, undefined, upstream);
