@@ -15,7 +15,8 @@ const root = resolve(import.meta.dirname, '..');
 const config = JSON.parse(readFileSync(join(root, 'stryker.config.json'), 'utf8'));
 const BREAK = config.thresholds.break;
 
-/** Group: the modules it mutates (file or file:lines) and the test files that exercise them. */
+/** Group: the modules it mutates (file or file:lines), the test files that exercise them, and optionally
+ *  its own per-mutant timeout (Stryker's timeoutMS; stryker.config.json's otherwise). */
 export const GROUPS = {
   tag: { mutate: ['gateway/tag.ts'], tests: ['test/core/tag.test.ts'] },
   egress: {
@@ -35,7 +36,7 @@ export const GROUPS = {
     tests: ['test/core/runner.test.ts', 'test/core/runner-lane.test.ts', 'test/core/runner-disk.test.ts', 'test/core/dead-letter.test.ts', 'test/core/disk-buffer.test.ts', 'test/core/sample.test.ts'],
   },
   sns: { mutate: ['packet-source/sns-http/sns-handler.ts'], tests: ['test/packet-source/sns-handler.test.ts', 'test/packet-source/sns-http.test.ts'] },
-  sqs: { mutate: ['packet-source/sqs/index.ts'], tests: ['test/packet-source/moto-sqs.test.ts', 'test/packet-source/sqs-body.test.ts'] },
+  sqs: { mutate: ['packet-source/sqs/index.ts'], timeoutMS: 60_000, tests: ['test/packet-source/moto-sqs.test.ts', 'test/packet-source/sqs-body.test.ts'] },
   udp: { mutate: ['destinations/udp/sessions.ts'], tests: ['test/destinations-local/udp.test.ts', 'test/destinations-local/udp-session-table.test.ts', 'test/routers/sessions.test.ts', 'test/routers/admin-sessions.test.ts', 'test/routers/rules.test.ts', 'test/routers/module.test.ts'] },
   config: { mutate: ['gateway/config/schema.ts'], tests: ['test/core/config.test.ts', 'test/core/config-bounds.test.ts', 'test/core/config-hostile.test.ts'] },
   // Only the shutdown and signal code of these two files: line ranges found when the run starts.
@@ -96,7 +97,9 @@ for (const name of groups) {
   console.log(`\n== mutate ${name}: ${mutate.join(', ')}  (tests: ${g.tests.join(', ')})`);
   const report = join(out, 'mutation.json');
   rmSync(report, { force: true }); // a run that fails early must not be read as the last one's report
-  const r = spawnSync('npx', ['stryker', 'run', '--mutate', mutate.join(',')], {
+  // A group may need a longer per-mutant timeout (sqs: moto-backed tests, which time out under load).
+  const timeout = g.timeoutMS ? ['--timeoutMS', String(g.timeoutMS)] : [];
+  const r = spawnSync('npx', ['stryker', 'run', '--mutate', mutate.join(','), ...timeout], {
     cwd: root, stdio: 'inherit', env: { ...process.env, UDPGW_MUTATE_TESTS: g.tests.join(',') },
   });
   if (!existsSync(report)) { console.error(`${name}: stryker wrote no report (exit ${r.status})`); failed = true; continue; }
