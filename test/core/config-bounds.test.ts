@@ -10,6 +10,8 @@ import { ConfigError } from '../../gateway/errors.js';
 
 const base = () => ({ listeners: [{ name: 'edge', port: 0, destinations: [{ type: 'memory' }] }] });
 const l = (x: object) => ({ listeners: [{ name: 'edge', port: 0, destinations: [{ type: 'memory' }], ...x }] });
+const c = (x: object) => ({ ...base(), cluster: { redis: 'redis://127.0.0.1:6379', ...x } });
+const X129 = 'x'.repeat(129);
 const d = (x: object) => ({ listeners: [{ name: 'edge', port: 0, destinations: [{ type: 'memory', ...x }] }] });
 
 function problems(raw: unknown): { path: string; message: string }[] {
@@ -19,6 +21,20 @@ function problems(raw: unknown): { path: string; message: string }[] {
 
 // [name, config, problems]
 const cases: [string, unknown, { path: string; message: string }[]][] = [
+  // cluster (docs/cluster.md): every bound, the pattern, an unknown key
+  ["c({ redis: '' })", c({ redis: '' }), [{"path":"/cluster/redis","message":"must be at least 1 characters long, got \"\" (redis://host:port or rediss://host:port (TLS); Valkey and ElastiCache speak the same protocol): set a value in that range"}]],
+  ["c({ nodeId: '' })", c({ nodeId: '' }), [{"path":"/cluster/nodeId","message":"must be from 1 to 128 characters long, got \"\" (this node's name in the cluster; default: hostname-pid (hostname-w<slot> for --workers)): set a value in that range"},{"path":"/cluster/nodeId","message":"must be this node's name in the cluster; default: hostname-pid (hostname-w<slot> for --workers), got \"\""}]],
+  ["c({ nodeId: X129 })", c({ nodeId: X129 }), [{"path":"/cluster/nodeId","message":`must be from 1 to 128 characters long, got "${X129}" (this node's name in the cluster; default: hostname-pid (hostname-w<slot> for --workers)): set a value in that range`}]],
+  ["c({ nodeId: 'bad id' })", c({ nodeId: 'bad id' }), [{"path":"/cluster/nodeId","message":"must be this node's name in the cluster; default: hostname-pid (hostname-w<slot> for --workers), got \"bad id\""}]],
+  ["c({ keyPrefix: X129 })", c({ keyPrefix: X129 }), [{"path":"/cluster/keyPrefix","message":`must be at most 128 characters long, got "${X129}" (prefix of every key and channel (one cluster per prefix)): set a value in that range`}]],
+  ["c({ flushMs: 49 })", c({ flushMs: 49 }), [{"path":"/cluster/flushMs","message":"must be a whole number from 50 to 60000, got 49 (seen clients are written to Redis in one pipeline this often): set a value in that range"}]],
+  ["c({ flushMs: 60001 })", c({ flushMs: 60001 }), [{"path":"/cluster/flushMs","message":"must be a whole number from 50 to 60000, got 60001 (seen clients are written to Redis in one pipeline this often): set a value in that range"}]],
+  ["c({ heartbeatMs: 99 })", c({ heartbeatMs: 99 }), [{"path":"/cluster/heartbeatMs","message":"must be a whole number from 100 to 60000, got 99 (liveness key refreshed this often; it expires after 3 of these): set a value in that range"}]],
+  ["c({ heartbeatMs: 60001 })", c({ heartbeatMs: 60001 }), [{"path":"/cluster/heartbeatMs","message":"must be a whole number from 100 to 60000, got 60001 (liveness key refreshed this often; it expires after 3 of these): set a value in that range"}]],
+  ["c({ maxPendingWrites: 0 })", c({ maxPendingWrites: 0 }), [{"path":"/cluster/maxPendingWrites","message":"must be a whole number at least 1, got 0 (seen clients waiting for the next flush; more are counted (pending-overflow) and retried on their next packet): set a value in that range"}]],
+  ["c({ lookupTimeoutMs: 0 })", c({ lookupTimeoutMs: 0 }), [{"path":"/cluster/lookupTimeoutMs","message":"must be a whole number at least 1, got 0 (a Redis command slower than this fails (the packet is handled locally)): set a value in that range"}]],
+  ["c({ ownerCacheMs: -1 })", c({ ownerCacheMs: -1 }), [{"path":"/cluster/ownerCacheMs","message":"must be a whole number at least 0, got -1 (how long a looked-up owner is reused): set a value in that range"}]],
+  ["c({ flush: 5 })", c({ flush: 5 }), [{"path":"/cluster/flush","message":"unknown key: remove it or check its spelling"}]],
   ["{ ...base(), secret: 'short' }", { ...base(), secret: 'short' }, [{"path": "/secret", "message": "must be at least 16 characters long, got \"short\" (tag signing secret; generated if absent): set a value in that range"}]],
   ["{ ...base(), previousSecrets: ['short'] }", { ...base(), previousSecrets: ['short'] }, [{"path": "/previousSecrets/0", "message": "must be at least 16 characters long, got \"short\": set a value in that range"}]],
   ["{ ...base(), replyWindowSeconds: 0 }", { ...base(), replyWindowSeconds: 0 }, [{"path": "/replyWindowSeconds", "message": "must be a whole number at least 1, got 0: set a value in that range"}]],
@@ -78,6 +94,14 @@ const cases: [string, unknown, { path: string; message: string }[]][] = [
 describe('config schema bounds', () => {
   it.each(cases)('%s', (_name, raw, expected) => {
     expect(problems(raw)).toEqual(expected);
+  });
+
+  it('fills the cluster defaults, and accepts each of its bounds', () => {
+    expect((resolveConfig(c({}), '/tmp') as { cluster?: unknown }).cluster).toEqual({
+      redis: 'redis://127.0.0.1:6379', keyPrefix: 'udpgw:', flushMs: 1000, heartbeatMs: 2000, maxPendingWrites: 100_000, lookupTimeoutMs: 500, ownerCacheMs: 1000,
+    });
+    expect(problems(c({ redis: 'r', nodeId: 'a'.repeat(128), keyPrefix: 'k'.repeat(128), flushMs: 50, heartbeatMs: 100, maxPendingWrites: 1, lookupTimeoutMs: 1, ownerCacheMs: 0 }))).toEqual([]);
+    expect(problems(c({ nodeId: 'gw-a.b_c:1', keyPrefix: '', flushMs: 60_000, heartbeatMs: 60_000 }))).toEqual([]);
   });
 
   it('accepts each bound itself', () => {

@@ -69,7 +69,7 @@ function listener(cfg: Partial<ResolvedListener> = {}, deps: Partial<ListenerDep
 const dg = (data: string, address = '127.0.0.1', port = 5000): Datagram => ({ data: Buffer.from(data), address, port });
 
 describe('listener', () => {
-  it('binds with its configured options (socket buffers only when set), and names a bind failure', async () => {
+  it('binds with its configured options (socket buffers and receive coalescing only when set), and names a bind failure', async () => {
     const { l, t } = listener({ host: '::', port: 5555, maxDatagramBytes: 1200, receiveBufferBytes: 8192 });
     await l.start([]);
     expect(t.state.bound).toEqual({ host: '::', port: 5555, maxDatagramBytes: 1200, receiveBufferBytes: 8192 });
@@ -78,6 +78,9 @@ describe('listener', () => {
     await l2.start([]);
     expect(t2.state.bound).toEqual({ host: '127.0.0.1', port: 0, maxDatagramBytes: 65_507, sendBufferBytes: 8192 });
     expect(l2.family).toBe(4);
+    const { l: l4, t: t4 } = listener({ receiveCoalesceMicros: 250 });
+    await l4.start([]);
+    expect(t4.state.bound).toEqual({ host: '127.0.0.1', port: 0, maxDatagramBytes: 65_507, receiveCoalesceMicros: 250 });
     const failing = memoryTransport({ fail: 'EADDRINUSE' });
     const { l: l3 } = listener({ port: 53 }, { transport: failing.factory });
     const err = await l3.start([]).catch((e: unknown) => e);
