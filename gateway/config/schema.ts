@@ -7,7 +7,7 @@ import { Type, type Static } from '@sinclair/typebox';
 
 const Port = Type.Integer({ minimum: 0, maximum: 65535, description: 'a UDP port; 0 picks a free one' });
 /** A listener's receive coalescing when its config does not set it (docs/performance.md, "Receive coalescing"). */
-export const DEFAULT_RECEIVE_COALESCE_MICROS = 100;
+export const DEFAULT_RECEIVE_COALESCE_MICROS = 0;
 const Cidr = Type.String({ minLength: 1, description: 'CIDR (10.0.0.0/8, 2001:db8::/32) or a single address' });
 export const FormatterSchema = Type.Union([Type.Literal('base64'), Type.Literal('hex'), Type.Literal('utf8'), Type.Literal('ascii'), Type.Literal('coap')]);
 
