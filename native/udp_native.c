@@ -127,30 +127,32 @@ static napi_value construct(napi_env env, napi_callback_info info) {
   /* From here the finalizer owns s. */
   if (!take_arrays(env, s, argv) || !attach_poll(env, s, self)) { close_native(s); return NULL; }
   int32_t micros = get_int_prop(env, argv[0], "coalesceMicros", 0);
-  int32_t min_datagrams = get_int_prop(env, argv[0], "coalesceMinDatagrams", 2);
-  if (micros < 0 || micros > 1000000 || min_datagrams < 1) {
+  if (micros < 0 || micros > 1000000) {
     close_native(s);
-    napi_throw_range_error(env, NULL, "coalesceMicros must be 0..1000000 and coalesceMinDatagrams >= 1");
+    napi_throw_range_error(env, NULL, "coalesceMicros must be 0..1000000");
     return NULL;
   }
-  rc = setup_coalescing(s, (unsigned)micros, (unsigned)min_datagrams);
+  rc = setup_coalescing(s, (unsigned)micros);
   if (rc != 0) { close_native(s); return throw_errno(env, "timerfd", -rc); }
   return self;
 }
 
-/* [times coalescing began, timer wake-ups, 1 while coalescing]: receive coalescing at work. */
+/* [times coalescing began, timer wake-ups, 1 while coalescing, readable wake-ups]: receive
+ * coalescing at work. */
 static napi_value m_coalescing(napi_env env, napi_callback_info info) {
   size_t argc = 0;
   sock *s = unwrap_this(env, info, &argc, NULL);
   if (!s) return NULL;
   napi_value arr, v;
-  CHECK(napi_create_array_with_length(env, 3, &arr));
+  CHECK(napi_create_array_with_length(env, 4, &arr));
   CHECK(napi_create_double(env, s->coalesce_starts, &v));
   CHECK(napi_set_element(env, arr, 0, v));
   CHECK(napi_create_double(env, s->coalesce_ticks, &v));
   CHECK(napi_set_element(env, arr, 1, v));
   CHECK(napi_create_int32(env, s->coalescing, &v));
   CHECK(napi_set_element(env, arr, 2, v));
+  CHECK(napi_create_double(env, s->readable_wakeups, &v));
+  CHECK(napi_set_element(env, arr, 3, v));
   return arr;
 }
 

@@ -40,14 +40,19 @@ typedef struct sock {
   recv_pool own_pool; /* a listener socket's pool */
   recv_pool *pool;    /* &own_pool, or the group's for a session socket */
   int reading, want_write, closed, handle_open, finalized;
-  /* Receive coalescing (a listener's `receiveCoalesceMicros`, udp_poll.c): after a wake-up that
-   * found at least coalesce_min datagrams, the socket is read on a timer every coalesce_us instead
-   * of on each readable event, until a tick finds fewer. -1 / 0: off. */
+  /* Receive coalescing (a listener's `receiveCoalesceMicros`, udp_poll.c): once readable wake-ups
+   * come densely (COALESCE_START_WAKEUPS in a row, each less than half an interval after the last), the
+   * socket is read on a timer every coalesce_us instead of on each readable event, until the ticks
+   * find less than one datagram each on average. timer_fd -1 / coalesce_us 0: off. */
   int timer_fd;
   uv_poll_t timer_poll;
   int timer_open, coalescing;
-  unsigned coalesce_us, coalesce_min;
-  double coalesce_starts, coalesce_ticks; /* times coalescing began; timer wake-ups */
+  unsigned coalesce_us;
+  unsigned dense_wakeups;  /* consecutive readable wake-ups after a short idle */
+  unsigned tick_avg_x16;   /* datagrams per tick, moving average (x16) */
+  unsigned ticks_left;     /* until the wake-ups are measured again */
+  uint64_t last_wakeup_ns; /* when the last readable wake-up began */
+  double coalesce_starts, coalesce_ticks, readable_wakeups; /* counters, for tests and benchmarks */
   int send_fn; /* the own `send` function (bound to this struct, no unwrap per call) is alive */
 } sock;
 
@@ -76,7 +81,7 @@ void finalize(napi_env env, void *data, void *hint);
 void send_fn_finalize(napi_env env, void *data, void *hint);
 int update_poll(sock *s);
 /* Sets up receive coalescing on a listener socket (before reading starts); 0 or -errno. */
-int setup_coalescing(sock *s, unsigned micros, unsigned min_datagrams);
+int setup_coalescing(sock *s, unsigned micros);
 /* Polls s->io.fd on the env's loop and keeps the JS object alive while open (udp_native.c). */
 napi_value attach_poll(napi_env env, sock *s, napi_value self);
 /* Registers UdpGroup and UdpSession (udp_group.c); sessions get the given socket methods. */

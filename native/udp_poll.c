@@ -7,6 +7,8 @@
 #include <errno.h>
 #include <sys/socket.h>
 #include <sys/timerfd.h>
+#include <stdint.h>
+#include <time.h>
 #include <unistd.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -182,15 +184,33 @@ static unsigned on_readable(sock *s) {
 
 /*
  * Receive coalescing, the software form of a NIC's interrupt moderation (ethtool rx-usecs): under
- * load every readable wake-up carries one or two datagrams, and its fixed cost (epoll, the
- * scheduler, the JS entry, one sendmmsg per wake-up) is paid per datagram. Once a wake-up finds
- * at least coalesce_min datagrams, readable events are switched off and a periodic timerfd reads
- * the socket every coalesce_us instead, so the datagrams of that interval arrive as one batch (and
- * leave as one sendmmsg, with longer GSO runs). The first tick that finds fewer switches back, so
- * a quiet socket is read on each datagram again and pays no delay. Added latency: at most
- * coalesce_us, and only while traffic arrives at least that densely.
+ * load the socket wakes up for every datagram or two, and the fixed cost of a wake-up (epoll, the
+ * scheduler, the JS entry, one sendmmsg) is paid per datagram. A periodic timerfd read of the
+ * socket every coalesce_us instead hands JS everything of one interval as one batch (one sendmmsg,
+ * longer GSO runs). A timer tick costs about what a wake-up does, so it only pays while wake-ups
+ * come faster than the ticks would; the mode is chosen on what was measured:
+ *  - start: COALESCE_START_WAKEUPS readable wake-ups in a row, each less than half an interval
+ *    after the one before (so ticks would at least halve the wake-ups). A burst read in one
+ *    wake-up, or wake-ups spaced further apart (moderate rates), never start it: below that
+ *    density the socket costs and behaves exactly as without coalescing (one clock read a wake-up).
+ *  - stop: when the ticks find less than one datagram each on average (moving average over about
+ *    four ticks): readable events would then wake up no more often than the timer does; and every
+ *    COALESCE_PROBE_TICKS ticks, so that the rule above measures the wake-ups again (the load may
+ *    have changed: coalescing resumes after COALESCE_START_WAKEUPS dense wake-ups if it still pays).
+ * Added latency: at most coalesce_us, only while coalescing.
  */
 static void timer_cb(uv_poll_t *h, int status, int events);
+
+#define COALESCE_START_WAKEUPS 8
+#define COALESCE_PROBE_TICKS 256
+#define COALESCE_AVG_ONE 16        /* one datagram per tick, in the x16 average */
+#define COALESCE_AVG_START (4 * COALESCE_AVG_ONE)
+
+static uint64_t mono_ns(void) {
+  struct timespec t;
+  clock_gettime(CLOCK_MONOTONIC, &t);
+  return (uint64_t)t.tv_sec * 1000000000u + (uint64_t)t.tv_nsec;
+}
 
 static void set_timer(sock *s, unsigned us) {
   struct itimerspec t = {{us / 1000000u, (long)(us % 1000000u) * 1000}, {us / 1000000u, (long)(us % 1000000u) * 1000}};
@@ -201,6 +221,8 @@ static void start_coalescing(sock *s) {
   if (s->coalescing || s->closed || !s->reading || !s->timer_open) return;
   s->coalescing = 1;
   s->coalesce_starts++;
+  s->tick_avg_x16 = COALESCE_AVG_START;
+  s->ticks_left = COALESCE_PROBE_TICKS;
   set_timer(s, s->coalesce_us);
   uv_poll_start(&s->timer_poll, UV_READABLE, timer_cb);
   update_poll(s);
@@ -209,6 +231,8 @@ static void start_coalescing(sock *s) {
 static void stop_coalescing(sock *s) {
   if (!s->coalescing) return;
   s->coalescing = 0;
+  s->dense_wakeups = 0;
+  s->last_wakeup_ns = 0;
   set_timer(s, 0);
   uv_poll_stop(&s->timer_poll);
   if (!s->closed) {
@@ -218,7 +242,7 @@ static void stop_coalescing(sock *s) {
   }
 }
 
-int setup_coalescing(sock *s, unsigned micros, unsigned min_datagrams) {
+int setup_coalescing(sock *s, unsigned micros) {
   if (micros == 0) return 0;
   uv_loop_t *loop;
   if (napi_get_uv_event_loop(s->env, &loop) != napi_ok) return -EINVAL;
@@ -230,8 +254,19 @@ int setup_coalescing(sock *s, unsigned micros, unsigned min_datagrams) {
   s->timer_poll.data = s;
   s->timer_open = 1;
   s->coalesce_us = micros;
-  s->coalesce_min = min_datagrams < 1 ? 1 : min_datagrams;
   return 0;
+}
+
+/* A readable wake-up of a coalescing-capable socket: did it begin less than half an interval after
+ * the previous one? Then a timer would at least halve the wake-ups; enough in a row start it. */
+static void readable_wakeup(sock *s, uint64_t began_ns) {
+  uint64_t since = s->last_wakeup_ns ? began_ns - s->last_wakeup_ns : UINT64_MAX;
+  s->last_wakeup_ns = began_ns;
+  if (since < (uint64_t)s->coalesce_us * 500u) {
+    if (++s->dense_wakeups >= COALESCE_START_WAKEUPS) start_coalescing(s);
+  } else {
+    s->dense_wakeups = 0;
+  }
 }
 
 static void timer_cb(uv_poll_t *h, int status, int events) {
@@ -246,7 +281,9 @@ static void timer_cb(uv_poll_t *h, int status, int events) {
   napi_handle_scope scope;
   if (napi_open_handle_scope(s->env, &scope) != napi_ok) return;
   unsigned got = on_readable(s);
-  if (got < s->coalesce_min && s->coalescing) { stop_coalescing(s); update_poll(s); }
+  unsigned sample = (got > 64 ? 64 : got) * COALESCE_AVG_ONE;
+  s->tick_avg_x16 = (s->tick_avg_x16 * 3 + sample) / 4;
+  if ((s->tick_avg_x16 < COALESCE_AVG_ONE || --s->ticks_left == 0) && s->coalescing) { stop_coalescing(s); update_poll(s); }
   napi_close_handle_scope(s->env, scope);
 }
 
@@ -267,8 +304,10 @@ static void poll_cb(uv_poll_t *h, int status, int events) {
   } else if (status < 0) report_error(s, -status);
   else {
     if (events & UV_READABLE) {
-      unsigned got = on_readable(s);
-      if (s->coalesce_us && got >= s->coalesce_min) start_coalescing(s);
+      uint64_t began = s->coalesce_us ? mono_ns() : 0;
+      s->readable_wakeups++;
+      on_readable(s);
+      if (s->coalesce_us && !s->closed) readable_wakeup(s, began);
     }
     if ((events & UV_WRITABLE) && s->want_write && !s->closed) {
       s->want_write = 0;

@@ -18,7 +18,7 @@ export const FLAG_TRUNCATED = 1;
 export interface NativeSocketOptions {
   host: string; port: number; reusePort: boolean;
   recvBufferBytes: number; sendBufferBytes: number; slots: number; slotBytes: number;
-  coalesceMicros?: number; coalesceMinDatagrams?: number;
+  coalesceMicros?: number;
 }
 
 export interface NativeSocket {
@@ -29,8 +29,8 @@ export interface NativeSocket {
   send(count: number): number;
   watchWritable(): void;
   close(): void;
-  /** A listener socket's receive coalescing: [times it began, timer wake-ups, 1 while active]. */
-  coalescing?(): [number, number, number];
+  /** A listener socket's receive coalescing: [times it began, timer wake-ups, 1 while active, readable wake-ups]. */
+  coalescing?(): [number, number, number, number];
 }
 
 /** Shared slabs of many UdpSession sockets (native/udp_group.c); opaque to JS. */

@@ -115,10 +115,11 @@ export class NativeTransport implements UdpTransport {
     if (refused > 0) this.onError(errnoError(this.firstErrno || EINVAL, `udp send refused ${refused} datagram(s)`));
   }
 
-  /** Receive coalescing at work (native/udp_poll.c): times it began, timer wake-ups, whether active now. */
-  coalescing(): { starts: number; ticks: number; active: boolean } {
-    const [starts, ticks, active] = this.queue.socket.coalescing?.() ?? [0, 0, 0];
-    return { starts, ticks, active: active === 1 };
+  /** Receive coalescing at work (native/udp_poll.c): times it began, timer wake-ups, whether
+   * active now, and the socket's readable wake-ups (with or without coalescing). */
+  coalescing(): { starts: number; ticks: number; active: boolean; wakeups: number } {
+    const [starts, ticks, active, wakeups] = this.queue.socket.coalescing?.() ?? [0, 0, 0, 0];
+    return { starts, ticks, active: active === 1, wakeups };
   }
 
   pause(): void {

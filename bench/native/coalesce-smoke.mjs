@@ -2,9 +2,10 @@
  * A small driver of the addon's receive coalescing (native/udp_poll.c) on its raw API, for valgrind
  * (plain JS, no tsx):
  *   valgrind --leak-check=full node bench/native/coalesce-smoke.mjs
- * Two coalescing listeners receive bursts for ~300 ms (timer reads, switching back and forth); one
- * is closed while its timer runs, the other paused while coalescing, then closed; a third is
- * closed right after its first burst. (An open socket keeps the process alive, as a dgram socket
+ * Two coalescing listeners (100 ms intervals) receive a burst every 20 ms for ~500 ms, so their
+ * wake-ups are dense and the timer starts (then timer reads, and the switch back when the bursts
+ * stop); one is closed while its timer runs, the other paused while coalescing, then closed; a
+ * third is closed right after its first burst. (An open socket keeps the process alive, as a dgram socket
  * does, so every socket is closed.) 127.0.0.1 only, stops by itself.
  */
 import { createRequire } from 'node:module';
@@ -32,7 +33,7 @@ function send(s, port, count) {
 
 let received = 0, sent = 0, bad = 0;
 const onRead = (n, err) => { if (err) bad++; else received += n; };
-const a = socket(onRead, 2000), b = socket(onRead, 500);
+const a = socket(onRead, 100_000), b = socket(onRead, 100_000);
 const early = socket(onRead, 1000);
 const tx = socket(() => {});
 for (const s of [a, b, early]) s.sock.startReading();
@@ -42,11 +43,11 @@ const deadline = Date.now() + 5000;
 let round = 0;
 const timer = setInterval(() => {
   round++;
-  if (round <= 15) { sent += send(tx, a.port, 1 + (round % 5)); sent += send(tx, b.port, 3); }
+  if (round <= 18) { sent += send(tx, a.port, 1 + (round % 5)); sent += send(tx, b.port, 3); }
   if (round === 2) early.sock.close();
-  if (round === 10) b.sock.stopReading();
-  if (round === 12) a.sock.close(); // while its timer may run
-  if (round < 20 && Date.now() < deadline) return;
+  if (round === 16) b.sock.stopReading();
+  if (round === 22) a.sock.close(); // while its timer may run
+  if (round < 26 && Date.now() < deadline) return;
   clearInterval(timer);
   const [starts, ticks] = b.sock.coalescing();
   b.sock.close();

@@ -76,7 +76,7 @@ describe('config schema', () => {
     const c = resolveConfig(base(), '/tmp');
     expect(JSON.parse(JSON.stringify(c))).toEqual({
       listeners: [{
-        name: 'edge', port: 0, host: '127.0.0.1', maxDatagramBytes: 65_507, receiveCoalesceMicros: 0,
+        name: 'edge', port: 0, host: '127.0.0.1', maxDatagramBytes: 65_507, receiveCoalesceMicros: 100,
         destinations: [{
           type: 'memory', name: 'memory', inFlight: 4, options: { mode: 'record', prefix: '' },
           batch: { maxPackets: 100, maxBytes: 1_048_576, lingerMs: 5 }, queue: { maxPackets: 10_000 },
