@@ -4,7 +4,8 @@
  * `receiveCoalesceMicros`, cases interleaved. Reports the forwarder's CPU per packet and what its
  * socket did: readable wake-ups and timer ticks per second, times coalescing began, datagrams per
  * wake-up. It shows where coalescing pays (dense wake-ups) and that below that density it stays off.
- *   node --import tsx bench/coalesce-rates.ts [--rates=0,25000,100000] [--coalesce=0,100] [--runs=1] [--seconds=3] [--gso=1]
+ *   node --import tsx bench/coalesce-rates.ts [--rates=0,25000,100000] [--coalesce=0,100] [--runs=1] [--seconds=3] [--gso=1] [--smooth]
+ * --smooth: open-loop rates as single datagrams spaced evenly (udpbench's `smooth`), not small bursts.
  * Rate 0 = as fast as the C sender goes (saturation). 127.0.0.1 only; every load is bounded in time
  * and count; every process started is stopped.
  */
@@ -17,6 +18,7 @@ import { ROOT, Tool, buildUdpbench, hasTaskset } from './proxies.js';
 const { values } = parseArgs({ options: {
   rates: { type: 'string', default: '0,25000,100000' }, coalesce: { type: 'string', default: '0,100' },
   runs: { type: 'string', default: '1' }, seconds: { type: 'string', default: '3' }, gso: { type: 'string', default: '1' },
+  smooth: { type: 'boolean', default: false },
 } });
 const rates = values.rates.split(',').map(Number);
 const coalesces = values.coalesce.split(',').map(Number);
@@ -56,7 +58,7 @@ async function forwarder(sinkPort: number, micros: number) {
 }
 
 const bin = buildUdpbench();
-console.log(`gso ${gso} | ${new Date().toISOString()}\n`);
+console.log(`gso ${gso}${values.smooth ? ', smooth' : ''} | ${new Date().toISOString()}\n`);
 console.log('| run | rate/s | coalesce µs | forwarded/s | CPU µs per packet | readable wake-ups/s | ticks/s | starts | datagrams per wake-up |');
 console.log('| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
 for (let run = 1; run <= runs; run++) for (const rate of rates) for (const micros of coalesces) {
@@ -64,7 +66,7 @@ for (let run = 1; run <= runs; run++) for (const rate of rates) for (const micro
   const fwd = await forwarder(await sink.port, micros);
   try {
     const max = rate > 0 ? rate * (seconds + 1) : 50_000_000;
-    const gen = new Tool(bin, ['gen', String(fwd.port), '64', String(seconds + 1), String(max), String(rate), '16', String(gso)], '0', rate === 0);
+    const gen = new Tool(bin, ['gen', String(fwd.port), '64', String(seconds + 1), String(max), String(rate), '16', String(gso), values.smooth ? '1' : '0'], '0', rate === 0);
     await new Promise((r) => setTimeout(r, 700)); // warm-up under the same load
     const a = await fwd.stats();
     await new Promise((r) => setTimeout(r, (seconds - 0.4) * 1000));

@@ -5,6 +5,8 @@
  *   node --import tsx bench/cost-per-packet.ts [--rates=25000,50000,100000] [--proxies=gateway,nginx] [--runs=1]
  *        [--cli=label=path/to/dist/app/cli.js,...] (gateway builds compared, interleaved: e.g. a checkout of main)
  *        [--coalesce=0,100] (a gateway row per listener receiveCoalesceMicros, interleaved)
+ *        [--smooth] (single datagrams spaced evenly, as many independent clients send; without it the
+ *        C sender's naps of ~70 µs send the rate in small bursts)
  * 127.0.0.1 only; every load is bounded in time and count; every process started is stopped.
  */
 import { parseArgs } from 'node:util';
@@ -13,6 +15,7 @@ import { Tool, buildUdpbench, builtCli, ensureNginx, freePort, startGateway, sta
 const { values } = parseArgs({ options: {
   rates: { type: 'string', default: '25000,50000,100000' }, proxies: { type: 'string', default: 'gateway,nginx' },
   runs: { type: 'string', default: '1' }, cli: { type: 'string', default: '' }, coalesce: { type: 'string', default: '' },
+  smooth: { type: 'boolean', default: false },
 } });
 const rates = values.rates.split(',').map(Number), runs = Math.max(1, Math.min(Number(values.runs), 20));
 const clis = values.cli ? values.cli.split(',').map((s) => s.split('=') as [string, string]) : [];
@@ -33,9 +36,9 @@ for (let run = 1; run <= runs; run++) for (const rate of rates) for (const proxy
     const p = proxy === 'nginx' ? await startNginx(nginx, port, sinkPort, 1, '', '1')
       : await startGateway(port, sinkPort, 1, '1', {}, { cli, ...(rx ? { listener: { receiveCoalesceMicros: Number(rx[1]) } } : {}) });
     try {
-      await new Tool(bin, ['gen', String(port), '64', '3', String(rate * 3), String(rate), '16'], '0').done; // the same load first
+      await new Tool(bin, ['gen', String(port), '64', '3', String(rate * 3), String(rate), '16', '1', values.smooth ? '1' : '0'], '0').done; // the same load first
       const [c0, n0] = [treeCpuSeconds(p.pid), sink.count];
-      await new Tool(bin, ['gen', String(port), '64', String(MEASURE_S), String(rate * MEASURE_S), String(rate), '16'], '0').done;
+      await new Tool(bin, ['gen', String(port), '64', String(MEASURE_S), String(rate * MEASURE_S), String(rate), '16', '1', values.smooth ? '1' : '0'], '0').done;
       await new Promise((r) => setTimeout(r, 300));
       const [c1, n1] = [treeCpuSeconds(p.pid), sink.count];
       console.log(`| ${run} | ${proxy} | ${rate} | ${((c1 - c0) / Math.max(1, n1 - n0) * 1e6).toFixed(2)} | ${((c1 - c0) / MEASURE_S * 100).toFixed(0)}% |`);

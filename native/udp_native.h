@@ -41,17 +41,17 @@ typedef struct sock {
   recv_pool *pool;    /* &own_pool, or the group's for a session socket */
   int reading, want_write, closed, handle_open, finalized;
   /* Receive coalescing (a listener's `receiveCoalesceMicros`, udp_poll.c): once readable wake-ups
-   * come densely (COALESCE_START_WAKEUPS in a row, each less than half an interval after the last), the
+   * come densely (COALESCE_START_WAKEUPS less than half an interval apart on average), the
    * socket is read on a timer every coalesce_us instead of on each readable event, until the ticks
    * find less than one datagram each on average. timer_fd -1 / coalesce_us 0: off. */
   int timer_fd;
   uv_poll_t timer_poll;
   int timer_open, coalescing;
   unsigned coalesce_us;
-  unsigned dense_wakeups;  /* consecutive readable wake-ups after a short idle */
+  unsigned dense_wakeups;  /* readable wake-ups in the current measuring window */
   unsigned tick_avg_x16;   /* datagrams per tick, moving average (x16) */
   unsigned ticks_left;     /* until the wake-ups are measured again */
-  uint64_t last_wakeup_ns; /* when the last readable wake-up began */
+  uint64_t window_start_ns; /* when its first wake-up began */
   double coalesce_starts, coalesce_ticks, readable_wakeups; /* counters, for tests and benchmarks */
   int send_fn; /* the own `send` function (bound to this struct, no unwrap per call) is alive */
 } sock;

@@ -189,8 +189,8 @@ static unsigned on_readable(sock *s) {
  * socket every coalesce_us instead hands JS everything of one interval as one batch (one sendmmsg,
  * longer GSO runs). A timer tick costs about what a wake-up does, so it only pays while wake-ups
  * come faster than the ticks would; the mode is chosen on what was measured:
- *  - start: COALESCE_START_WAKEUPS readable wake-ups in a row, each less than half an interval
- *    after the one before (so ticks would at least halve the wake-ups). A burst read in one
+ *  - start: COALESCE_START_WAKEUPS readable wake-ups after a first one, less than half an
+ *    interval apart on average (so ticks would at least halve the wake-ups). A burst read in one
  *    wake-up, or wake-ups spaced further apart (moderate rates), never start it: below that
  *    density the socket costs and behaves exactly as without coalescing (one clock read a wake-up).
  *  - stop: when the ticks find less than one datagram each on average (moving average over about
@@ -232,7 +232,6 @@ static void stop_coalescing(sock *s) {
   if (!s->coalescing) return;
   s->coalescing = 0;
   s->dense_wakeups = 0;
-  s->last_wakeup_ns = 0;
   set_timer(s, 0);
   uv_poll_stop(&s->timer_poll);
   if (!s->closed) {
@@ -257,16 +256,16 @@ int setup_coalescing(sock *s, unsigned micros) {
   return 0;
 }
 
-/* A readable wake-up of a coalescing-capable socket: did it begin less than half an interval after
- * the previous one? Then a timer would at least halve the wake-ups; enough in a row start it. */
+/* A readable wake-up of a coalescing-capable socket. Every COALESCE_START_WAKEUPS wake-ups, were
+ * they less than half an interval apart on average? Then a timer would at least halve the
+ * wake-ups: start it. (An average, so that arrival jitter around a steady rate does not hide it.) */
 static void readable_wakeup(sock *s, uint64_t began_ns) {
-  uint64_t since = s->last_wakeup_ns ? began_ns - s->last_wakeup_ns : UINT64_MAX;
-  s->last_wakeup_ns = began_ns;
-  if (since < (uint64_t)s->coalesce_us * 500u) {
-    if (++s->dense_wakeups >= COALESCE_START_WAKEUPS) start_coalescing(s);
-  } else {
-    s->dense_wakeups = 0;
-  }
+  if (s->dense_wakeups++ == 0) { s->window_start_ns = began_ns; return; }
+  if (s->dense_wakeups <= COALESCE_START_WAKEUPS) return;
+  uint64_t span = began_ns - s->window_start_ns;
+  s->dense_wakeups = 1;
+  s->window_start_ns = began_ns;
+  if (span < (uint64_t)COALESCE_START_WAKEUPS * s->coalesce_us * 500u) start_coalescing(s);
 }
 
 static void timer_cb(uv_poll_t *h, int status, int events) {

@@ -1,12 +1,15 @@
 /*
  * Batched UDP load tools for bench/transport.ts and bench/side-by-side.ts, loopback only
  * (127.0.0.1), bounded in time and count.
- *   udpbench gen  <port> <size> <seconds> [max_packets] [rate] [flows] [gso]
+ *   udpbench gen  <port> <size> <seconds> [max_packets] [rate] [flows] [gso] [smooth]
  *                 send with sendmmsg(64) as fast as possible (rate 0), or open loop at `rate`
  *                 datagrams/s with a timestamp in every datagram; from `flows` sockets (source
  *                 ports, so SO_REUSEPORT groups spread them), round robin per batch; gso > 1:
  *                 each message is a UDP_SEGMENT (GSO) run of `gso` datagrams of `size` (at most
- *                 64 and 65507 bytes, the kernel's limits), as QUIC stacks send
+ *                 64 and 65507 bytes, the kernel's limits), as QUIC stacks send; smooth 1: the
+ *                 sender's timer slack is 1 ns instead of the default 50 us, so its 20 us naps
+ *                 end on time and an open-loop rate leaves as single datagrams spaced evenly (as
+ *                 many independent clients send) rather than in bursts every ~70 us
  *   udpbench sink <seconds>                                bind 127.0.0.1:0, print "port N", then the
  *                                                          running received count every 100 ms; at the
  *                                                          end "lat <n> <p50_us> <p99_us> <max_us>" for
@@ -25,6 +28,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <netinet/udp.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -195,11 +199,12 @@ static int recv_loop(int fwd_port, double seconds) {
 }
 
 int main(int argc, char **argv) {
+  if (argc > 9 && atoi(argv[9]) == 1) prctl(PR_SET_TIMERSLACK, 1UL, 0, 0, 0);
   if (argc >= 5 && strcmp(argv[1], "gen") == 0)
     return gen(atoi(argv[2]), atoi(argv[3]), atof(argv[4]), argc > 5 ? atol(argv[5]) : 100000000L,
                argc > 6 ? atof(argv[6]) : 0, argc > 7 ? atoi(argv[7]) : 1, argc > 8 ? atoi(argv[8]) : 1);
   if (argc >= 3 && strcmp(argv[1], "sink") == 0) return recv_loop(0, atof(argv[2]));
   if (argc >= 4 && strcmp(argv[1], "fwd") == 0) return recv_loop(atoi(argv[2]), atof(argv[3]));
-  fprintf(stderr, "usage: udpbench gen <port> <size> <seconds> [max] [rate] [flows] [gso] | sink <seconds> (SIGUSR1: reset latency) | fwd <sink_port> <seconds>\n");
+  fprintf(stderr, "usage: udpbench gen <port> <size> <seconds> [max] [rate] [flows] [gso] [smooth] | sink <seconds> (SIGUSR1: reset latency) | fwd <sink_port> <seconds>\n");
   return 2;
 }

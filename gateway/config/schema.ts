@@ -62,7 +62,7 @@ export const ListenerSchema = Type.Object({
   receiveBufferBytes: Type.Optional(Type.Integer({ minimum: 4096 })),
   sendBufferBytes: Type.Optional(Type.Integer({ minimum: 4096 })),
   maxDatagramBytes: Type.Integer({ minimum: 1, maximum: 65_507, default: 65_507 }),
-  receiveCoalesceMicros: Type.Integer({ minimum: 0, maximum: 10_000, default: DEFAULT_RECEIVE_COALESCE_MICROS, description: 'when the socket wakes up more than twice per this many µs (8 wake-ups in a row), read it on a timer every this many µs instead of on every datagram, so datagrams arrive and leave in larger batches (native transport); adds at most this to latency while traffic is that dense; 0 turns it off' }),
+  receiveCoalesceMicros: Type.Integer({ minimum: 0, maximum: 10_000, default: DEFAULT_RECEIVE_COALESCE_MICROS, description: 'when the socket wakes up more than twice per this many µs (over 8 wake-ups), read it on a timer every this many µs instead of on every datagram, so datagrams arrive and leave in larger batches (native transport); adds at most this to latency while traffic is that dense; 0 turns it off' }),
   allow: Type.Optional(Type.Array(Cidr)),
   deny: Type.Optional(Type.Array(Cidr)),
   /** A listener protocol between the socket and the pipeline: `{ type: wireguard, … }` (its options are

@@ -11,7 +11,7 @@ export interface BindOptions {
   readonly sendBufferBytes?: number;
   readonly maxDatagramBytes: number;
   /** Receive coalescing (native transport only; ignored by dgram): once the socket wakes up more
-   *  than twice per this many µs (8 wake-ups in a row), it is read on a timer every this many µs
+   *  than twice per this many µs (over 8 wake-ups), it is read on a timer every this many µs
    *  instead of on every datagram, until the ticks find less than one datagram each. 0: off. */
   readonly receiveCoalesceMicros?: number;
   /** SO_REUSEPORT, so several workers can bind the same address and port. */

@@ -1,7 +1,7 @@
 /**
  * Receive coalescing on native listener sockets (native/udp_poll.c, a listener's
- * `receiveCoalesceMicros`): once 8 readable wake-ups in a row each begin less than half an interval
- * after the one before, readable events are switched off and a periodic timer reads the socket
+ * `receiveCoalesceMicros`): once 8 readable wake-ups after a first one come less than half an
+ * interval apart on average, readable events are switched off and a periodic timer reads the socket
  * instead; it switches back when the ticks find less than one datagram each on average, and every
  * 256 ticks to measure the wake-ups again. Real sockets on 127.0.0.1; the addon's own counters
  * (times coalescing began, timer wake-ups, active, readable wake-ups) prove which path delivered a
@@ -19,7 +19,7 @@ import { describeTransportContract } from './transport-contract.js';
 const required = process.platform === 'linux' && process.env.UDPGW_TRANSPORT !== 'dgram' && !!loadNativeAddon().addon;
 const HOST = '127.0.0.1';
 const payload = (i: number) => Buffer.from(`datagram ${i} `.padEnd(40, String.fromCharCode(97 + (i % 26))));
-/** Readable wake-ups in a row, each less than half an interval after the last, that start the timer. */
+/** Readable wake-ups after a first one, less than half an interval apart on average, that start the timer. */
 const START_WAKEUPS = 8;
 /** Ticks after which the wake-ups are measured again (coalescing stops, and resumes if it still pays). */
 const PROBE_TICKS = 256;
