@@ -19,6 +19,21 @@ describe('hot-path counters', () => {
     expect(value.values.find((v) => v.labels.listener === 'b')?.value).toBe(11);
   });
 
+  it('one hot child per label set: asking again (a listener rebuilt by a reload) does not grow the list', async () => {
+    const m = new Metrics();
+    const first = m.packetsIn.hot({ listener: 'a' });
+    first.inc(2);
+    for (let i = 0; i < 100; i++) m.packetsIn.hot({ listener: 'a' }).inc();
+    m.drops.hot({ where: 'a', reason: 'x' }).inc();
+    m.drops.hot({ reason: 'x', where: 'a' }).inc(); // same labels in another order
+    m.drops.hot({ where: 'a', reason: 'y' }).inc();
+    expect(m.packetsIn.hotChildren).toBe(1);
+    expect(m.drops.hotChildren).toBe(2);
+    const text = await m.registry.metrics();
+    expect(line(text, 'udpgw_packets_received_total{listener="a"}')).toBe('udpgw_packets_received_total{listener="a"} 102');
+    expect(line(text, 'udpgw_drops_total{where="a",reason="x"}')).toBe('udpgw_drops_total{where="a",reason="x"} 2');
+  });
+
   it('a hot child never incremented adds no series', async () => {
     const m = new Metrics();
     m.delivered.hot({ destination: 'x/y' });

@@ -254,6 +254,25 @@ describe('reload', () => {
     await eventually(() => packets(`${f.prefix}a`).includes('again'), 5000, 'a got again on the same port');
   });
 
+  it('reloads that rebuild a listener reuse its metric counters: the hot counters do not grow, counts go on', async () => {
+    const f = await start({ listeners: [{ name: 'edge', port: 0, destinations: [mem(`r${seq + 1}-`, 'a')] }] });
+    const gw = f.running.gateway;
+    const c = await client();
+    await c.send('one', gw.address().port);
+    await eventually(() => packets(`${f.prefix}a`).includes('one'), 5000, 'a got one');
+    const counters = () => [gw.metrics.packetsIn.hotChildren, gw.metrics.bytesIn.hotChildren, gw.metrics.drops.hotChildren];
+    const before = counters();
+    for (let i = 0; i < 4; i++) {
+      f.write({ listeners: [{ name: 'edge', port: 0, ...(i % 2 === 0 ? { allow: ['127.0.0.0/8'] } : {}), destinations: [mem(f.prefix, 'a')] }] });
+      expect((await postReload(f)).body.changes.listeners.rebound).toEqual(['edge']);
+    }
+    expect(counters()).toEqual(before);
+    await c.send('two', gw.address().port);
+    await eventually(() => packets(`${f.prefix}a`).includes('two'), 5000, 'a got two');
+    const metrics = await (await fetch(`${f.running.adminUrl}/metrics`)).text();
+    expect(metrics).toContain('udpgw_packets_received_total{listener="edge"} 2');
+  });
+
   it('refuses the reload token-less, before it reads the body', async () => {
     const f = await start({ listeners: [{ name: 'edge', port: 0, destinations: [mem(`r${seq + 1}-`, 'a')] }] });
     const { status, body } = await postReload(f, 'wrong-token');
