@@ -130,7 +130,7 @@ export class Egress implements ClientSender {
   }
 
   /** Labelled counter children, cached per listener and path (this runs once per packet sent). */
-  private readonly counters = new Map<EgressPort, Map<string, SentCounters>>();
+  private readonly counters = new WeakMap<EgressPort, Map<string, SentCounters>>(); // a detached port takes its entry with it
   private countersFor(port: EgressPort, path: string): SentCounters {
     let byPath = this.counters.get(port);
     // Stryker disable next-line ConditionalExpression: a cache; refilled on every call it yields the same counter children, only slower
