@@ -33,7 +33,7 @@ export const GROUPS = {
   },
   runner: {
     mutate: ['gateway/fanout/runner.ts'],
-    tests: ['test/core/runner.test.ts', 'test/core/runner-lane.test.ts', 'test/core/runner-disk.test.ts', 'test/core/dead-letter.test.ts', 'test/core/disk-buffer.test.ts', 'test/core/sample.test.ts'],
+    tests: ['test/core/runner.test.ts', 'test/core/runner-lane.test.ts', 'test/core/runner-drain.test.ts', 'test/core/runner-disk.test.ts', 'test/core/runner-disk-drain.test.ts', 'test/core/dead-letter.test.ts', 'test/core/disk-buffer.test.ts', 'test/core/sample.test.ts'],
   },
   sns: { mutate: ['packet-source/sns-http/sns-handler.ts'], tests: ['test/packet-source/sns-handler.test.ts', 'test/packet-source/sns-http.test.ts'] },
   sqs: { mutate: ['packet-source/sqs/index.ts'], timeoutMS: 60_000, tests: ['test/packet-source/moto-sqs.test.ts', 'test/packet-source/sqs-body.test.ts'] },
