@@ -5,7 +5,7 @@
  */
 import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createSocket } from 'node:dgram';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
@@ -145,6 +145,10 @@ export interface GatewayLaunch {
   readonly destinations?: readonly unknown[];
   /** More listener keys (e.g. receiveCoalesceMicros). */
   readonly listener?: Readonly<Record<string, unknown>>;
+  /** Node options for the gateway's process (e.g. --trace-gc, which NODE_OPTIONS does not take). */
+  readonly nodeArgs?: readonly string[];
+  /** Everything the gateway prints (its log, and e.g. NODE_OPTIONS=--trace-gc lines) also goes here. */
+  readonly logFile?: string;
 }
 
 export async function startGateway(port: number, sinkPort: number, workers: number, cpus?: string, env: Record<string, string> = {}, launch: GatewayLaunch = {}): Promise<Proxy> {
@@ -155,17 +159,18 @@ export async function startGateway(port: number, sinkPort: number, workers: numb
     listeners: [{ name: 'bench', host: HOST, port, receiveBufferBytes: 4 << 20, sendBufferBytes: 4 << 20, ...launch.listener,
       destinations: launch.destinations ?? [{ name: 'sink', type: 'udp', backends: [`${HOST}:${sinkPort}`] }] }],
   }));
-  const args = [...(launch.wrap ?? []), process.execPath, launch.cli ?? builtCli(), 'start', '--config', cfg, ...(workers > 1 ? ['--workers', String(workers)] : [])];
+  const args = [...(launch.wrap ?? []), process.execPath, ...(launch.nodeArgs ?? []), launch.cli ?? builtCli(), 'start', '--config', cfg, ...(workers > 1 ? ['--workers', String(workers)] : [])];
   const [cmd, argv] = pinned(cpus, args);
   const child = spawn(cmd, argv, { cwd: ROOT, env: { ...process.env, UDPGW_TRANSPORT: 'native', UDPGW_LOG_LEVEL: 'info', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let log = '';
   const ready = new Promise<void>((res, rej) => {
     const onData = (d: Buffer) => {
       log += d.toString();
+      if (launch.logFile) appendFileSync(launch.logFile, d);
       if ((log.match(/"msg":"listening"/g) ?? []).length >= workers) res();
     };
     child.stdout!.on('data', onData);
-    child.stderr!.on('data', (d: Buffer) => { log += d.toString(); });
+    child.stderr!.on('data', (d: Buffer) => { log += d.toString(); if (launch.logFile) appendFileSync(launch.logFile, d); });
     child.once('exit', (c) => rej(new Error(`gateway exited (${c}) before listening:\n${log.slice(-2000)}`)));
     const ms = launch.readyTimeoutMs ?? 30_000;
     setTimeout(() => rej(new Error(`gateway not listening after ${ms / 1000} s:\n${log.slice(-2000)}`)), ms).unref();
