@@ -13,7 +13,7 @@ import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { ROOT, Tool, buildUdpbench, hasTaskset } from './proxies.js';
+import { ROOT, Tool, buildUdpbench, hasTaskset, pinHarness } from './proxies.js';
 
 const { values } = parseArgs({ options: {
   rates: { type: 'string', default: '0,25000,100000' }, coalesce: { type: 'string', default: '0,100' },
@@ -57,6 +57,7 @@ async function forwarder(sinkPort: number, micros: number) {
   };
 }
 
+pinHarness();
 const bin = buildUdpbench();
 console.log(`gso ${gso}${values.smooth ? ', smooth' : ''} | ${new Date().toISOString()}\n`);
 console.log('| run | rate/s | coalesce µs | forwarded/s | CPU µs per packet | readable wake-ups/s | ticks/s | starts | datagrams per wake-up |');

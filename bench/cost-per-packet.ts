@@ -10,7 +10,7 @@
  * 127.0.0.1 only; every load is bounded in time and count; every process started is stopped.
  */
 import { parseArgs } from 'node:util';
-import { Tool, buildUdpbench, builtCli, ensureNginx, freePort, startGateway, startNginx, treeCpuSeconds } from './proxies.js';
+import { Tool, buildUdpbench, builtCli, ensureNginx, freePort, startGateway, startNginx, treeCpuSeconds, pinHarness } from './proxies.js';
 
 const { values } = parseArgs({ options: {
   rates: { type: 'string', default: '25000,50000,100000' }, proxies: { type: 'string', default: 'gateway,nginx' },
@@ -22,6 +22,7 @@ const clis = values.cli ? values.cli.split(',').map((s) => s.split('=') as [stri
 const coalesces = values.coalesce ? values.coalesce.split(',').map(Number) : [undefined];
 const proxies = values.proxies.split(',').flatMap((p) => (p !== 'gateway' ? [p]
   : (clis.length ? clis.map(([label]) => `gateway/${label}`) : ['gateway']).flatMap((g) => coalesces.map((c) => (c === undefined ? g : `${g}/rx${c}`)))));
+pinHarness();
 const bin = buildUdpbench();
 const nginx = proxies.includes('nginx') ? ensureNginx((s) => process.stderr.write(s)) : { reason: 'not requested' };
 const MEASURE_S = 4;

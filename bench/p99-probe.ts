@@ -6,13 +6,54 @@
  * COALESCE: one gateway per listener receiveCoalesceMicros, interleaved at each rate (unset: the default).
  * TRACE_GC=1: the gateway runs with --trace-gc; each line then adds its longest pauses (ms) and how
  * many took over 1 ms, over the whole run (warm-up included).
+ * Every line also tells, for the latency window, how long the gateway's main thread waited for a CPU
+ * (run_delay in /proc/<pid>/schedstat: in total, and the most within one 5 ms sample) and the steal
+ * time of CPU 1 (/proc/stat): whether a stall was the scheduler's or the hypervisor's; the gateway's
+ * other threads' CPU time, and which other threads of the machine ran on CPU 1 meanwhile.
  */
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Tool, buildUdpbench, freePort, startGateway } from './proxies.js';
+import { Tool, buildUdpbench, freePort, startGateway, pinHarness } from './proxies.js';
 
 const sleep = (s: number) => new Promise((r) => setTimeout(r, s * 1000));
+/** CPU time (ms) of each of the gateway's threads, by tid, with its name. */
+function threadCpu(pid: number): Map<string, { name: string; ms: number }> {
+  const out = new Map<string, { name: string; ms: number }>();
+  for (const tid of readdirSync(`/proc/${pid}/task`)) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+      const name = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      out.set(tid, { name, ms: (Number(f[11]) + Number(f[12])) * 10 });
+    } catch { /* ended */ }
+  }
+  return out;
+}
+/** CPU time (ms) of every thread on the machine, by pid/tid, with its name and the CPU it last ran on. */
+function allThreads(): Map<string, { name: string; ms: number; cpu: string }> {
+  const out = new Map<string, { name: string; ms: number; cpu: string }>();
+  for (const pid of readdirSync('/proc')) {
+    if (!/^\d+$/.test(pid)) continue;
+    let tids: string[] = [];
+    try { tids = readdirSync(`/proc/${pid}/task`); } catch { continue; }
+    for (const tid of tids) {
+      try {
+        const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+        const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+        out.set(`${pid}/${tid}`, { name: stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')), ms: (Number(f[11]) + Number(f[12])) * 10, cpu: f[36]! });
+      } catch { /* ended */ }
+    }
+  }
+  return out;
+}
+/** The main thread's run_delay (ns) and CPU 1's steal (ms), read from /proc. */
+function schedSample(pid: number): { runDelay: number; steal: number } {
+  const runDelay = Number(readFileSync(`/proc/${pid}/schedstat`, 'utf8').split(' ')[1]);
+  const cpu1 = readFileSync('/proc/stat', 'utf8').split('\n').find((l) => l.startsWith('cpu1 '))?.split(/\s+/) ?? [];
+  return { runDelay, steal: Number(cpu1[8] ?? 0) * 10 };
+}
+pinHarness();
 const bin = buildUdpbench();
 const rates = (process.env.RATES ?? '50000,100000,160000').split(',').map(Number);
 const coalesces = process.env.COALESCE ? process.env.COALESCE.split(',').map(Number) : [undefined];
@@ -28,12 +69,26 @@ for (const rate of rates) for (const rx of coalesces) {
   await sleep(0.2);
   await sink.resetLatency();
   const before = sink.count;
+  const first = schedSample(p.pid), threads0 = threadCpu(p.pid), cpu1Before = allThreads();
+  let last = first, longestWait = 0;
+  const sampler = setInterval(() => {
+    const now = schedSample(p.pid);
+    longestWait = Math.max(longestWait, now.runDelay - last.runDelay);
+    last = now;
+  }, 5);
   const lat = new Tool(bin, ['gen', String(port), '64', '3', String(rate * 3), String(rate), '16'], '0');
   await lat.done;
+  clearInterval(sampler);
+  const end = schedSample(p.pid), threads1 = threadCpu(p.pid), cpu1After = allThreads();
+  const onCpu1 = [...cpu1After].filter(([k, t]) => t.cpu === '1' && !k.startsWith(`${p.pid}/`) && cpu1Before.has(k)).map(([k, t]) => ({ name: t.name, ms: t.ms - (cpu1Before.get(k)?.ms ?? 0) }))
+    .filter((t) => t.ms > 0).sort((a, b) => b.ms - a.ms).slice(0, 4).map((t) => `${t.name} ${t.ms} ms`).join(', ');
+  const others = [...threads1].filter(([tid]) => tid !== String(p.pid)).map(([tid, t]) => ({ name: t.name, ms: t.ms - (threads0.get(tid)?.ms ?? 0) }))
+    .filter((t) => t.ms > 0).sort((a, b) => b.ms - a.ms).slice(0, 3).map((t) => `${t.name} ${t.ms} ms`).join(', ');
+  const sched = `, sched: waited ${((end.runDelay - first.runDelay) / 1e6).toFixed(1)} ms for a CPU (most in 5 ms: ${(longestWait / 1e6).toFixed(1)}), CPU 1 steal ${end.steal - first.steal} ms; other threads: ${others || 'none'}; also on CPU 1: ${onCpu1 || 'none'}`;
   await sleep(0.5);
   await p.stop();
   await sink.stop();
   const pauses = logFile ? [...readFileSync(logFile, 'utf8').matchAll(/ms: (\S+)[^,]*, ([\d.]+) \/ [\d.]+ ms/g)].map((m) => [m[1]!, Number(m[2])] as const) : [];
   const gc = logFile ? `, GC: ${pauses.length} pauses, ${pauses.filter(([, ms]) => ms > 1).length} over 1 ms, longest ${[...pauses].sort((a, b) => b[1] - a[1]).slice(0, 3).map(([k, ms]) => `${k} ${ms}`).join(', ')}` : '';
-  console.log(`rate ${rate}/s${rx === undefined ? '' : `, coalesce ${rx} µs`}: one-way p50 ${sink.lat.p50} µs, p99 ${sink.lat.p99} µs, max ${sink.lat.max} µs, loss ${(1 - (sink.count - before) / lat.sent).toFixed(4)}${gc}`);
+  console.log(`rate ${rate}/s${rx === undefined ? '' : `, coalesce ${rx} µs`}: one-way p50 ${sink.lat.p50} µs, p99 ${sink.lat.p99} µs, max ${sink.lat.max} µs, loss ${(1 - (sink.count - before) / lat.sent).toFixed(4)}${sched}${gc}`);
 }

@@ -16,6 +16,15 @@ export function hasTaskset(): boolean {
   return spawnSync('taskset', ['-p', String(process.pid)], { stdio: 'ignore' }).status === 0;
 }
 
+/**
+ * Pins this harness process (all its threads) to CPU 0, with the load tools, so that it never
+ * preempts the proxy measured on CPU 1 (its own work is small, but on CPU 1 it showed as tens of ms
+ * of run-queue wait for the proxy per 3-second window: bench/p99-probe.ts).
+ */
+export function pinHarness(): void {
+  if (hasTaskset()) execFileSync('taskset', ['-a', '-pc', '0', String(process.pid)], { stdio: 'ignore' });
+}
+
 /** Runs `argv` on `cpus` (e.g. "0") when taskset exists and cpus is set; at nice 19 when `nice`. */
 function pinned(cpus: string | undefined, argv: string[], nice = false): [string, string[]] {
   const all = [...(nice ? ['nice', '-n', '19'] : []), ...(cpus && hasTaskset() ? ['taskset', '-c', cpus] : []), ...argv];

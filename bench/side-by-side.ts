@@ -35,7 +35,7 @@ import { createSocket } from 'node:dgram';
 import { cpus } from 'node:os';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
-import { Tool, buildUdpbench, builtCli, ensureNginx, freePort, startCForwarder, startGateway, startNginx, treeCpuSeconds, type NginxInstall, type Proxy } from './proxies.js';
+import { Tool, buildUdpbench, builtCli, ensureNginx, freePort, startCForwarder, startGateway, startNginx, treeCpuSeconds, type NginxInstall, type Proxy, pinHarness } from './proxies.js';
 
 const WARMUP_S = 1;
 const MAX_PACKETS = 50_000_000;
@@ -178,6 +178,7 @@ function table(rows: Row[], skipped: string | undefined): string {
 
 export async function runSideBySide(args: string[]): Promise<number> {
   const o = options(args);
+  pinHarness();
   const bin = buildUdpbench();
   // Compile the CLI before the first case: its sink's lifetime is counted from the case's start,
   // and tsc on a busy machine took longer than that (the sink was gone before the latency phase).

@@ -23,12 +23,12 @@
  * process) runs on CPU 0, the gateway on CPU 1 (taskset). 127.0.0.1 only; every loop is bounded in
  * count and time; every process started is stopped.
  */
-import { execFileSync, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { builtCli, freePort, hasTaskset, startGateway, type Proxy } from './proxies.js';
+import { builtCli, freePort, pinHarness, startGateway, type Proxy } from './proxies.js';
 import { nativeTransport } from '../net/native.js';
 import { loadNativeAddon } from '../net/native-addon.js';
 import type { Datagram } from '../gateway/packet.js';
@@ -156,7 +156,7 @@ async function measure(label: string, cli: string, k: number): Promise<Result> {
 }
 
 async function main(): Promise<void> {
-  if (hasTaskset()) execFileSync('taskset', ['-a', '-pc', '0', String(process.pid)], { stdio: 'ignore' });
+  pinHarness();
   const addon = loadNativeAddon().addon;
   if (!addon) throw new Error('the native addon is needed (npm run install)');
   addon.setOffload?.(gsoSender ? 'all' : 'off'); // this process's sockets: plain datagrams unless --gso
