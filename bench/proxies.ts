@@ -116,6 +116,29 @@ export function treeCpuSeconds(root: number): number {
   return sum / 100;
 }
 
+/**
+ * Milliseconds the threads of a process tree have waited on a run queue for a CPU, in total
+ * (run_delay in /proc/<tid>/schedstat): read before and after a latency window, it tells a proxy
+ * that was kept off its CPU (by another process, or its own threads) from one that stalled on it.
+ */
+export function treeRunDelayMs(root: number): number {
+  const parent = new Map<number, number>();
+  for (const d of readdirSync('/proc')) {
+    if (!/^\d+$/.test(d)) continue;
+    try { parent.set(Number(d), Number(readFileSync(`/proc/${d}/stat`, 'utf8').split(') ')[1]!.split(' ')[1])); } catch { /* exited */ }
+  }
+  let ns = 0;
+  for (const pid of parent.keys()) {
+    let p = pid, i = 0;
+    while (p > 1 && p !== root && i++ < 64) p = parent.get(p) ?? 0;
+    if (p !== root) continue;
+    try {
+      for (const tid of readdirSync(`/proc/${pid}/task`)) ns += Number(readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8').split(' ')[1]);
+    } catch { /* exited */ }
+  }
+  return ns / 1e6;
+}
+
 export interface Proxy {
   readonly pid: number;
   readonly command: string;

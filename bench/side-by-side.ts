@@ -35,7 +35,7 @@ import { createSocket } from 'node:dgram';
 import { cpus } from 'node:os';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
-import { Tool, buildUdpbench, builtCli, ensureNginx, freePort, startCForwarder, startGateway, startNginx, treeCpuSeconds, type NginxInstall, type Proxy, pinHarness } from './proxies.js';
+import { Tool, buildUdpbench, builtCli, ensureNginx, freePort, startCForwarder, startGateway, startNginx, treeCpuSeconds, treeRunDelayMs, type NginxInstall, type Proxy, pinHarness } from './proxies.js';
 
 const WARMUP_S = 1;
 const MAX_PACKETS = 50_000_000;
@@ -50,6 +50,8 @@ interface Options {
 interface Row {
   proxy: string; sender: string; workers: number; size: number; forwarded: number; perCpu: number; offered: number;
   p50: number; p99: number; halfRate: number; halfLoss: number; command: string;
+  /** ms the proxy's threads waited for a CPU during the latency window (a stall's suspect). */
+  latWaitMs: number;
 }
 
 function options(args: string[]): Options {
@@ -138,9 +140,10 @@ async function measure(o: Options, bin: string, nginx: NginxInstall, proxy: stri
       await sleep(0.2);
     }
     await sink.resetLatency();
-    const before = sink.count;
+    const before = sink.count, wait0 = treeRunDelayMs(p.pid);
     const lat = new Tool(bin, ['gen', String(port), String(size), String(o.latSeconds), String(Math.ceil(halfRate * o.latSeconds)), String(halfRate), String(o.flows), String(gso)], toolCpu);
     await lat.done;
+    const latWaitMs = treeRunDelayMs(p.pid) - wait0;
     await sleep(0.5);
     const halfLoss = 1 - (sink.count - before) / Math.max(1, lat.sent);
     await p.stop();
@@ -148,7 +151,7 @@ async function measure(o: Options, bin: string, nginx: NginxInstall, proxy: stri
     await sink.stop();
     return {
       proxy, sender: gso > 1 ? `gso${gso}` : 'plain', workers, size, forwarded, perCpu: (n1 - n0) / (c1 - c0), offered: gen.sent / (WARMUP_S + o.seconds),
-      p50: sink.lat.p50, p99: sink.lat.p99, halfRate, halfLoss, command: command(o, proxy, size, workers, gso),
+      p50: sink.lat.p50, p99: sink.lat.p99, halfRate, halfLoss, command: command(o, proxy, size, workers, gso), latWaitMs,
     };
   } finally {
     await p?.stop();
@@ -198,7 +201,7 @@ export async function runSideBySide(args: string[]): Promise<number> {
       log(`${o.runs > 1 ? `run ${run}/${o.runs}: ` : ''}${proxy}, ${gso > 1 ? `gso${gso}` : 'plain'} sender, ${workers} worker(s), ${size} B ... `);
       const r = await measure(o, bin, nginx, proxy, size, workers, gso);
       rows.push(r);
-      log(`${k(r.forwarded)}/s forwarded, ${k(r.perCpu)} per CPU-s, p50/p99 ${int(r.p50)}/${int(r.p99)} µs at ${k(r.halfRate)}/s\n`);
+      log(`${k(r.forwarded)}/s forwarded, ${k(r.perCpu)} per CPU-s, p50/p99 ${int(r.p50)}/${int(r.p99)} µs at ${k(r.halfRate)}/s (waited ${r.latWaitMs.toFixed(0)} ms for a CPU)\n`);
     }
     all.push(rows);
     console.log(`udp proxy side by side${o.runs > 1 ? `, run ${run} of ${o.runs}` : ''}: ${o.seconds} s peak after ${WARMUP_S} s warm-up, ${o.flows} client flows, latency ${o.latSeconds} s open loop at ${o.latRate ? `${o.latRate}/s for every proxy` : 'half of each peak'} after ${o.latWarmup} s of the same load`);
