@@ -11,42 +11,12 @@
  * time of CPU 1 (/proc/stat): whether a stall was the scheduler's or the hypervisor's; the gateway's
  * other threads' CPU time, and which other threads of the machine ran on CPU 1 meanwhile.
  */
-import { mkdtempSync, readFileSync, readdirSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Tool, buildUdpbench, freePort, startGateway, pinHarness } from './proxies.js';
+import { Tool, buildUdpbench, freePort, startGateway, pinHarness, taskStats, type TaskStat } from './proxies.js';
 
 const sleep = (s: number) => new Promise((r) => setTimeout(r, s * 1000));
-/** CPU time (ms) of each of the gateway's threads, by tid, with its name. */
-function threadCpu(pid: number): Map<string, { name: string; ms: number }> {
-  const out = new Map<string, { name: string; ms: number }>();
-  for (const tid of readdirSync(`/proc/${pid}/task`)) {
-    try {
-      const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
-      const name = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
-      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      out.set(tid, { name, ms: (Number(f[11]) + Number(f[12])) * 10 });
-    } catch { /* ended */ }
-  }
-  return out;
-}
-/** CPU time (ms) of every thread on the machine, by pid/tid, with its name and the CPU it last ran on. */
-function allThreads(): Map<string, { name: string; ms: number; cpu: string }> {
-  const out = new Map<string, { name: string; ms: number; cpu: string }>();
-  for (const pid of readdirSync('/proc')) {
-    if (!/^\d+$/.test(pid)) continue;
-    let tids: string[] = [];
-    try { tids = readdirSync(`/proc/${pid}/task`); } catch { continue; }
-    for (const tid of tids) {
-      try {
-        const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
-        const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-        out.set(`${pid}/${tid}`, { name: stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')), ms: (Number(f[11]) + Number(f[12])) * 10, cpu: f[36]! });
-      } catch { /* ended */ }
-    }
-  }
-  return out;
-}
 /** The main thread's run_delay (ns) and CPU 1's steal (ms), read from /proc. */
 function schedSample(pid: number): { runDelay: number; steal: number } {
   const runDelay = Number(readFileSync(`/proc/${pid}/schedstat`, 'utf8').split(' ')[1]);
@@ -69,7 +39,7 @@ for (const rate of rates) for (const rx of coalesces) {
   await sleep(0.2);
   await sink.resetLatency();
   const before = sink.count;
-  const first = schedSample(p.pid), threads0 = threadCpu(p.pid), cpu1Before = allThreads();
+  const first = schedSample(p.pid), tasks0 = taskStats();
   let last = first, longestWait = 0;
   const sampler = setInterval(() => {
     const now = schedSample(p.pid);
@@ -79,11 +49,13 @@ for (const rate of rates) for (const rx of coalesces) {
   const lat = new Tool(bin, ['gen', String(port), '64', '3', String(rate * 3), String(rate), '16'], '0');
   await lat.done;
   clearInterval(sampler);
-  const end = schedSample(p.pid), threads1 = threadCpu(p.pid), cpu1After = allThreads();
-  const onCpu1 = [...cpu1After].filter(([k, t]) => t.cpu === '1' && !k.startsWith(`${p.pid}/`) && cpu1Before.has(k)).map(([k, t]) => ({ name: t.name, ms: t.ms - (cpu1Before.get(k)?.ms ?? 0) }))
-    .filter((t) => t.ms > 0).sort((a, b) => b.ms - a.ms).slice(0, 4).map((t) => `${t.name} ${t.ms} ms`).join(', ');
-  const others = [...threads1].filter(([tid]) => tid !== String(p.pid)).map(([tid, t]) => ({ name: t.name, ms: t.ms - (threads0.get(tid)?.ms ?? 0) }))
-    .filter((t) => t.ms > 0).sort((a, b) => b.ms - a.ms).slice(0, 3).map((t) => `${t.name} ${t.ms} ms`).join(', ');
+  const end = schedSample(p.pid), tasks1 = taskStats();
+  /** The threads that used CPU in the window and pass `keep`: the top ones, "name N ms". */
+  const busiest = (keep: (key: string, t: TaskStat) => boolean, n: number) => [...tasks1]
+    .filter(([key, t]) => tasks0.has(key) && keep(key, t)).map(([key, t]) => ({ name: t.name, ms: t.cpuMs - tasks0.get(key)!.cpuMs }))
+    .filter((t) => t.ms > 0).sort((a, b) => b.ms - a.ms).slice(0, n).map((t) => `${t.name} ${t.ms} ms`).join(', ');
+  const others = busiest((key) => key.startsWith(`${p.pid}/`) && key !== `${p.pid}/${p.pid}`, 3);
+  const onCpu1 = busiest((key, t) => t.lastCpu === '1' && !key.startsWith(`${p.pid}/`), 4);
   const sched = `, sched: waited ${((end.runDelay - first.runDelay) / 1e6).toFixed(1)} ms for a CPU (most in 5 ms: ${(longestWait / 1e6).toFixed(1)}), CPU 1 steal ${end.steal - first.steal} ms; other threads: ${others || 'none'}; also on CPU 1: ${onCpu1 || 'none'}`;
   await sleep(0.5);
   await p.stop();

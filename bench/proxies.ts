@@ -96,24 +96,57 @@ export async function freePort(): Promise<number> {
   return port;
 }
 
-/** utime + stime (s) of a process and all its descendants, from /proc (clock ticks of 1/100 s). */
-export function treeCpuSeconds(root: number): number {
-  const parent = new Map<number, number>(), ticks = new Map<number, number>();
+/** A /proc/.../stat line: the command name, and the fields after it (field 3 of proc(5) is f[0]). */
+function parseStat(text: string): { name: string; f: string[] } {
+  const close = text.lastIndexOf(')');
+  return { name: text.slice(text.indexOf('(') + 1, close), f: text.slice(close + 2).split(' ') };
+}
+
+/** Every process as pid -> [parent pid, utime + stime in clock ticks of 1/100 s]. */
+function processes(): Map<number, [number, number]> {
+  const out = new Map<number, [number, number]>();
   for (const d of readdirSync('/proc')) {
     if (!/^\d+$/.test(d)) continue;
     try {
-      const f = readFileSync(`/proc/${d}/stat`, 'utf8').split(') ')[1]!.split(' ');
-      parent.set(Number(d), Number(f[1]));
-      ticks.set(Number(d), Number(f[11]) + Number(f[12]));
+      const { f } = parseStat(readFileSync(`/proc/${d}/stat`, 'utf8'));
+      out.set(Number(d), [Number(f[1]), Number(f[11]) + Number(f[12])]);
     } catch { /* exited meanwhile */ }
   }
+  return out;
+}
+
+/** The pids of a process and all its descendants. */
+function treePids(root: number, procs = processes()): number[] {
   const inTree = (pid: number): boolean => {
-    for (let p = pid, i = 0; p > 1 && i < 64; p = parent.get(p) ?? 0, i++) if (p === root) return true;
+    for (let p = pid, i = 0; p > 1 && i < 64; p = procs.get(p)?.[0] ?? 0, i++) if (p === root) return true;
     return false;
   };
-  let sum = 0;
-  for (const [pid, t] of ticks) if (inTree(pid)) sum += t;
-  return sum / 100;
+  return [...procs.keys()].filter(inTree);
+}
+
+/** utime + stime (s) of a process and all its descendants, from /proc (clock ticks of 1/100 s). */
+export function treeCpuSeconds(root: number): number {
+  const procs = processes();
+  return treePids(root, procs).reduce((sum, pid) => sum + procs.get(pid)![1], 0) / 100;
+}
+
+export interface TaskStat { readonly name: string; readonly cpuMs: number; readonly lastCpu: string; readonly runDelayNs: number }
+
+/** The threads of the given processes (all processes when none are given), by "pid/tid". */
+export function taskStats(pids?: readonly number[]): Map<string, TaskStat> {
+  const out = new Map<string, TaskStat>();
+  for (const pid of pids ?? processes().keys()) {
+    let tids: string[];
+    try { tids = readdirSync(`/proc/${pid}/task`); } catch { continue; }
+    for (const tid of tids) {
+      try {
+        const { name, f } = parseStat(readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8'));
+        const runDelayNs = Number(readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8').split(' ')[1]);
+        out.set(`${pid}/${tid}`, { name, cpuMs: (Number(f[11]) + Number(f[12])) * 10, lastCpu: f[36]!, runDelayNs });
+      } catch { /* ended */ }
+    }
+  }
+  return out;
 }
 
 /**
@@ -122,20 +155,8 @@ export function treeCpuSeconds(root: number): number {
  * that was kept off its CPU (by another process, or its own threads) from one that stalled on it.
  */
 export function treeRunDelayMs(root: number): number {
-  const parent = new Map<number, number>();
-  for (const d of readdirSync('/proc')) {
-    if (!/^\d+$/.test(d)) continue;
-    try { parent.set(Number(d), Number(readFileSync(`/proc/${d}/stat`, 'utf8').split(') ')[1]!.split(' ')[1])); } catch { /* exited */ }
-  }
   let ns = 0;
-  for (const pid of parent.keys()) {
-    let p = pid, i = 0;
-    while (p > 1 && p !== root && i++ < 64) p = parent.get(p) ?? 0;
-    if (p !== root) continue;
-    try {
-      for (const tid of readdirSync(`/proc/${pid}/task`)) ns += Number(readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8').split(' ')[1]);
-    } catch { /* exited */ }
-  }
+  for (const t of taskStats(treePids(root)).values()) ns += t.runDelayNs;
   return ns / 1e6;
 }
 
