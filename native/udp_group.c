@@ -97,6 +97,7 @@ static napi_value session_construct(napi_env env, napi_callback_info info) {
   if (rc != 0) { udpn_close(&s->io); free(s); return throw_errno(env, "connect", -rc); }
   if (napi_wrap(env, self, s, finalize, NULL, NULL) != napi_ok) { udpn_close(&s->io); free(s); return NULL; }
   /* From here the finalizer owns s. */
+  if (napi_type_tag_object(env, self, &udpn_session_tag) != napi_ok) { close_native(s); return NULL; }
   if (!session_refs(env, s, g, argv) || !attach_poll(env, s, self)) { close_native(s); return NULL; }
   return self;
 }
@@ -105,7 +106,12 @@ napi_value define_group_classes(napi_env env, napi_value exports, size_t n, cons
   napi_value cls;
   CHECK(napi_define_class(env, "UdpGroup", NAPI_AUTO_LENGTH, group_construct, NULL, 0, NULL, &cls));
   CHECK(napi_set_named_property(env, exports, "UdpGroup", cls));
-  CHECK(napi_define_class(env, "UdpSession", NAPI_AUTO_LENGTH, session_construct, NULL, n, methods, &cls));
+  napi_property_descriptor all[16];
+  size_t extra = sizeof flow_session_methods / sizeof flow_session_methods[0];
+  if (n + extra > sizeof all / sizeof all[0]) return NULL;
+  memcpy(all, methods, n * sizeof *methods);
+  memcpy(all + n, flow_session_methods, sizeof flow_session_methods);
+  CHECK(napi_define_class(env, "UdpSession", NAPI_AUTO_LENGTH, session_construct, NULL, n + extra, all, &cls));
   CHECK(napi_set_named_property(env, exports, "UdpSession", cls));
   return exports;
 }

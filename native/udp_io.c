@@ -61,6 +61,7 @@ static int open_socket(const udpn_open_opts *o, int *family) {
 static int alloc_slabs(udpn_io *io, unsigned msgs, unsigned msg_bytes) {
   io->recv_msgs_n = msgs;
   io->recv_payload = malloc((size_t)msgs * msg_bytes);
+  io->recv_payload_len = (size_t)msgs * msg_bytes;
   io->recv_msgs = calloc(msgs, sizeof *io->recv_msgs);
   io->recv_iov = calloc(msgs, sizeof *io->recv_iov);
   io->recv_addr = calloc(msgs, sizeof *io->recv_addr);

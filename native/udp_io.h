@@ -40,9 +40,11 @@ typedef struct udpn_io {
   int family; /* AF_INET or AF_INET6 */
   int connected;     /* connect()ed: sends carry no address (the meta port/addr words are unused) */
   int borrowed;      /* the slabs belong to a group (udpn_open_group) and are not freed here */
+  int mark_refused;  /* unconnected: a refused datagram's meta family word is set to 0 (flow offload) */
   unsigned slots;
   unsigned slot_bytes;
   uint8_t *recv_payload;           /* slots * slot_bytes */
+  size_t recv_payload_len;         /* its size (every received datagram lies inside it) */
   struct mmsghdr *recv_msgs;       /* slots */
   struct iovec *recv_iov;          /* slots */
   struct sockaddr_storage *recv_addr; /* slots */

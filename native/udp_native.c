@@ -20,6 +20,9 @@
 
 #define CHECK(call) do { if ((call) != napi_ok) return NULL; } while (0)
 
+const napi_type_tag udpn_listener_tag = {0x7564706e6c69736eull, 0x74656e6572736f63ull};
+const napi_type_tag udpn_session_tag = {0x7564706e73657373ull, 0x696f6e736f636b74ull};
+
 static int32_t get_int_prop(napi_env env, napi_value obj, const char *name, int32_t dflt) {
   napi_value v;
   napi_valuetype t;
@@ -125,6 +128,7 @@ static napi_value construct(napi_env env, napi_callback_info info) {
   if (rc != 0) { free(s); return throw_errno(env, "bind", -rc); }
   if (napi_wrap(env, self, s, finalize, NULL, NULL) != napi_ok) { udpn_close(&s->io); free(s); return NULL; }
   /* From here the finalizer owns s. */
+  if (napi_type_tag_object(env, self, &udpn_listener_tag) != napi_ok) { close_native(s); return NULL; }
   if (!take_arrays(env, s, argv) || !attach_poll(env, s, self)) { close_native(s); return NULL; }
   int32_t micros = get_int_prop(env, argv[0], "coalesceMicros", 0);
   if (micros < 0 || micros > 1000000) {
@@ -312,10 +316,12 @@ NAPI_MODULE_INIT() {
     {"watchWritable", NULL, m_watch_writable, NULL, NULL, NULL, napi_default, NULL},
     {"close", NULL, m_close, NULL, NULL, NULL, napi_default, NULL},
   };
-  napi_property_descriptor listener_methods[sizeof methods / sizeof methods[0] + 1];
+  const size_t base = sizeof methods / sizeof methods[0];
+  napi_property_descriptor listener_methods[base + 3];
   memcpy(listener_methods, methods, sizeof methods);
-  listener_methods[sizeof methods / sizeof methods[0]] =
+  listener_methods[base] =
     (napi_property_descriptor){"coalescing", NULL, m_coalescing, NULL, NULL, NULL, napi_default, NULL};
+  memcpy(listener_methods + base + 1, flow_listener_methods, sizeof flow_listener_methods);
   napi_value cls, fn, v;
   CHECK(napi_define_class(env, "UdpSocket", NAPI_AUTO_LENGTH, construct, NULL,
                           sizeof listener_methods / sizeof listener_methods[0], listener_methods, &cls));

@@ -54,6 +54,16 @@ typedef struct sock {
   uint64_t window_start_ns; /* when its first wake-up began */
   double coalesce_starts, coalesce_ticks, readable_wakeups; /* counters, for tests and benchmarks */
   int send_fn; /* the own `send` function (bound to this struct, no unwrap per call) is alive */
+  /* Flow offload (udp_flow.c). A session socket pinned to a listener: the listener forwards its
+   * client's datagrams to it, and it sends its backend's back to the client from the listener. */
+  struct sock *flow_listener; /* session: the listener it is pinned to, NULL when not pinned */
+  struct sock *flow_next;     /* session: next in the listener's bucket */
+  uint32_t flow_key[6];       /* session: the client: family (4|6), port, address words */
+  int flow_first, flow_last;  /* session: its datagrams in the batch being forwarded (chain) */
+  int flow_errno;             /* session: why it was last unpinned by the addon (EAGAIN, a refusal) */
+  double flow_in[2], flow_out[2]; /* session: packets, bytes forwarded each way (taken by flow()) */
+  uint64_t flow_in_ns, flow_out_ns; /* session: when it last forwarded each way (CLOCK_MONOTONIC) */
+  struct flow_table *flows;   /* listener: its pinned sessions, by client */
 } sock;
 
 /* Slabs (receive buffers, send headers) and the JS arrays shared by the session sockets of one
@@ -84,6 +94,25 @@ int update_poll(sock *s);
 int setup_coalescing(sock *s, unsigned micros);
 /* Polls s->io.fd on the env's loop and keeps the JS object alive while open (udp_native.c). */
 napi_value attach_poll(napi_env env, sock *s, napi_value self);
+/* Flow offload (udp_flow.c). 0 or -errno (EINVAL: families differ; EBUSY: the client has one). */
+int flow_pin(sock *listener, sock *session, const uint32_t key[6]);
+void flow_unpin(sock *session);
+/* Unpins every session of a listener (it closes, or its pipeline changed). */
+void flow_unpin_all(sock *listener);
+/* After a listener's receive of n datagrams: forwards those of pinned clients, leaves the rest
+ * (in order) at the front of recv_meta / recv_src for JS; returns how many are left. */
+unsigned flow_forward(sock *listener, unsigned n);
+/* After a pinned session's receive: sends its datagrams to the client from the listener; returns
+ * how many are left for JS (those the listener could not take at once). */
+unsigned flow_reply(sock *session, unsigned n);
+/* Listener totals since it opened: [flows, in packets, in bytes, out packets, out bytes,
+ * out refused, handed back to JS]. */
+void flow_totals(const sock *listener, double out[7]);
+void flow_free(sock *listener);
+extern const napi_property_descriptor flow_session_methods[3];
+extern const napi_property_descriptor flow_listener_methods[2];
+/* Type tags of listener sockets and session sockets (a pin checks what it is given). */
+extern const napi_type_tag udpn_listener_tag, udpn_session_tag;
 /* Registers UdpGroup and UdpSession (udp_group.c); sessions get the given socket methods. */
 /* Registers TagMac, HMAC-SHA256 for tags (tag_mac.c). */
 napi_value define_tag_mac(napi_env env, napi_value exports);

@@ -26,7 +26,7 @@ napi_value throw_errno(napi_env env, const char *what, int err) {
 }
 
 static void maybe_free(sock *s) {
-  if (s->finalized && !s->handle_open && !s->timer_open && !s->send_fn) free(s);
+  if (s->finalized && !s->handle_open && !s->timer_open && !s->send_fn) { flow_free(s); free(s); }
 }
 
 void send_fn_finalize(napi_env env, void *data, void *hint) {
@@ -57,6 +57,8 @@ void close_native(sock *s) {
   s->reading = 0;
   s->want_write = 0;
   s->coalescing = 0;
+  flow_unpin_all(s); /* a listener: its sessions go on through JS */
+  flow_unpin(s);     /* a session: its listener forgets it */
   if (s->handle_open) uv_close((uv_handle_t *)&s->poll, on_poll_closed); /* stops the poll first */
   if (s->timer_open) uv_close((uv_handle_t *)&s->timer_poll, on_timer_closed);
   udpn_close(&s->io);
@@ -177,7 +179,12 @@ static unsigned on_readable(sock *s) {
     if (!udpn_recv_pending(&s->io) && round++ == MAX_ROUNDS) break;
     int n = udpn_recv(&s->io, s->recv_meta, &more);
     if (n < 0) { report_error(s, -n); break; }
-    if (n > 0) { got += (unsigned)n; deliver(s, n); }
+    if (n > 0) {
+      got += (unsigned)n;
+      /* Flow offload (udp_flow.c): pinned clients' datagrams, or a pinned session's, leave here. */
+      unsigned left = s->flows ? flow_forward(s, (unsigned)n) : s->flow_listener ? flow_reply(s, (unsigned)n) : (unsigned)n;
+      if (left > 0) deliver(s, (int)left);
+    }
   }
   return got;
 }

@@ -31,6 +31,16 @@ export interface NativeSocket {
   close(): void;
   /** A listener socket's receive coalescing: [times it began, timer wake-ups, 1 while active, readable wake-ups]. */
   coalescing?(): [number, number, number, number];
+  /** Flow offload (native/udp_flow.c), a session socket: the listener forwards the client's
+   *  datagrams (key: family 4|6, port, address words) here, and this socket sends its backend's back
+   *  to the client from the listener; 0 or -errno. */
+  pin?(listener: NativeSocket, key: Uint32Array): number;
+  unpin?(): void;
+  /** [pinned, in packets, in bytes, out packets, out bytes, ms since last in (-1 never), ms since last out, errno of the last unpin] */
+  flow?(): number[];
+  /** A listener socket: [pinned flows, in packets, in bytes, out packets, out bytes, out refused, handed back to JS] since it opened. */
+  flowTotals?(): number[];
+  unpinAll?(): void;
 }
 
 /** Shared slabs of many UdpSession sockets (native/udp_group.c); opaque to JS. */

@@ -94,6 +94,12 @@ export class NativeUpstreamSockets<T extends { readonly data: Uint8Array }> {
     this.sender.send(s, list, s.first, this.next, report);
   }
 
+  /** What a listener's transport pins the socket's flow to (flow offload), or undefined while the
+   *  socket is closed or has a send backlog (offloaded datagrams would overtake it). */
+  offloadTarget(s: NativeUpstreamSocket<T>): object | undefined {
+    return s.closed || s.backlog.length > 0 ? undefined : s.socket;
+  }
+
   /** Closes the socket; datagrams waiting in its backlog are forgotten. Idempotent. */
   close(s: NativeUpstreamSocket<T>): void {
     if (s.closed) return;

@@ -8,8 +8,9 @@
  */
 import { lookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
-import type { Datagram } from '../gateway/packet.js';
-import type { BatchHandler, BindOptions, TransportFactory, UdpTransport } from '../gateway/extension/transport.js';
+import type { Datagram, Endpoint } from '../gateway/packet.js';
+import type { BatchHandler, BindOptions, OffloadTotals, OffloadedFlow, TransportFactory, UdpTransport } from '../gateway/extension/transport.js';
+import { offloadTotals, pinFlow } from './native-flow.js';
 import { BatchedSender, type SendQueue, type SendReport } from './batched-sender.js';
 import { EINVAL, LISTENER_BACKLOG, MAX_SLOTS, errnoError } from './limits.js';
 import {
@@ -53,7 +54,7 @@ export class NativeTransport implements UdpTransport {
   private firstErrno = 0;
   private closed = false;
 
-  constructor(addon: NativeAddon, opts: BindOptions, private readonly onBatch: BatchHandler, private readonly onError: (err: Error) => void) {
+  constructor(private readonly addon: NativeAddon, opts: BindOptions, private readonly onBatch: BatchHandler, private readonly onError: (err: Error) => void) {
     const slots = Math.max(16, Math.min(MAX_SLOTS, Math.floor(RECV_SLAB_BYTES / opts.maxDatagramBytes)));
     this.recvMeta = new Uint32Array(slots * META_WORDS);
     this.names = new AddressNames(addon);
@@ -125,6 +126,17 @@ export class NativeTransport implements UdpTransport {
   pause(): void {
     if (!this.closed) this.queue.socket.stopReading();
   }
+
+  /** Flow offload (net/native-flow.ts): `upstream` is a session socket of the same addon. Not while
+   *  this socket has a send backlog (the client's replies would overtake it). */
+  offload(client: Endpoint, upstream: object): OffloadedFlow | undefined {
+    if (this.closed || this.queue.backlog.length > 0) return undefined;
+    return pinFlow(this.addon, this.queue.socket, client, upstream);
+  }
+
+  offloadTotals(): OffloadTotals { return offloadTotals(this.queue.socket); }
+
+  endOffload(): void { if (!this.closed) this.queue.socket.unpinAll?.(); }
 
   async close(): Promise<void> {
     if (this.closed) return;

@@ -33,6 +33,52 @@ export interface UdpTransport {
   /** Stop receiving (drain), keep sending possible. */
   pause(): void;
   close(): Promise<void>;
+  /**
+   * Flow offload (native transport only; absent elsewhere): from now on this client's datagrams go
+   * straight to `upstream` (an upstream socket of the same transport, its `offloadTarget`), and
+   * upstream's datagrams straight back to the client from this socket, without the pipeline.
+   * Undefined when it cannot. A datagram the transport cannot forward at once (a socket that would
+   * block, a refusal) ends the offload and reaches the pipeline as before, with the flow's later ones.
+   */
+  offload?(client: Endpoint, upstream: object): OffloadedFlow | undefined;
+  /** What offloaded flows forwarded since the socket opened. */
+  offloadTotals?(): OffloadTotals;
+  /** Ends every offloaded flow of this socket (its pipeline changed). */
+  endOffload?(): void;
+}
+
+/** One client's offloaded flow: read what it forwarded (cumulative), or end it. */
+export interface OffloadedFlow {
+  read(): OffloadReading;
+  /** The client's datagrams reach the pipeline again. Idempotent. */
+  end(): void;
+}
+
+export interface OffloadReading {
+  /** Still offloaded (false once ended, by end() or by the transport). */
+  readonly active: boolean;
+  /** Since the offload began: client → upstream, and upstream → client. */
+  readonly packetsIn: number;
+  readonly bytesIn: number;
+  readonly packetsOut: number;
+  readonly bytesOut: number;
+  /** Milliseconds since the last datagram each way (Infinity: none yet). */
+  readonly idleInMs: number;
+  readonly idleOutMs: number;
+  /** errno of what ended it from the transport's side (EAGAIN, ECONNREFUSED, EMSGSIZE), 0 if none. */
+  readonly errno: number;
+}
+
+export interface OffloadTotals {
+  readonly flows: number;
+  readonly packetsIn: number;
+  readonly bytesIn: number;
+  readonly packetsOut: number;
+  readonly bytesOut: number;
+  /** Sends toward clients the kernel refused (counted, not sent again, as on the pipeline's path). */
+  readonly outRefused: number;
+  /** Datagrams the transport handed to the pipeline instead (the offload ended on them). */
+  readonly handedBack: number;
 }
 
 export type BatchHandler = (batch: Datagram[]) => void;

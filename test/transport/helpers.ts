@@ -20,8 +20,9 @@ export async function openClient(type: SocketType, host: string): Promise<Client
   };
 }
 
+/** Closes a client; closing one already closed does nothing. */
 export function closeClient(c: Client): Promise<void> {
-  return new Promise((resolve) => c.socket.close(() => resolve()));
+  return new Promise((resolve) => { try { c.socket.close(() => resolve()); } catch { resolve(); } });
 }
 
 /** Polls until cond() holds; fails with `what` after timeoutMs. Bounded. */

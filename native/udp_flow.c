@@ -1,0 +1,383 @@
+/*
+ * Flow offload: the datagrams of an open udp proxy session forwarded by the addon itself, without
+ * entering JS (the kernel's "flowtable" fast path, for one process). A listener socket keeps a
+ * table of pinned session sockets by client address. After each receive on the listener, the
+ * datagrams of pinned clients go straight to their session's connected socket (udpn_send: one
+ * sendmmsg per session, GSO runs where the datagrams allow); after each receive on a pinned
+ * session socket, its backend's datagrams go straight back to the client from the listener's
+ * socket. Everything else reaches JS exactly as before.
+ *
+ * The addon only forwards what the kernel takes at once. A datagram it cannot forward cleanly
+ * (the target socket would block or has a JS backlog, a refusal, a truncated datagram) unpins the
+ * session and goes to JS with the session's later datagrams, so that the JS path, which has the
+ * backlogs and the error handling, takes over in order; JS pins the session again when it qualifies.
+ * JS reads what was forwarded (flow(), flowTotals()) for its sessions' timeouts and its metrics.
+ *
+ *   session.pin(listener, key: Uint32Array(6) [family 4|6, port, address words 0..3]) -> 0 | -errno
+ *   session.unpin()
+ *   session.flow() -> [pinned, in packets, in bytes, out packets, out bytes,
+ *                      ms since last in (-1: never), ms since last out, errno of the last unpin]
+ *                     (counts since the last pin; they stay readable after an unpin)
+ *   listener.flowTotals() -> [pinned flows, in packets, in bytes, out packets, out bytes,
+ *                             out refused, handed back to JS]   (since the socket opened)
+ *   listener.unpinAll()
+ */
+#include <errno.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <node_api.h>
+
+#include "udp_native.h"
+
+#define W UDPN_META_WORDS
+#define FIRST_BUCKETS 64u
+
+enum { T_FLOWS, T_IN_PACKETS, T_IN_BYTES, T_OUT_PACKETS, T_OUT_BYTES, T_OUT_REFUSED, T_HANDED_BACK, T_COUNT };
+
+typedef struct flow_table {
+  sock **buckets;
+  unsigned nbuckets, count, slots;
+  sock **match;     /* slots: the pinned session of datagram i of the batch, or NULL (to JS) */
+  int32_t *next;    /* slots: the same session's next datagram index in the batch, -1 */
+  sock **touched;   /* slots: sessions with datagrams in the batch, in order of their first */
+  int32_t *index;   /* UDPN_MAX_SLOTS: batch index of the k-th datagram of one send */
+  uint32_t *meta;   /* UDPN_MAX_SLOTS * W: send metadata of one session's datagrams */
+  double totals[T_COUNT];
+} flow_table;
+
+static uint64_t now_ns(void) {
+  struct timespec t;
+  clock_gettime(CLOCK_MONOTONIC, &t);
+  return (uint64_t)t.tv_sec * 1000000000u + (uint64_t)t.tv_nsec;
+}
+
+static unsigned hash_key(const uint32_t k[6]) {
+  uint64_t h = 0x9e3779b97f4a7c15ull;
+  for (int i = 0; i < 6; i++) { h ^= k[i]; h *= 0xff51afd7ed558ccdull; h ^= h >> 29; }
+  return (unsigned)h;
+}
+
+static sock *lookup(const flow_table *t, const uint32_t k[6]) {
+  for (sock *u = t->buckets[hash_key(k) & (t->nbuckets - 1)]; u; u = u->flow_next)
+    if (memcmp(u->flow_key, k, sizeof u->flow_key) == 0) return u;
+  return NULL;
+}
+
+static int grow(flow_table *t) {
+  unsigned n = t->nbuckets * 2;
+  sock **b = calloc(n, sizeof *b);
+  if (!b) return -ENOMEM;
+  for (unsigned i = 0; i < t->nbuckets; i++) {
+    for (sock *u = t->buckets[i], *next; u; u = next) {
+      next = u->flow_next;
+      unsigned h = hash_key(u->flow_key) & (n - 1);
+      u->flow_next = b[h];
+      b[h] = u;
+    }
+  }
+  free(t->buckets);
+  t->buckets = b;
+  t->nbuckets = n;
+  return 0;
+}
+
+void flow_free(sock *l) {
+  flow_table *t = l->flows;
+  if (!t) return;
+  flow_unpin_all(l);
+  free(t->buckets); free(t->match); free(t->next); free(t->touched); free(t->index); free(t->meta);
+  free(t);
+  l->flows = NULL;
+}
+
+static flow_table *table_of(sock *l) {
+  if (l->flows) return l->flows;
+  flow_table *t = calloc(1, sizeof *t);
+  if (!t) return NULL;
+  t->slots = l->io.slots;
+  t->nbuckets = FIRST_BUCKETS;
+  t->buckets = calloc(t->nbuckets, sizeof *t->buckets);
+  t->match = calloc(t->slots, sizeof *t->match);
+  t->next = calloc(t->slots, sizeof *t->next);
+  t->touched = calloc(t->slots, sizeof *t->touched);
+  t->index = calloc(UDPN_MAX_SLOTS, sizeof *t->index);
+  t->meta = calloc((size_t)UDPN_MAX_SLOTS * W, sizeof *t->meta);
+  l->flows = t;
+  if (!t->buckets || !t->match || !t->next || !t->touched || !t->index || !t->meta) { flow_free(l); return NULL; }
+  return t;
+}
+
+int flow_pin(sock *l, sock *u, const uint32_t key[6]) {
+  if (l->closed || u->closed || l->io.connected || !u->io.connected) return -EINVAL;
+  if ((key[0] == 4) != (l->io.family == AF_INET) || (key[0] != 4 && key[0] != 6) || key[1] == 0 || key[1] > 65535)
+    return -EINVAL; /* an IPv6 listener sees IPv4 clients as v4-mapped (family 6) */
+  flow_table *t = table_of(l);
+  if (!t) return -ENOMEM;
+  if (u->flow_listener) flow_unpin(u);
+  sock *other = lookup(t, key);
+  if (other) return -EBUSY;
+  if (t->count >= t->nbuckets && grow(t) != 0) return -ENOMEM;
+  memcpy(u->flow_key, key, sizeof u->flow_key);
+  unsigned h = hash_key(key) & (t->nbuckets - 1);
+  u->flow_next = t->buckets[h];
+  t->buckets[h] = u;
+  t->count++;
+  u->flow_listener = l;
+  u->flow_first = u->flow_last = -1;
+  u->flow_errno = 0;
+  u->flow_in[0] = u->flow_in[1] = u->flow_out[0] = u->flow_out[1] = 0; /* counts are per pin */
+  u->flow_in_ns = u->flow_out_ns = 0;
+  return 0;
+}
+
+void flow_unpin(sock *u) {
+  sock *l = u->flow_listener;
+  if (!l) return;
+  flow_table *t = l->flows;
+  sock **at = &t->buckets[hash_key(u->flow_key) & (t->nbuckets - 1)];
+  while (*at && *at != u) at = &(*at)->flow_next;
+  if (*at) { *at = u->flow_next; t->count--; }
+  u->flow_next = NULL;
+  u->flow_listener = NULL;
+}
+
+void flow_unpin_all(sock *l) {
+  flow_table *t = l->flows;
+  if (!t) return;
+  for (unsigned i = 0; i < t->nbuckets; i++) {
+    for (sock *u = t->buckets[i], *next; u; u = next) {
+      next = u->flow_next;
+      u->flow_next = NULL;
+      u->flow_listener = NULL;
+    }
+    t->buckets[i] = NULL;
+  }
+  t->count = 0;
+}
+
+void flow_totals(const sock *l, double out[7]) {
+  if (!l->flows) { memset(out, 0, 7 * sizeof *out); return; }
+  memcpy(out, l->flows->totals, 7 * sizeof *out);
+  out[T_FLOWS] = l->flows->count;
+}
+
+/* Unpins a session the addon cannot forward for cleanly; JS takes over (and may pin it again). */
+static void give_up(sock *u, int err) {
+  u->flow_errno = err;
+  flow_unpin(u);
+}
+
+unsigned flow_forward(sock *l, unsigned n) {
+  flow_table *t = l->flows;
+  if (!t || t->count == 0 || n == 0) return n;
+  uint32_t *m = l->recv_meta;
+  const uint8_t **src = l->io.recv_src;
+  unsigned touched = 0, left = 0;
+  /* Which datagrams go where: a chain per pinned session, in batch order. */
+  for (unsigned i = 0; i < n; i++) {
+    const uint32_t *w = m + (size_t)i * W;
+    uint32_t key[6] = {w[UDPN_RECV_FAMILY], w[UDPN_RECV_PORT], w[UDPN_ADDR], w[UDPN_ADDR + 1], w[UDPN_ADDR + 2], w[UDPN_ADDR + 3]};
+    sock *u = lookup(t, key);
+    t->match[i] = NULL;
+    if (!u) continue;
+    if (w[UDPN_RECV_FLAGS] & UDPN_FLAG_TRUNCATED) { give_up(u, EMSGSIZE); continue; } /* JS counts it */
+    if (u->want_write || u->closed) { give_up(u, EAGAIN); continue; } /* behind its JS backlog */
+    t->match[i] = u;
+    t->next[i] = -1;
+    if (u->flow_first < 0) { u->flow_first = (int)i; t->touched[touched++] = u; }
+    else t->next[u->flow_last] = (int)i;
+    u->flow_last = (int)i;
+  }
+  if (touched == 0) return n;
+  uint8_t *base = l->io.recv_payload;
+  uint64_t now = now_ns();
+  double handed = 0;
+  for (unsigned j = 0; j < touched; j++) {
+    sock *u = t->touched[j];
+    unsigned k = 0;
+    for (int i = u->flow_first; i >= 0; i = t->next[i], k++) {
+      uint32_t *sw = t->meta + (size_t)k * W;
+      sw[UDPN_SEND_OFFSET] = (uint32_t)(src[i] - base);
+      sw[UDPN_SEND_LEN] = m[(size_t)i * W + UDPN_RECV_LEN];
+      sw[UDPN_SEND_ERRNO] = 0; /* a refusal writes its errno here (connected socket) */
+      t->index[k] = i;
+    }
+    u->flow_first = u->flow_last = -1;
+    udpn_send_result r = udpn_send(&u->io, base, l->io.recv_payload_len, t->meta, k);
+    double sent = 0, bytes = 0;
+    for (unsigned q = 0; q < k; q++) {
+      const uint32_t *sw = t->meta + (size_t)q * W;
+      if (q >= r.consumed || sw[UDPN_SEND_ERRNO] != 0) { t->match[t->index[q]] = NULL; handed++; continue; }
+      sent++;
+      bytes += sw[UDPN_SEND_LEN];
+    }
+    if (sent > 0) {
+      u->flow_in[0] += sent; u->flow_in[1] += bytes; u->flow_in_ns = now;
+      t->totals[T_IN_PACKETS] += sent; t->totals[T_IN_BYTES] += bytes;
+    }
+    /* Refused (an ICMP error of the backend): JS sends it again and hears of the next refusal. */
+    if (r.consumed < k || r.refused > 0) give_up(u, r.refused > 0 ? r.last_errno : EAGAIN);
+  }
+  t->totals[T_HANDED_BACK] += handed;
+  warn_gso_fallback(l->env);
+  /* What is left for JS moves to the front, in order. */
+  for (unsigned i = 0; i < n; i++) {
+    if (t->match[i]) continue;
+    if (left != i) { memcpy(m + (size_t)left * W, m + (size_t)i * W, W * sizeof *m); src[left] = src[i]; }
+    left++;
+  }
+  return left;
+}
+
+unsigned flow_reply(sock *u, unsigned n) {
+  sock *l = u->flow_listener;
+  if (!l || n == 0) return n;
+  if (l->closed || l->want_write) { give_up(u, EAGAIN); return n; } /* behind the listener's JS backlog */
+  flow_table *t = l->flows;
+  uint32_t *m = u->recv_meta;
+  const uint8_t **src = u->io.recv_src;
+  for (unsigned i = 0; i < n; i++)
+    if (m[(size_t)i * W + UDPN_RECV_FLAGS] & UDPN_FLAG_TRUNCATED) { give_up(u, EMSGSIZE); return n; }
+  uint8_t *base = u->io.recv_payload;
+  for (unsigned i = 0; i < n; i++) {
+    uint32_t *sw = t->meta + (size_t)i * W;
+    sw[UDPN_SEND_OFFSET] = (uint32_t)(src[i] - base);
+    sw[UDPN_SEND_LEN] = m[(size_t)i * W + UDPN_RECV_LEN];
+    sw[UDPN_SEND_PORT] = u->flow_key[1];
+    sw[UDPN_SEND_FAMILY] = u->flow_key[0];
+    memcpy(&sw[UDPN_ADDR], &u->flow_key[2], 4 * sizeof *sw);
+  }
+  l->io.mark_refused = 1; /* a refused datagram's family word becomes 0 */
+  udpn_send_result r = udpn_send(&l->io, base, u->io.recv_payload_len, t->meta, n);
+  l->io.mark_refused = 0;
+  warn_gso_fallback(l->env);
+  double sent = 0, bytes = 0;
+  for (unsigned q = 0; q < r.consumed; q++) {
+    const uint32_t *sw = t->meta + (size_t)q * W;
+    if (sw[UDPN_SEND_FAMILY] == 0) continue;
+    sent++;
+    bytes += sw[UDPN_SEND_LEN];
+  }
+  if (sent > 0) {
+    u->flow_out[0] += sent; u->flow_out[1] += bytes; u->flow_out_ns = now_ns();
+    t->totals[T_OUT_PACKETS] += sent; t->totals[T_OUT_BYTES] += bytes;
+  }
+  /* Refused toward the client: counted, as the JS path counts a refused send; not sent again. */
+  t->totals[T_OUT_REFUSED] += r.refused;
+  if (r.consumed == n && r.refused == 0) return 0;
+  give_up(u, r.refused > 0 ? r.last_errno : EAGAIN);
+  /* The rest (the listener would block) goes to JS, which keeps it in the listener's backlog. */
+  unsigned left = n - r.consumed;
+  t->totals[T_HANDED_BACK] += left;
+  if (r.consumed > 0) {
+    memmove(m, m + (size_t)r.consumed * W, (size_t)left * W * sizeof *m);
+    memmove(src, src + r.consumed, left * sizeof *src);
+  }
+  return left;
+}
+
+/* ---- JS surface ---- */
+
+#define CHECK(call) do { if ((call) != napi_ok) return NULL; } while (0)
+
+static sock *this_sock(napi_env env, napi_callback_info info, size_t *argc, napi_value *argv) {
+  napi_value self;
+  void *data = NULL;
+  if (napi_get_cb_info(env, info, argc, argv, &self, NULL) != napi_ok) return NULL;
+  if (napi_unwrap(env, self, &data) != napi_ok || data == NULL) {
+    napi_throw_type_error(env, NULL, "not a UdpSocket");
+    return NULL;
+  }
+  return data;
+}
+
+static napi_value int_value(napi_env env, int32_t v) {
+  napi_value out;
+  CHECK(napi_create_int32(env, v, &out));
+  return out;
+}
+
+static napi_value doubles(napi_env env, const double *v, unsigned n) {
+  napi_value arr, x;
+  CHECK(napi_create_array_with_length(env, n, &arr));
+  for (unsigned i = 0; i < n; i++) {
+    CHECK(napi_create_double(env, v[i], &x));
+    CHECK(napi_set_element(env, arr, i, x));
+  }
+  return arr;
+}
+
+static napi_value m_pin(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2];
+  sock *u = this_sock(env, info, &argc, argv);
+  if (!u) return NULL;
+  void *l = NULL, *words = NULL;
+  napi_typedarray_type type;
+  size_t len = 0;
+  napi_value ab;
+  size_t off;
+  bool listener = false, session = false;
+  napi_value self;
+  if (napi_get_cb_info(env, info, NULL, NULL, &self, NULL) != napi_ok ||
+      napi_check_object_type_tag(env, self, &udpn_session_tag, &session) != napi_ok || !session ||
+      argc < 2 || napi_check_object_type_tag(env, argv[0], &udpn_listener_tag, &listener) != napi_ok || !listener ||
+      napi_unwrap(env, argv[0], &l) != napi_ok || l == NULL ||
+      napi_get_typedarray_info(env, argv[1], &type, &len, &words, &ab, &off) != napi_ok ||
+      type != napi_uint32_array || len < 6) {
+    napi_throw_type_error(env, NULL, "pin(listener: UdpSocket, key: Uint32Array(6))");
+    return NULL;
+  }
+  return int_value(env, flow_pin(l, u, words));
+}
+
+static napi_value m_unpin(napi_env env, napi_callback_info info) {
+  size_t argc = 0;
+  sock *u = this_sock(env, info, &argc, NULL);
+  if (u) flow_unpin(u);
+  return NULL;
+}
+
+static double ms_since(uint64_t then, uint64_t now) {
+  return then == 0 ? -1 : (double)(now - then) / 1e6;
+}
+
+static napi_value m_flow(napi_env env, napi_callback_info info) {
+  size_t argc = 0;
+  sock *u = this_sock(env, info, &argc, NULL);
+  if (!u) return NULL;
+  uint64_t now = now_ns();
+  double v[8] = {u->flow_listener != NULL, u->flow_in[0], u->flow_in[1], u->flow_out[0], u->flow_out[1],
+                 ms_since(u->flow_in_ns, now), ms_since(u->flow_out_ns, now), u->flow_errno};
+  return doubles(env, v, 8);
+}
+
+static napi_value m_flow_totals(napi_env env, napi_callback_info info) {
+  size_t argc = 0;
+  sock *l = this_sock(env, info, &argc, NULL);
+  if (!l) return NULL;
+  double v[7];
+  flow_totals(l, v);
+  return doubles(env, v, 7);
+}
+
+static napi_value m_unpin_all(napi_env env, napi_callback_info info) {
+  size_t argc = 0;
+  sock *l = this_sock(env, info, &argc, NULL);
+  if (l) flow_unpin_all(l);
+  return NULL;
+}
+
+const napi_property_descriptor flow_session_methods[3] = {
+  {"pin", NULL, m_pin, NULL, NULL, NULL, napi_default, NULL},
+  {"unpin", NULL, m_unpin, NULL, NULL, NULL, napi_default, NULL},
+  {"flow", NULL, m_flow, NULL, NULL, NULL, napi_default, NULL},
+};
+
+const napi_property_descriptor flow_listener_methods[2] = {
+  {"flowTotals", NULL, m_flow_totals, NULL, NULL, NULL, napi_default, NULL},
+  {"unpinAll", NULL, m_unpin_all, NULL, NULL, NULL, napi_default, NULL},
+};
