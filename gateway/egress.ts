@@ -6,6 +6,7 @@
 import type { Logger } from 'pino';
 import type { ClientSender } from './extension/destination.js';
 import type { Endpoint, Formatter } from './packet.js';
+import type { OffloadedFlow } from './extension/transport.js';
 import type { TagCodec } from './tag.js';
 import type { Metrics } from './metrics.js';
 import type { OutOfBandPacket } from './wire/egress-message.js';
@@ -36,6 +37,8 @@ export interface EgressPort {
   /** Send toward a client from the listener's socket (or through its protocol). Undefined when it
    *  left; otherwise the refusal reason (transport-refused, or the protocol's: no-session, …): not sent. */
   transmit(remote: Endpoint & { readonly peerKey?: string }, data: Buffer): string | undefined;
+  /** Flow offload (ClientSender.offload), where the listener's transport can. */
+  offload?(remote: Endpoint, destination: string, upstream: object): OffloadedFlow | undefined;
 }
 
 export interface EgressOptions {
@@ -91,6 +94,11 @@ export class Egress implements ClientSender {
     const port = this.ports.get(listener);
     if (port) this.emit(port, remote, data, 'proxy');
     else this.refuse('proxy', 'unknown-listener');
+  }
+
+  /** Trusted, like sendToClient: the destination has a flow with this client (udp proxy session). */
+  offload(listener: string, remote: Endpoint, destination: string, upstream: object): OffloadedFlow | undefined {
+    return this.ports.get(listener)?.offload?.(remote, destination, upstream);
   }
 
   /** An out-of-band packet: checked against expiry and the address policy. */

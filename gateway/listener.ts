@@ -7,7 +7,7 @@ import { isIPv6 } from 'node:net';
 import type { Datagram, Endpoint, Formatter, InnerAddresses, Packet } from './packet.js';
 import type { TagCodec } from './tag.js';
 import type { Metrics } from './metrics.js';
-import type { TransportFactory, UdpTransport } from './extension/transport.js';
+import type { OffloadTotals, OffloadedFlow, TransportFactory, UdpTransport } from './extension/transport.js';
 import type { ListenerProtocol, ProtocolDatagram } from './extension/listener-protocol.js';
 import type { EgressPort } from './egress.js';
 import type { FanoutLane } from './fanout/sample.js';
@@ -93,6 +93,12 @@ export class Listener implements EgressPort {
   private readonly closers: (() => void)[] = [];
   /** Cluster mode: told of every plain (not tunnelled) client datagram; a Map lookup (gateway/cluster/flow-directory.ts). */
   onClient: ((address: string, port: number, at: number) => void) | undefined;
+  /** Flows this listener let a destination offload (by client key), read for the recent clients. */
+  private readonly offloaded = new Map<OffloadedFlow, string>();
+  private offloadTimer: NodeJS.Timeout | undefined;
+  /** The transport's offload totals already added to the counters, and the removal of that sync. */
+  private offloadCounted: OffloadTotals | undefined;
+  private stopOffloadSync: (() => void) | undefined;
 
   constructor(readonly cfg: ResolvedListener, private readonly deps: ListenerDeps) {
     this.name = cfg.name;
@@ -128,8 +134,76 @@ export class Listener implements EgressPort {
   /** Run when the listener closes (e.g. stop reading its protocol's counters into /metrics). */
   onClose(fn: () => void): void { this.closers.push(fn); }
 
-  /** A reload's fan-out (destinations added, removed or changed): in effect from the next received batch. */
-  replaceLanes(lanes: readonly FanoutLane[]): void { this.runners = lanes; }
+  /** A reload's fan-out (destinations added, removed or changed): in effect from the next received batch.
+   *  Offloaded flows end (their destination's sessions may offload again if the new fan-out allows). */
+  replaceLanes(lanes: readonly FanoutLane[]): void {
+    this.endOffload();
+    this.runners = lanes;
+  }
+
+  /**
+   * Flow offload (ClientSender.offload): this client's datagrams go straight to `upstream` and its
+   * datagrams straight back, bypassing the stages, fan-out and egress. Granted only where bypassing
+   * them changes nothing the client or the metrics could tell: one lane, the asking destination's,
+   * offering it every packet; no rate limit, format check, listener protocol or cluster directory
+   * (each looks at every packet); a transport that can. The counters the bypassed path would have
+   * kept (packets and bytes in and out, the destination's delivered) are added from the
+   * transport's totals when read; the recent clients are refreshed from the flows every second.
+   */
+  offload(remote: Endpoint, destination: string, upstream: object): OffloadedFlow | undefined {
+    const lane = this.runners.length === 1 ? this.runners[0] : undefined;
+    if (lane === undefined || lane.direct !== true || lane.destination.name !== destination) return undefined;
+    if (this.protocol !== undefined || this.limiter !== undefined || this.formatCheck !== undefined || this.onClient !== undefined) return undefined;
+    const flow = this.transport?.offload?.(remote, upstream);
+    if (flow === undefined) return undefined;
+    this.offloaded.set(flow, this.clientPorts ? clientKey(remote.address, remote.port) : remote.address);
+    this.offloadCounted ??= this.transport!.offloadTotals!();
+    this.stopOffloadSync ??= this.deps.metrics.syncOnRead(() => this.countOffloaded());
+    this.offloadTimer ??= setInterval(() => this.touchOffloaded(), Math.max(1, Math.min(1000, this.deps.recentClientMs / 2)));
+    this.offloadTimer.unref();
+    return flow;
+  }
+
+  /** Adds what offloaded flows forwarded since the last call to the counters of the bypassed path. */
+  private countOffloaded(): void {
+    const before = this.offloadCounted;
+    const t = this.transport?.offloadTotals?.();
+    if (before === undefined || t === undefined) return;
+    this.offloadCounted = t;
+    const packetsIn = t.packetsIn - before.packetsIn, packetsOut = t.packetsOut - before.packetsOut;
+    if (packetsIn > 0) {
+      this.m.packets.inc(packetsIn);
+      this.m.bytes.inc(t.bytesIn - before.bytesIn);
+      const id = this.runners[0]?.id;
+      if (id !== undefined) this.deps.metrics.delivered.hot({ destination: id }).inc(packetsIn);
+    }
+    if (packetsOut > 0) {
+      this.deps.metrics.packetsOut.hot({ listener: this.name, path: 'proxy' }).inc(packetsOut);
+      this.deps.metrics.bytesOut.hot({ listener: this.name, path: 'proxy' }).inc(t.bytesOut - before.bytesOut);
+    }
+    if (t.outRefused > before.outRefused) this.deps.metrics.egressRefused.hot({ path: 'proxy', reason: 'transport-refused' }).inc(t.outRefused - before.outRefused);
+  }
+
+  /** Offloaded clients stay among the recent clients (the egress policy) while they send. */
+  private touchOffloaded(): void {
+    const now = this.now();
+    for (const [flow, client] of this.offloaded) {
+      const r = flow.read();
+      if (!r.active) { this.offloaded.delete(flow); continue; }
+      if (r.idleInMs !== Infinity) this.recentClients.touch(client, now - r.idleInMs);
+    }
+    if (this.offloaded.size === 0) { clearInterval(this.offloadTimer); this.offloadTimer = undefined; }
+  }
+
+  /** Ends every offloaded flow, its counts added first. */
+  private endOffload(): void {
+    if (this.offloadCounted === undefined) return;
+    this.countOffloaded();
+    this.transport?.endOffload?.();
+    this.offloaded.clear();
+    clearInterval(this.offloadTimer);
+    this.offloadTimer = undefined;
+  }
 
   /** A listener protocol (WireGuard) between the socket and the pipeline; set before start(). */
   useProtocol(protocol: ListenerProtocol): void { this.protocol = protocol; }
@@ -237,6 +311,8 @@ export class Listener implements EgressPort {
   pause(): void { this.transport?.pause(); }
 
   async close(): Promise<void> {
+    this.endOffload();
+    this.stopOffloadSync?.();
     for (const c of this.closers.splice(0)) c();
     this.protocol?.close();
     await this.transport?.close();
@@ -247,6 +323,7 @@ export class Listener implements EgressPort {
       name: this.name, host: this.cfg.host, port: this.transport?.local.port ?? this.cfg.port, transport: this.transport?.kind,
       formatter: this.formatter, recentClients: this.recentClients.size,
       destinations: this.runners.map((r) => r.destination.name),
+      ...(this.offloadCounted !== undefined ? { offload: this.transport?.offloadTotals?.() } : {}),
       ...(this.protocol ? { protocol: this.protocol.type, tunnel: this.protocol.status(this.now()) } : {}),
     };
   }

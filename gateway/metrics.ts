@@ -18,8 +18,9 @@ export interface CounterChild { inc(n?: number): void }
 export class HotCounter<L extends string> extends Counter<L> {
   private readonly children = new Map<string, { labels: LabelValues<L>; n: number }>();
 
-  constructor(name: string, help: string, labelNames: L[], registry: Registry) {
+  constructor(name: string, help: string, labelNames: L[], registry: Registry, before?: () => void) {
     const flush = () => {
+      before?.();
       for (const c of this.children.values()) if (c.n) { const n = c.n; c.n = 0; this.inc(c.labels, n); }
     };
     super({ name, help, labelNames, registers: [registry], collect: flush });
@@ -39,8 +40,17 @@ export class HotCounter<L extends string> extends Counter<L> {
 
 export class Metrics {
   readonly registry = new Registry();
+  private readonly syncers = new Set<() => void>();
+  private readonly sync = (): void => { for (const s of this.syncers) s(); };
   private readonly c = <L extends string>(name: string, help: string, labelNames: L[]) =>
-    new HotCounter<L>(`udpgw_${name}`, help, labelNames, this.registry);
+    new HotCounter<L>(`udpgw_${name}`, help, labelNames, this.registry, this.sync);
+
+  /** Runs `fn` before any counter is read (scrape, `get()`): counts kept outside JS (flow offload)
+   *  are added to the hot counters then. Returns its removal. */
+  syncOnRead(fn: () => void): () => void {
+    this.syncers.add(fn);
+    return () => { this.syncers.delete(fn); };
+  }
 
   readonly packetsIn = this.c('packets_received_total', 'Datagrams received, per listener.', ['listener']);
   readonly bytesIn = this.c('bytes_received_total', 'Payload bytes received, per listener.', ['listener']);

@@ -26,6 +26,7 @@ export {
   type ProxyDecision, type RouteTarget, type RoutedSession, type SessionControl, type Bytes,
 } from './extension/router.js';
 export type { IamStatement, ArnContext } from './extension/iam.js';
+export type { OffloadedFlow, OffloadReading } from './extension/transport.js';
 export type { Packet, Reply, Endpoint, Formatter, Datagram, InnerAddresses } from './packet.js';
 export { GatewayError, type ConfigProblem } from './errors.js';
 export { packageRoot } from './package.js';

@@ -15,6 +15,7 @@ import { resolveBackends, targetOf } from './backends.js';
 import { loadNativeAddon } from '../../net/native-addon.js';
 import { transportPreferenceFromEnv } from '../../net/select.js';
 import { SessionTable } from './sessions.js';
+import type { Session } from './session.js';
 import { createDgramUpstreams } from './dgram-upstream.js';
 import { createNativeUpstreams } from './native-upstream.js';
 import { proxyHeaderOf } from './proxy-header.js';
@@ -73,6 +74,12 @@ export async function createUdpDestination(
     connectTimeoutMs: options.connectTimeoutMs ?? 0, inactivityTimeoutMs: options.inactivityTimeoutMs ?? 0, failover: options.failover ?? 0,
     resolve: (text) => targetOf(text) ?? resolveOne(text), maxRequests: session.maxRequests, maxReplies: session.maxReplies, sticky: session.sticky,
     ...(options.proxyProtocol ? { proxyHeader: proxyHeaderOf(options.proxyProtocol.on ?? 'first') } : {}),
+    ...(offloadWanted(options) && ctx.clients.offload && upstreams!.offloadTarget ? {
+      offload: (s: Session<unknown>) => {
+        const target = s.upstream === undefined ? undefined : upstreams!.offloadTarget!(s.upstream);
+        return target === undefined ? undefined : ctx.clients.offload!(s.listener, s.remote, name, target);
+      },
+    } : {}),
   });
   const t = table;
   let closed = false;
@@ -89,13 +96,18 @@ export async function createUdpDestination(
     name,
     sendBatch,
     close: () => { closed = true; return t.close(); },
-    status: () => ({
+    status: () => (t.syncFlows(), {
       sessions: t.size, backends: backends.map((b) => b.label), upstream: upstreams!.kind, router: router.status?.() ?? { kind: router.kind },
-      sendErrors: upstreams!.stats.sendErrors, ...t.stats,
+      sendErrors: upstreams!.stats.sendErrors, offloaded: t.offloaded, ...t.stats,
     }),
     backendOf: (listener, remote) => t.backendOf(listener, remote)?.label,
     sessions: { list: () => t.list(), count: () => t.size, ...control },
   };
+}
+
+/** Flow offload unless the destination's `flowOffload` is false or UDPGW_FLOW_OFFLOAD=off (tests run both). */
+export function offloadWanted(options: UdpOptions): boolean {
+  return options.flowOffload !== false && process.env.UDPGW_FLOW_OFFLOAD !== 'off';
 }
 
 /** A host name in an answer is looked up (once per answer; IP literals never are). */

@@ -74,6 +74,7 @@ export function createNativeUpstreams(addon: NativeAddon): Upstreams<NativeLink>
     try { return link.socket.local()[1]; } catch { return undefined; }
   }
 
-  const upstreams: Upstreams<NativeLink> = { kind: 'native', stats, open, relay, send, localPort, close, onRefused: undefined };
+  const offloadTarget = (link: NativeLink): object | undefined => sockets.offloadTarget(link);
+  const upstreams: Upstreams<NativeLink> = { kind: 'native', stats, open, relay, send, localPort, close, offloadTarget, onRefused: undefined };
   return upstreams;
 }

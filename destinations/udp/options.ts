@@ -22,6 +22,10 @@ export const UdpOptionsSchema = Type.Object({
   connectTimeoutMs: Type.Integer({ minimum: 0, default: 0, description: 'no datagram back this long after the first one sent: the backend failed (0: off)' }),
   inactivityTimeoutMs: Type.Integer({ minimum: 0, default: 0, description: 'no datagram from the backend this long: it went silent (0: off)' }),
   failover: Type.Integer({ minimum: 0, default: 0, description: 'other backends tried after a connect failure, the held datagrams replayed' }),
+  flowOffload: Type.Boolean({
+    default: true,
+    description: 'an open session\'s datagrams forwarded both ways by the native transport itself, without the pipeline, where the listener allows it (docs/performance.md, "Flow offload"); false: every datagram through the pipeline',
+  }),
   proxyProtocol: Type.Optional(Type.Object({
     version: Type.Literal(2, { default: 2 }),
     on: Type.Union([Type.Literal('first'), Type.Literal('every')], { default: 'first', description: 'first datagram of a session, or every datagram' }),

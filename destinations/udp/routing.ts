@@ -330,6 +330,7 @@ export class SessionRouting<U> {
   /** Leaves the current backend: its socket closes, the session waits for a new decision. */
   private detach(s: Session<U>): void {
     if (s.timer) { clearTimeout(s.timer); s.timer = undefined; }
+    this.table.endFlow(s);
     this.release(s);
     if (s.upstream !== undefined) this.table.closeUpstream(s.upstream);
     s.upstream = undefined;

@@ -1,5 +1,5 @@
 /** One udp proxy session: its state, and the options every session of a destination shares. */
-import type { Endpoint, RouteTarget } from '../../gateway/plugin-kit.js';
+import type { Endpoint, OffloadedFlow, RouteTarget } from '../../gateway/plugin-kit.js';
 
 /** How a session's datagrams travel. */
 export const enum Mode {
@@ -46,6 +46,13 @@ export interface Session<U> {
   /** The router was told this session started on `backend` (and is told once when it ends). */
   started: boolean;
   ended: boolean;
+  /** Flow offload: the listener's transport forwards the session's datagrams both ways itself. */
+  flow: OffloadedFlow | undefined;
+  /** The flow's counts already added to requests / replies. */
+  flowIn: number;
+  flowOut: number;
+  /** No offload is asked for before this time (the last ask was refused). */
+  offloadAfter: number;
 }
 
 export function newSession<U>(key: string, listener: string, remote: Endpoint, local: Endpoint, now: number): Session<U> {
@@ -53,6 +60,7 @@ export function newSession<U>(key: string, listener: string, remote: Endpoint, l
     key, listener, remote, local, createdAt: now, mode: Mode.Pending, upstream: undefined, backend: undefined,
     lastSeen: now, reordered: now, requests: 0, replies: 0, held: undefined, heldBytes: 0, deciding: false, heardSince: false,
     failed: [], first: true, answered: false, lastReplyAt: now, connectTimeoutMs: 0, inactivityTimeoutMs: 0, timer: undefined, started: false, ended: false,
+    flow: undefined, flowIn: 0, flowOut: 0, offloadAfter: 0,
   };
 }
 
@@ -100,4 +108,6 @@ export interface SessionHost<U> {
   end(s: Session<U>): void;
   dropHeld(s: Session<U>, reason: string): void;
   closeUpstream(u: U): void;
+  /** Ends the session's flow offload, if any (its socket is about to change or close). */
+  endFlow(s: Session<U>): void;
 }

@@ -37,6 +37,9 @@ export interface Upstreams<U> {
    *  socket reported to a send rather than to a read); set by the session table. Called during relay(). */
   // eslint-disable-next-line @typescript-eslint/no-explicit-any -- set by the table, which knows U
   onRefused: ((u: any) => void) | undefined;
+  /** What a listener's transport can pin a session's flow to (flow offload; native sockets without a
+   *  send backlog), else undefined. Absent: no offload. */
+  offloadTarget?(u: U): object | undefined;
   /** Closes one session's socket; datagrams still waiting for it fail with "udp session closed". */
   close(u: U): Promise<void>;
 }

@@ -9,6 +9,7 @@ import type { Packet, Reply, Endpoint } from '../packet.js';
 import type { ArnContext, IamStatement } from './iam.js';
 import type { ConfigProblem } from '../errors.js';
 import type { SessionControl } from './router.js';
+import type { OffloadedFlow } from './transport.js';
 
 /** Per-packet outcome, in the same order as the batch. */
 export type DeliveryOutcome =
@@ -81,6 +82,12 @@ export interface ClientSender {
   /** Send from a listener's socket to a client the gateway itself has a flow with
    *  (e.g. a udp proxy session relaying its backend's reply). Not exposed to outside input. */
   sendToClient(listener: string, remote: Endpoint, data: Buffer): void;
+  /** Flow offload: asks the listener to forward this client's datagrams straight to `upstream` (a
+   *  socket of the listener's transport: the net layer's `offloadTarget`) and upstream's back, without
+   *  the pipeline. Granted only while the listener's one lane is this destination's and nothing on
+   *  the listener looks at each packet (rate limit, format check, listener protocol, cluster mode).
+   *  Undefined when not granted. */
+  offload?(listener: string, remote: Endpoint, destination: string, upstream: object): OffloadedFlow | undefined;
 }
 
 export interface DestinationContext {

@@ -28,6 +28,8 @@ export interface RunnerDeps {
 export class DestinationRunner {
   /** Label for metrics: listener/destination. */
   readonly id: string;
+  /** Every packet enqueued is offered to the destination (no sampling wrapper): see FanoutLane. */
+  readonly direct = true;
   private readonly queue: PacketQueue;
   private readonly sender: Destination;
   private readonly maxPackets: number;

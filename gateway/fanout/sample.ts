@@ -10,6 +10,11 @@ import type { Packet } from '../packet.js';
 /** What the listener hands packets to: a destination runner, or a wrapper of one. */
 export interface FanoutLane {
   readonly destination: Destination;
+  /** Every packet enqueued is offered to the destination (a runner; not a sampling wrapper), so a
+   *  listener whose only lane this is may let the destination's flows bypass it (flow offload). */
+  readonly direct?: boolean;
+  /** The runner's id (listener/destination), its metrics label; with `direct`. */
+  readonly id?: string;
   enqueue(p: Packet): boolean;
   hold(): void;
   /** End of a receive batch; `now` is the batch's receive time (Date.now()), reused as the clock of

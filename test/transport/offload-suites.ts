@@ -1,5 +1,5 @@
 /**
- * The transport contract, the core pipeline and the gateway's udp proxy path again with the addon's
+ * The transport contract, the core pipeline, the gateway's udp proxy path and flow offload again with the addon's
  * UDP offload set to one mode for every socket the calling test file opens (offload-all.test.ts,
  * offload-off.test.ts), so both modes are checked whatever the default. Each test file runs in its
  * own process, so the mode set here is that file's alone.
@@ -22,4 +22,6 @@ export async function offloadSuites(mode: 'all' | 'off'): Promise<void> {
   describeTransportContract(`native, offload ${mode}`, nativeTransport);
   await import('../core/pipeline.test.js');
   await import('./gateway-native.test.js');
+  await import('./native-flow.test.js');
+  await import('./gateway-offload.test.js');
 }
