@@ -45,8 +45,15 @@ typedef struct flow_table {
   sock **touched;   /* slots: sessions with datagrams in the batch, in order of their first */
   int32_t *index;   /* UDPN_MAX_SLOTS: batch index of the k-th datagram of one send */
   uint32_t *meta;   /* UDPN_MAX_SLOTS * W: send metadata of one session's datagrams */
+  uint8_t *payload; /* FLOW_COPY_BYTES: one session's datagrams back to back, so they can leave as GSO runs */
   double totals[T_COUNT];
 } flow_table;
+
+/* Datagrams received into separate slots are copied back to back before a send on a socket with
+ * GSO, as the JS sender copies them into its slab: consecutive ones of one size then leave as one
+ * UDP_SEGMENT message (without the copy every datagram is a message of its own, and the kernel's
+ * cost per datagram doubled at bursts of 64). In chunks of this many bytes. */
+#define FLOW_COPY_BYTES (256u * 1024u)
 
 static uint64_t now_ns(void) {
   struct timespec t;
@@ -88,7 +95,7 @@ void flow_free(sock *l) {
   flow_table *t = l->flows;
   if (!t) return;
   flow_unpin_all(l);
-  free(t->buckets); free(t->match); free(t->next); free(t->touched); free(t->index); free(t->meta);
+  free(t->buckets); free(t->match); free(t->next); free(t->touched); free(t->index); free(t->meta); free(t->payload);
   free(t);
   l->flows = NULL;
 }
@@ -105,8 +112,9 @@ static flow_table *table_of(sock *l) {
   t->touched = calloc(t->slots, sizeof *t->touched);
   t->index = calloc(UDPN_MAX_SLOTS, sizeof *t->index);
   t->meta = calloc((size_t)UDPN_MAX_SLOTS * W, sizeof *t->meta);
+  t->payload = malloc(FLOW_COPY_BYTES);
   l->flows = t;
-  if (!t->buckets || !t->match || !t->next || !t->touched || !t->index || !t->meta) { flow_free(l); return NULL; }
+  if (!t->buckets || !t->match || !t->next || !t->touched || !t->index || !t->meta || !t->payload) { flow_free(l); return NULL; }
   return t;
 }
 
@@ -170,6 +178,48 @@ static void give_up(sock *u, int err) {
   flow_unpin(u);
 }
 
+/* Sends one session's datagrams of the batch (its chain), in chunks; what the session socket does
+ * not take at once, and everything after it, goes back to JS (match[i] = NULL). Returns how many. */
+static unsigned forward_chain(flow_table *t, sock *l, sock *u, uint64_t now) {
+  const uint32_t *m = l->recv_meta;
+  const uint8_t **src = l->io.recv_src;
+  int copy = u->io.gso, failed = 0;
+  unsigned handed = 0;
+  double sent = 0, bytes = 0;
+  int i = u->flow_first;
+  u->flow_first = u->flow_last = -1;
+  while (i >= 0) {
+    const uint8_t *base = copy ? t->payload : l->io.recv_payload;
+    size_t base_len = copy ? FLOW_COPY_BYTES : l->io.recv_payload_len, used = 0;
+    unsigned k = 0;
+    for (; i >= 0 && k < UDPN_MAX_SLOTS; i = t->next[i], k++) {
+      uint32_t len = m[(size_t)i * W + UDPN_RECV_LEN];
+      if (copy && used + len > FLOW_COPY_BYTES) break;
+      uint32_t *sw = t->meta + (size_t)k * W;
+      if (copy) { memcpy(t->payload + used, src[i], len); sw[UDPN_SEND_OFFSET] = (uint32_t)used; used += len; }
+      else sw[UDPN_SEND_OFFSET] = (uint32_t)(src[i] - base);
+      sw[UDPN_SEND_LEN] = len;
+      sw[UDPN_SEND_ERRNO] = 0; /* a refusal writes its errno here (connected socket) */
+      t->index[k] = i;
+    }
+    udpn_send_result r = {0, 0, 0};
+    if (!failed) r = udpn_send(&u->io, base, base_len, t->meta, k);
+    for (unsigned q = 0; q < k; q++) {
+      const uint32_t *sw = t->meta + (size_t)q * W;
+      if (failed || q >= r.consumed || sw[UDPN_SEND_ERRNO] != 0) { t->match[t->index[q]] = NULL; handed++; continue; }
+      sent++;
+      bytes += sw[UDPN_SEND_LEN];
+    }
+    /* Refused (an ICMP error of the backend): JS sends it again and hears of the next refusal. */
+    if (!failed && (r.consumed < k || r.refused > 0)) { failed = 1; give_up(u, r.refused > 0 ? r.last_errno : EAGAIN); }
+  }
+  if (sent > 0) {
+    u->flow_in[0] += sent; u->flow_in[1] += bytes; u->flow_in_ns = now;
+    t->totals[T_IN_PACKETS] += sent; t->totals[T_IN_BYTES] += bytes;
+  }
+  return handed;
+}
+
 unsigned flow_forward(sock *l, unsigned n) {
   flow_table *t = l->flows;
   if (!t || t->count == 0 || n == 0) return n;
@@ -192,35 +242,9 @@ unsigned flow_forward(sock *l, unsigned n) {
     u->flow_last = (int)i;
   }
   if (touched == 0) return n;
-  uint8_t *base = l->io.recv_payload;
   uint64_t now = now_ns();
   double handed = 0;
-  for (unsigned j = 0; j < touched; j++) {
-    sock *u = t->touched[j];
-    unsigned k = 0;
-    for (int i = u->flow_first; i >= 0; i = t->next[i], k++) {
-      uint32_t *sw = t->meta + (size_t)k * W;
-      sw[UDPN_SEND_OFFSET] = (uint32_t)(src[i] - base);
-      sw[UDPN_SEND_LEN] = m[(size_t)i * W + UDPN_RECV_LEN];
-      sw[UDPN_SEND_ERRNO] = 0; /* a refusal writes its errno here (connected socket) */
-      t->index[k] = i;
-    }
-    u->flow_first = u->flow_last = -1;
-    udpn_send_result r = udpn_send(&u->io, base, l->io.recv_payload_len, t->meta, k);
-    double sent = 0, bytes = 0;
-    for (unsigned q = 0; q < k; q++) {
-      const uint32_t *sw = t->meta + (size_t)q * W;
-      if (q >= r.consumed || sw[UDPN_SEND_ERRNO] != 0) { t->match[t->index[q]] = NULL; handed++; continue; }
-      sent++;
-      bytes += sw[UDPN_SEND_LEN];
-    }
-    if (sent > 0) {
-      u->flow_in[0] += sent; u->flow_in[1] += bytes; u->flow_in_ns = now;
-      t->totals[T_IN_PACKETS] += sent; t->totals[T_IN_BYTES] += bytes;
-    }
-    /* Refused (an ICMP error of the backend): JS sends it again and hears of the next refusal. */
-    if (r.consumed < k || r.refused > 0) give_up(u, r.refused > 0 ? r.last_errno : EAGAIN);
-  }
+  for (unsigned j = 0; j < touched; j++) handed += forward_chain(t, l, t->touched[j], now);
   t->totals[T_HANDED_BACK] += handed;
   warn_gso_fallback(l->env);
   /* What is left for JS moves to the front, in order. */

@@ -206,6 +206,27 @@ describe.skipIf(!required)('native transport: flow offload', () => {
     expect(flow.read()).toMatchObject({ packetsIn: 1, packetsOut: 1 });
   });
 
+  it('datagrams of one client read in one batch leave as GSO runs where the session socket has GSO', async () => {
+    const { sink, listener, backend, client, sockets, link } = await setup();
+    pin(listener, sockets, link, { address: '127.0.0.1', port: client.port });
+    const before = addon!.offload!();
+    // Forty single datagrams (no GSO from node:dgram, so no GRO run on loopback either) wait while
+    // the listener does not read; then one read takes them all, each in a slot of its own. Copied
+    // back to back, the forty of one size leave as one run.
+    const raw = (listener as unknown as { queue: { socket: { startReading(): void } } }).queue.socket;
+    listener.pause();
+    const list = Array.from({ length: 40 }, (_, i) => `g${String(i).padStart(3, '0')}`.padEnd(64, '.'));
+    await sendAll(client, listener.local.port, '127.0.0.1', list);
+    await sleep(20);
+    raw.startReading();
+    await waitFor(() => backend.received.length === 40, 'all 40');
+    expect(texts(backend.received)).toEqual(list);
+    expect(sink.count).toBe(0);
+    const after = addon!.offload!();
+    if (after.gso) expect(after.gsoDatagrams - before.gsoDatagrams).toBeGreaterThanOrEqual(20);
+    else expect(after.gsoDatagrams - before.gsoDatagrams).toBe(0);
+  });
+
   it('a burst: every datagram once, in order, with its bytes; mixed sizes', async () => {
     const { sink, listener, backend, sockets, link } = await setup();
     const tx = (await nativeTransport.bind({ host: '127.0.0.1', port: 0, maxDatagramBytes: 1500 }, () => {}, () => {})) as NativeTransport;
