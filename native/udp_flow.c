@@ -15,7 +15,7 @@
  *
  *   session.pin(listener, key: Uint32Array(6) [family 4|6, port, address words 0..3]) -> 0 | -errno
  *   session.unpin()
- *   session.flow() -> [pinned, in packets, in bytes, out packets, out bytes,
+ *   session.flow([out: Float64Array(8)]) -> [pinned, in packets, in bytes, out packets, out bytes,
  *                      ms since last in (-1: never), ms since last out, errno of the last unpin]
  *                     (counts since the last pin; they stay readable after an unpin)
  *   listener.flowTotals() -> [pinned flows, in packets, in bytes, out packets, out bytes,
@@ -369,14 +369,29 @@ static double ms_since(uint64_t then, uint64_t now) {
   return then == 0 ? -1 : (double)(now - then) / 1e6;
 }
 
+/* flow([out: Float64Array(8)]): into `out` when given (no allocation: the session table and the
+ * listener read every flow periodically), else as a new array. */
 static napi_value m_flow(napi_env env, napi_callback_info info) {
-  size_t argc = 0;
-  sock *u = this_sock(env, info, &argc, NULL);
+  size_t argc = 1;
+  napi_value argv[1];
+  sock *u = this_sock(env, info, &argc, argv);
   if (!u) return NULL;
   uint64_t now = now_ns();
   double v[8] = {u->flow_listener != NULL, u->flow_in[0], u->flow_in[1], u->flow_out[0], u->flow_out[1],
                  ms_since(u->flow_in_ns, now), ms_since(u->flow_out_ns, now), u->flow_errno};
-  return doubles(env, v, 8);
+  napi_valuetype t = napi_undefined;
+  if (argc >= 1) napi_typeof(env, argv[0], &t);
+  if (t == napi_undefined) return doubles(env, v, 8);
+  napi_typedarray_type type;
+  size_t len = 0, off;
+  void *data = NULL;
+  napi_value ab;
+  if (napi_get_typedarray_info(env, argv[0], &type, &len, &data, &ab, &off) != napi_ok || type != napi_float64_array || len < 8) {
+    napi_throw_type_error(env, NULL, "flow(out?: Float64Array(8))");
+    return NULL;
+  }
+  memcpy(data, v, sizeof v);
+  return argv[0];
 }
 
 static napi_value m_flow_totals(napi_env env, napi_callback_info info) {

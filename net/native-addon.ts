@@ -37,7 +37,7 @@ export interface NativeSocket {
   pin?(listener: NativeSocket, key: Uint32Array): number;
   unpin?(): void;
   /** [pinned, in packets, in bytes, out packets, out bytes, ms since last in (-1 never), ms since last out, errno of the last unpin] */
-  flow?(): number[];
+  flow?(out?: Float64Array): ArrayLike<number>;
   /** A listener socket: [pinned flows, in packets, in bytes, out packets, out bytes, out refused, handed back to JS] since it opened. */
   flowTotals?(): number[];
   unpinAll?(): void;

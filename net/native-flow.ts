@@ -21,6 +21,9 @@ export function pinFlow(addon: NativeAddon, listener: NativeSocket, client: Endp
   return rc === 0 ? new NativeFlow(session) : undefined;
 }
 
+/** Every read fills this one array (no allocation: flows are read periodically, thousands at a time). */
+const reading = new Float64Array(8);
+
 class NativeFlow implements OffloadedFlow {
   private ended = false;
   private last: OffloadReading | undefined;
@@ -29,10 +32,10 @@ class NativeFlow implements OffloadedFlow {
   read(): OffloadReading {
     // After end() the socket may be re-pinned by a newer flow (its counts restart): keep ours.
     if (this.ended && this.last) return this.last;
-    const [pinned, packetsIn, bytesIn, packetsOut, bytesOut, sinceIn, sinceOut, errno] = this.session.flow!() as number[];
+    const r = this.session.flow!(reading);
     this.last = {
-      active: !this.ended && pinned === 1, packetsIn: packetsIn!, bytesIn: bytesIn!, packetsOut: packetsOut!, bytesOut: bytesOut!,
-      idleInMs: sinceIn! < 0 ? Infinity : sinceIn!, idleOutMs: sinceOut! < 0 ? Infinity : sinceOut!, errno: errno!,
+      active: !this.ended && r[0] === 1, packetsIn: r[1]!, bytesIn: r[2]!, packetsOut: r[3]!, bytesOut: r[4]!,
+      idleInMs: r[5]! < 0 ? Infinity : r[5]!, idleOutMs: r[6]! < 0 ? Infinity : r[6]!, errno: r[7]!,
     };
     return this.last;
   }

@@ -164,6 +164,26 @@ describe.skipIf(!required)('gateway: flow offload of udp proxy sessions', () => 
     expect(udpStatus(running)).toMatchObject({ sessions: 1, created: 2 });
   });
 
+  it('an offloaded client that keeps sending stays among the recent clients: out-of-band sends reach it past the window', async () => {
+    const backend = await echoBackend();
+    const { running } = await start({ ...listener([udpDest(backend.port)]), egress: { recentClientSeconds: 1 }, admin: { port: 0, token: 'offload-token-123' } });
+    const c = await client();
+    const port = running.gateway.address().port;
+    await pingPong(c, port, 0, 3);
+    expect(listenerOffload(running)!.flows).toBe(1);
+    // 1.6 s of datagrams, all through the addon: past the 1-second window since JS last saw one.
+    for (let i = 3; i < 19; i++) { await c.send(`m${i}`, port); await sleep(100); }
+    await c.waitFor(19);
+    expect(listenerOffload(running)!.packetsIn).toBeGreaterThanOrEqual(16);
+    const r = await fetch(`${running.adminUrl}/v1/send`, {
+      method: 'POST', headers: { authorization: 'Bearer offload-token-123', 'content-type': 'application/json' },
+      body: JSON.stringify({ Messages: [{ Data: Buffer.from('pushed').toString('base64'), Remote: { Address: '127.0.0.1', Port: c.port } }] }),
+    });
+    expect(r.status).toBe(200);
+    await c.waitFor(20);
+    expect(c.received.at(-1)!.data.toString()).toBe('pushed');
+  });
+
   it('ending a session (POST /v1/sessions/end) stops its forwarding at once', async () => {
     const backend = await echoBackend();
     const { running } = await start(listener([udpDest(backend.port)]));
