@@ -181,8 +181,8 @@ export class SessionTable<U> implements SessionControl, SessionHost<U> {
    */
   private offloadCheck(s: Session<U>, now: number): void {
     if (s.flow !== undefined) {
-      if (s.flow.read().active) return;
-      const errno = s.flow.read().errno;
+      const { active, errno } = s.flow.read();
+      if (active) return;
       this.endFlow(s);
       s.offloadAfter = now + OFFLOAD_RETRY_MS;
       if (errno === ECONNREFUSED && s.upstream !== undefined) this.opts.upstreams.onRefused?.(s.upstream);
