@@ -13,17 +13,9 @@
  * backlogs and the error handling, takes over in order; JS pins the session again when it qualifies.
  * JS reads what was forwarded (flow(), flowTotals()) for its sessions' timeouts and its metrics.
  *
- *   session.pin(listener, key: Uint32Array(6) [family 4|6, port, address words 0..3]) -> 0 | -errno
- *   session.unpin()
- *   session.flow([out: Float64Array(8)]) -> [pinned, in packets, in bytes, out packets, out bytes,
- *                      ms since last in (-1: never), ms since last out, errno of the last unpin]
- *                     (counts since the last pin; they stay readable after an unpin)
- *   listener.flowTotals() -> [pinned flows, in packets, in bytes, out packets, out bytes,
- *                             out refused, handed back to JS]   (since the socket opened)
- *   listener.unpinAll()
+ * JS surface: flow_js.c.
  */
 #include <errno.h>
-#include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -55,7 +47,7 @@ typedef struct flow_table {
  * cost per datagram doubled at bursts of 64). In chunks of this many bytes. */
 #define FLOW_COPY_BYTES (256u * 1024u)
 
-static uint64_t now_ns(void) {
+uint64_t flow_now_ns(void) {
   struct timespec t;
   clock_gettime(CLOCK_MONOTONIC, &t);
   return (uint64_t)t.tv_sec * 1000000000u + (uint64_t)t.tv_nsec;
@@ -242,7 +234,7 @@ unsigned flow_forward(sock *l, unsigned n) {
     u->flow_last = (int)i;
   }
   if (touched == 0) return n;
-  uint64_t now = now_ns();
+  uint64_t now = flow_now_ns();
   double handed = 0;
   for (unsigned j = 0; j < touched; j++) handed += forward_chain(t, l, t->touched[j], now);
   t->totals[T_HANDED_BACK] += handed;
@@ -286,7 +278,7 @@ unsigned flow_reply(sock *u, unsigned n) {
     bytes += sw[UDPN_SEND_LEN];
   }
   if (sent > 0) {
-    u->flow_out[0] += sent; u->flow_out[1] += bytes; u->flow_out_ns = now_ns();
+    u->flow_out[0] += sent; u->flow_out[1] += bytes; u->flow_out_ns = flow_now_ns();
     t->totals[T_OUT_PACKETS] += sent; t->totals[T_OUT_BYTES] += bytes;
   }
   /* Refused toward the client: counted, as the JS path counts a refused send; not sent again. */
@@ -302,121 +294,3 @@ unsigned flow_reply(sock *u, unsigned n) {
   }
   return left;
 }
-
-/* ---- JS surface ---- */
-
-#define CHECK(call) do { if ((call) != napi_ok) return NULL; } while (0)
-
-static sock *this_sock(napi_env env, napi_callback_info info, size_t *argc, napi_value *argv) {
-  napi_value self;
-  void *data = NULL;
-  if (napi_get_cb_info(env, info, argc, argv, &self, NULL) != napi_ok) return NULL;
-  if (napi_unwrap(env, self, &data) != napi_ok || data == NULL) {
-    napi_throw_type_error(env, NULL, "not a UdpSocket");
-    return NULL;
-  }
-  return data;
-}
-
-static napi_value int_value(napi_env env, int32_t v) {
-  napi_value out;
-  CHECK(napi_create_int32(env, v, &out));
-  return out;
-}
-
-static napi_value doubles(napi_env env, const double *v, unsigned n) {
-  napi_value arr, x;
-  CHECK(napi_create_array_with_length(env, n, &arr));
-  for (unsigned i = 0; i < n; i++) {
-    CHECK(napi_create_double(env, v[i], &x));
-    CHECK(napi_set_element(env, arr, i, x));
-  }
-  return arr;
-}
-
-static napi_value m_pin(napi_env env, napi_callback_info info) {
-  size_t argc = 2;
-  napi_value argv[2];
-  sock *u = this_sock(env, info, &argc, argv);
-  if (!u) return NULL;
-  void *l = NULL, *words = NULL;
-  napi_typedarray_type type;
-  size_t len = 0;
-  napi_value ab;
-  size_t off;
-  bool listener = false, session = false;
-  napi_value self;
-  if (napi_get_cb_info(env, info, NULL, NULL, &self, NULL) != napi_ok ||
-      napi_check_object_type_tag(env, self, &udpn_session_tag, &session) != napi_ok || !session ||
-      argc < 2 || napi_check_object_type_tag(env, argv[0], &udpn_listener_tag, &listener) != napi_ok || !listener ||
-      napi_unwrap(env, argv[0], &l) != napi_ok || l == NULL ||
-      napi_get_typedarray_info(env, argv[1], &type, &len, &words, &ab, &off) != napi_ok ||
-      type != napi_uint32_array || len < 6) {
-    napi_throw_type_error(env, NULL, "pin(listener: UdpSocket, key: Uint32Array(6))");
-    return NULL;
-  }
-  return int_value(env, flow_pin(l, u, words));
-}
-
-static napi_value m_unpin(napi_env env, napi_callback_info info) {
-  size_t argc = 0;
-  sock *u = this_sock(env, info, &argc, NULL);
-  if (u) flow_unpin(u);
-  return NULL;
-}
-
-static double ms_since(uint64_t then, uint64_t now) {
-  return then == 0 ? -1 : (double)(now - then) / 1e6;
-}
-
-/* flow([out: Float64Array(8)]): into `out` when given (no allocation: the session table and the
- * listener read every flow periodically), else as a new array. */
-static napi_value m_flow(napi_env env, napi_callback_info info) {
-  size_t argc = 1;
-  napi_value argv[1];
-  sock *u = this_sock(env, info, &argc, argv);
-  if (!u) return NULL;
-  uint64_t now = now_ns();
-  double v[8] = {u->flow_listener != NULL, u->flow_in[0], u->flow_in[1], u->flow_out[0], u->flow_out[1],
-                 ms_since(u->flow_in_ns, now), ms_since(u->flow_out_ns, now), u->flow_errno};
-  napi_valuetype t = napi_undefined;
-  if (argc >= 1) napi_typeof(env, argv[0], &t);
-  if (t == napi_undefined) return doubles(env, v, 8);
-  napi_typedarray_type type;
-  size_t len = 0, off;
-  void *data = NULL;
-  napi_value ab;
-  if (napi_get_typedarray_info(env, argv[0], &type, &len, &data, &ab, &off) != napi_ok || type != napi_float64_array || len < 8) {
-    napi_throw_type_error(env, NULL, "flow(out?: Float64Array(8))");
-    return NULL;
-  }
-  memcpy(data, v, sizeof v);
-  return argv[0];
-}
-
-static napi_value m_flow_totals(napi_env env, napi_callback_info info) {
-  size_t argc = 0;
-  sock *l = this_sock(env, info, &argc, NULL);
-  if (!l) return NULL;
-  double v[7];
-  flow_totals(l, v);
-  return doubles(env, v, 7);
-}
-
-static napi_value m_unpin_all(napi_env env, napi_callback_info info) {
-  size_t argc = 0;
-  sock *l = this_sock(env, info, &argc, NULL);
-  if (l) flow_unpin_all(l);
-  return NULL;
-}
-
-const napi_property_descriptor flow_session_methods[3] = {
-  {"pin", NULL, m_pin, NULL, NULL, NULL, napi_default, NULL},
-  {"unpin", NULL, m_unpin, NULL, NULL, NULL, napi_default, NULL},
-  {"flow", NULL, m_flow, NULL, NULL, NULL, napi_default, NULL},
-};
-
-const napi_property_descriptor flow_listener_methods[2] = {
-  {"flowTotals", NULL, m_flow_totals, NULL, NULL, NULL, napi_default, NULL},
-  {"unpinAll", NULL, m_unpin_all, NULL, NULL, NULL, napi_default, NULL},
-};

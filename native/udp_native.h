@@ -109,6 +109,8 @@ unsigned flow_reply(sock *session, unsigned n);
  * out refused, handed back to JS]. */
 void flow_totals(const sock *listener, double out[7]);
 void flow_free(sock *listener);
+/* CLOCK_MONOTONIC in ns (the flows' last-activity times). */
+uint64_t flow_now_ns(void);
 extern const napi_property_descriptor flow_session_methods[3];
 extern const napi_property_descriptor flow_listener_methods[2];
 /* Type tags of listener sockets and session sockets (a pin checks what it is given). */

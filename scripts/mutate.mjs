@@ -37,7 +37,7 @@ export const GROUPS = {
   },
   sns: { mutate: ['packet-source/sns-http/sns-handler.ts'], tests: ['test/packet-source/sns-handler.test.ts', 'test/packet-source/sns-http.test.ts'] },
   sqs: { mutate: ['packet-source/sqs/index.ts'], timeoutMS: 60_000, tests: ['test/packet-source/moto-sqs.test.ts', 'test/packet-source/sqs-body.test.ts'] },
-  udp: { mutate: ['destinations/udp/sessions.ts'], tests: ['test/destinations-local/udp.test.ts', 'test/destinations-local/udp-session-table.test.ts', 'test/destinations-local/udp-session-table-more.test.ts', 'test/destinations-local/udp-session-offload.test.ts', 'test/routers/sessions.test.ts', 'test/routers/admin-sessions.test.ts', 'test/routers/rules.test.ts', 'test/routers/module.test.ts'] },
+  udp: { mutate: ['destinations/udp/sessions.ts', 'destinations/udp/offload.ts'], tests: ['test/destinations-local/udp.test.ts', 'test/destinations-local/udp-session-table.test.ts', 'test/destinations-local/udp-session-table-more.test.ts', 'test/destinations-local/udp-session-offload.test.ts', 'test/routers/sessions.test.ts', 'test/routers/admin-sessions.test.ts', 'test/routers/rules.test.ts', 'test/routers/module.test.ts'] },
   config: { mutate: ['gateway/config/schema.ts'], tests: ['test/core/config.test.ts', 'test/core/config-bounds.test.ts', 'test/core/config-hostile.test.ts'] },
   // Only the shutdown and signal code of these two files: line ranges found when the run starts.
   shutdown: {

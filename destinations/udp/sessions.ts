@@ -8,11 +8,11 @@
  * touches them.
  */
 import type { Logger } from 'pino';
-import { constants } from 'node:os';
 import { isProxy, type ClientSender, type Endpoint, type OffloadedFlow, type Packet, type RouteDecision, type Router, type RouteTarget, type SessionControl, type SessionInfo } from '../../gateway/plugin-kit.js';
 import { Mode, SessionIndex, type Session, type SessionHost, type SessionStats } from './session.js';
 export type { SessionStats } from './session.js';
 import { SessionRouting, type RoutingOptions } from './routing.js';
+import { SessionOffload } from './offload.js';
 import type { Upstreams } from './upstream.js';
 
 export interface SessionTableOptions<U> extends RoutingOptions {
@@ -37,9 +37,6 @@ export interface SessionTableOptions<U> extends RoutingOptions {
   readonly offload?: (s: Session<U>) => OffloadedFlow | undefined;
 }
 
-/** After a refused offload, the session asks again no sooner than this (a backlog may have drained). */
-const OFFLOAD_RETRY_MS = 1_000;
-const ECONNREFUSED = constants.errno.ECONNREFUSED;
 
 
 /** Recency order in the Map is refreshed at most this often per session (one delete+set), not per packet. */
@@ -74,7 +71,7 @@ export class SessionTable<U> implements SessionControl, SessionHost<U> {
   private batchNow = 0;
   /** Set where sessions may be offloaded at all: what the offload bypasses (counts, PROXY headers
    *  on every datagram, per-datagram routing, dropped replies) is not configured. */
-  private readonly offloadOf: ((s: Session<U>) => OffloadedFlow | undefined) | undefined;
+  private readonly offload: SessionOffload<U> | undefined;
 
   constructor(private readonly opts: SessionTableOptions<U>) {
     this.now = opts.now ?? Date.now;
@@ -83,8 +80,12 @@ export class SessionTable<U> implements SessionControl, SessionHost<U> {
       ? (p) => this.sessionFor(p, this.batchNow) as { readonly upstream: U } | undefined
       : (p) => this.perPacket(p, this.batchNow) as { readonly upstream: U } | undefined;
     this.routing = new SessionRouting(opts, this, this.stats);
-    this.offloadOf = opts.offload !== undefined && opts.sticky && opts.replies && this.maxRequests === Infinity && !(opts.maxReplies > 0) && !opts.proxyHeader?.every
-      ? opts.offload : undefined;
+    this.offload = opts.offload !== undefined && opts.sticky && opts.replies && this.maxRequests === Infinity && !(opts.maxReplies > 0) && !opts.proxyHeader?.every
+      ? new SessionOffload(opts.offload, {
+        stats: this.stats, proxyHeader: opts.proxyHeader !== undefined,
+        refused: (u) => opts.upstreams.onRefused?.(u),
+        touched: (s, now) => { s.reordered = now; this.sessions.delete(s.key); this.sessions.set(s.key, s); },
+      }) : undefined;
     opts.upstreams.onRefused = (u) => {
       this.refused.push(u);
       // Stryker disable next-line ConditionalExpression,LogicalOperator: equivalent, a microtask also queued during a relay, or once more, finds the list empty (the relay's finally flushes first)
@@ -98,11 +99,7 @@ export class SessionTable<U> implements SessionControl, SessionHost<U> {
   get size(): number { return this.sessions.size; }
 
   /** Sessions whose flow is offloaded now (as of their last look). */
-  get offloaded(): number {
-    let n = 0;
-    for (const s of this.sessions.values()) if (s.flow !== undefined && s.flow.read().active) n++;
-    return n;
-  }
+  get offloaded(): number { return SessionOffload.count(this.sessions.values()); }
 
   /** Relays a batch: each packet on its session's socket, or held / sent by itself (then 'delivered'). */
   relay(batch: readonly Packet[], now: number): ReturnType<Upstreams<U>['relay']> {
@@ -127,7 +124,7 @@ export class SessionTable<U> implements SessionControl, SessionHost<U> {
       s.lastSeen = now;
       s.requests++;
       if (s.held !== undefined) this.routing.keepForReplay(s, p.data);
-      else if (this.offloadOf !== undefined && (s.flow !== undefined || now >= s.offloadAfter)) this.offloadCheck(s, now);
+      else if (this.offload !== undefined && SessionOffload.due(s, now)) this.offload.check(s, now);
       if (now - s.reordered > REORDER_EVERY_MS) {
         s.reordered = now;
         this.sessions.delete(s.key);
@@ -173,66 +170,14 @@ export class SessionTable<U> implements SessionControl, SessionHost<U> {
     else this.opts.countDrop('route-per-packet-unsupported');
   }
 
-  /**
-   * An open session's datagram reached JS. Offloaded: either it was read in the batch that asked
-   * for the offload (the flow goes on), or the transport handed it back and ended the flow (a
-   * backlog, a refusal): its counts are taken and the session goes on here. Not offloaded: ask,
-   * once the session needs nothing per datagram (no replay kept, no timer watching its replies).
-   */
-  private offloadCheck(s: Session<U>, now: number): void {
-    if (s.flow !== undefined) {
-      const { active, errno } = s.flow.read();
-      if (active) return;
-      this.endFlow(s);
-      s.offloadAfter = now + OFFLOAD_RETRY_MS;
-      if (errno === ECONNREFUSED && s.upstream !== undefined) this.opts.upstreams.onRefused?.(s.upstream);
-      return;
-    }
-    if (s.inactivityTimeoutMs > 0 || (s.connectTimeoutMs > 0 && !s.answered) || (this.opts.proxyHeader !== undefined && s.first)) return;
-    const flow = this.offloadOf!(s);
-    if (flow === undefined) { s.offloadAfter = now + OFFLOAD_RETRY_MS; return; }
-    s.flow = flow;
-    s.flowIn = 0;
-    s.flowOut = 0;
-  }
-
-  /**
-   * Adds what the session's offloaded flow forwarded since the last look to its counts and times
-   * (requests, replies, last seen, last reply). True when it forwarded anything since: the session
-   * then moves to the recent end of the table (eviction order).
-   */
-  private syncFlow(s: Session<U>, now: number): boolean {
-    const r = s.flow!.read();
-    const dIn = r.packetsIn - s.flowIn, dOut = r.packetsOut - s.flowOut;
-    if (dIn <= 0 && dOut <= 0) return false;
-    s.flowIn = r.packetsIn;
-    s.flowOut = r.packetsOut;
-    if (dIn > 0) { s.requests += dIn; s.lastSeen = Math.max(s.lastSeen, now - r.idleInMs); }
-    if (dOut > 0) {
-      s.replies += dOut;
-      this.stats.repliesRelayed += dOut;
-      s.lastReplyAt = Math.max(s.lastReplyAt, now - r.idleOutMs);
-      s.lastSeen = Math.max(s.lastSeen, s.lastReplyAt);
-      s.answered = true;
-    }
-    s.reordered = now;
-    this.sessions.delete(s.key);
-    this.sessions.set(s.key, s);
-    return true;
-  }
-
   /** Takes the counts of every offloaded flow (before the sessions are listed or reported). */
   syncFlows(): void {
+    if (this.offload === undefined) return;
     const now = this.now();
-    for (const s of [...this.sessions.values()]) if (s.flow !== undefined) this.syncFlow(s, now);
+    for (const s of [...this.sessions.values()]) if (s.flow !== undefined) this.offload.sync(s, now);
   }
 
-  endFlow(s: Session<U>): void {
-    if (s.flow === undefined) return;
-    this.syncFlow(s, this.now());
-    s.flow.end();
-    s.flow = undefined;
-  }
+  endFlow(s: Session<U>): void { this.offload?.end(s, this.now()); }
 
   private slowPath(s: Session<U> | undefined, p: Packet, now: number): Session<U> | undefined {
     if (s !== undefined && s.requests >= this.maxRequests && s.mode !== Mode.Pending) {
@@ -326,7 +271,7 @@ export class SessionTable<U> implements SessionControl, SessionHost<U> {
     for (const s of [...this.sessions.values()]) {
       // An offloaded session's flow is read only when what is known of it would expire it: a
       // session seen since the cutoff cannot expire now, whatever it did since (reads cost ~0.7 µs).
-      if (s.lastSeen <= cutoff && s.flow !== undefined) this.syncFlow(s, now);
+      if (s.lastSeen <= cutoff && s.flow !== undefined) this.offload?.sync(s, now);
       if (s.lastSeen <= cutoff) { this.stats.expired++; this.end(s); }
     }
   }
@@ -407,7 +352,7 @@ export class SessionTable<U> implements SessionControl, SessionHost<U> {
     // An offloaded session's recency is only known once its flow is read: a few of the oldest are.
     for (let i = 0; i < 8; i++) {
       const s = this.sessions.values().next().value;
-      if (s === undefined || s.flow === undefined || !this.syncFlow(s, this.now())) break;
+      if (s === undefined || s.flow === undefined || !this.offload?.sync(s, this.now())) break;
     }
     const oldest = this.sessions.values().next().value;
     // Stryker disable next-line ConditionalExpression: equivalent, maxSessions is at least 1 (schema), so the table is not empty when it is full

@@ -1,5 +1,5 @@
 /**
- * The udp session table's side of flow offload (destinations/udp/sessions.ts), with a flow the test
+ * The udp session table's side of flow offload (destinations/udp/offload.ts), with a flow the test
  * controls: when an open session asks for it and when it does not, how often a refused ask is
  * repeated, the flow's counts in the session's (sweep, list, eviction), a flow the transport ended,
  * and ending a session. The transport's side is in test/transport/native-flow.test.ts, the two
