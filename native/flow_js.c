@@ -19,17 +19,6 @@
 
 #define CHECK(call) do { if ((call) != napi_ok) return NULL; } while (0)
 
-static sock *this_sock(napi_env env, napi_callback_info info, size_t *argc, napi_value *argv) {
-  napi_value self;
-  void *data = NULL;
-  if (napi_get_cb_info(env, info, argc, argv, &self, NULL) != napi_ok) return NULL;
-  if (napi_unwrap(env, self, &data) != napi_ok || data == NULL) {
-    napi_throw_type_error(env, NULL, "not a UdpSocket");
-    return NULL;
-  }
-  return data;
-}
-
 static napi_value int_value(napi_env env, int32_t v) {
   napi_value out;
   CHECK(napi_create_int32(env, v, &out));
@@ -49,7 +38,7 @@ static napi_value doubles(napi_env env, const double *v, unsigned n) {
 static napi_value m_pin(napi_env env, napi_callback_info info) {
   size_t argc = 2;
   napi_value argv[2];
-  sock *u = this_sock(env, info, &argc, argv);
+  sock *u = unwrap_this(env, info, &argc, argv);
   if (!u) return NULL;
   void *l = NULL, *words = NULL;
   napi_typedarray_type type;
@@ -72,7 +61,7 @@ static napi_value m_pin(napi_env env, napi_callback_info info) {
 
 static napi_value m_unpin(napi_env env, napi_callback_info info) {
   size_t argc = 0;
-  sock *u = this_sock(env, info, &argc, NULL);
+  sock *u = unwrap_this(env, info, &argc, NULL);
   if (u) flow_unpin(u);
   return NULL;
 }
@@ -86,7 +75,7 @@ static double ms_since(uint64_t then, uint64_t now) {
 static napi_value m_flow(napi_env env, napi_callback_info info) {
   size_t argc = 1;
   napi_value argv[1];
-  sock *u = this_sock(env, info, &argc, argv);
+  sock *u = unwrap_this(env, info, &argc, argv);
   if (!u) return NULL;
   uint64_t now = flow_now_ns();
   double v[8] = {u->flow_listener != NULL, u->flow_in[0], u->flow_in[1], u->flow_out[0], u->flow_out[1],
@@ -108,7 +97,7 @@ static napi_value m_flow(napi_env env, napi_callback_info info) {
 
 static napi_value m_flow_totals(napi_env env, napi_callback_info info) {
   size_t argc = 0;
-  sock *l = this_sock(env, info, &argc, NULL);
+  sock *l = unwrap_this(env, info, &argc, NULL);
   if (!l) return NULL;
   double v[7];
   flow_totals(l, v);
@@ -117,7 +106,7 @@ static napi_value m_flow_totals(napi_env env, napi_callback_info info) {
 
 static napi_value m_unpin_all(napi_env env, napi_callback_info info) {
   size_t argc = 0;
-  sock *l = this_sock(env, info, &argc, NULL);
+  sock *l = unwrap_this(env, info, &argc, NULL);
   if (l) flow_unpin_all(l);
   return NULL;
 }

@@ -42,7 +42,7 @@ static int typed_data(napi_env env, napi_value v, napi_typedarray_type want, voi
   return 0;
 }
 
-static sock *unwrap_this(napi_env env, napi_callback_info info, size_t *argc, napi_value *argv) {
+sock *unwrap_this(napi_env env, napi_callback_info info, size_t *argc, napi_value *argv) {
   napi_value self;
   void *data = NULL;
   if (napi_get_cb_info(env, info, argc, argv, &self, NULL) != napi_ok) return NULL;

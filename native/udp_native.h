@@ -82,6 +82,8 @@ typedef struct group {
 } group;
 
 napi_value throw_errno(napi_env env, const char *what, int err);
+/* The socket a method was called on (its `this`); NULL with a TypeError thrown if it is none. */
+sock *unwrap_this(napi_env env, napi_callback_info info, size_t *argc, napi_value *argv);
 /* Stops polling and closes the fd; safe from cleanup hooks (no JS calls). */
 void close_native(sock *s);
 void cleanup_hook(void *arg);

@@ -28,8 +28,7 @@ export interface RunnerDeps {
 export class DestinationRunner {
   /** Label for metrics: listener/destination. */
   readonly id: string;
-  /** Every packet enqueued is offered to the destination (no sampling wrapper): see FanoutLane. */
-  readonly direct = true;
+  readonly direct = true; // every packet enqueued is offered to the destination (FanoutLane.direct)
   private readonly queue: PacketQueue;
   private readonly sender: Destination;
   private readonly maxPackets: number;
