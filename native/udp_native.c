@@ -241,12 +241,12 @@ static napi_value m_send_bound(napi_env env, napi_callback_info info) {
   return send_count(env, data, argc, argv);
 }
 
-/* Gives `self` an own `send` bound to s; the struct outlives the function (send_fn_finalize). */
+/* Gives `self` an own `send` bound to s; the struct outlives the function (bound_fn_finalize). */
 static napi_value bind_send(napi_env env, sock *s, napi_value self) {
   napi_value fn;
   CHECK(napi_create_function(env, "send", NAPI_AUTO_LENGTH, m_send_bound, s, &fn));
-  CHECK(napi_add_finalizer(env, fn, s, send_fn_finalize, NULL, NULL));
-  s->send_fn = 1;
+  CHECK(napi_add_finalizer(env, fn, s, bound_fn_finalize, NULL, NULL));
+  s->bound_fns++;
   /* Defined, not assigned: the prototype's read-only `send` would refuse an assignment, silently. */
   napi_property_descriptor own = {"send", NULL, NULL, NULL, NULL, fn, napi_default, NULL};
   CHECK(napi_define_properties(env, self, 1, &own));

@@ -53,7 +53,7 @@ typedef struct sock {
   unsigned ticks_left;     /* until the wake-ups are measured again */
   uint64_t window_start_ns; /* when its first wake-up began */
   double coalesce_starts, coalesce_ticks, readable_wakeups; /* counters, for tests and benchmarks */
-  int send_fn; /* the own `send` function (bound to this struct, no unwrap per call) is alive */
+  int bound_fns; /* own functions bound to this struct (`send`, a session's `flow`: no unwrap per call) alive */
   /* Flow offload (udp_flow.c). A session socket pinned to a listener: the listener forwards its
    * client's datagrams to it, and it sends its backend's back to the client from the listener. */
   struct sock *flow_listener; /* session: the listener it is pinned to, NULL when not pinned */
@@ -89,8 +89,10 @@ void close_native(sock *s);
 void cleanup_hook(void *arg);
 void release_pool(napi_env env, recv_pool *p);
 void finalize(napi_env env, void *data, void *hint);
-/* Finalizer of a socket's own `send` function: the struct may be freed once both are gone. */
-void send_fn_finalize(napi_env env, void *data, void *hint);
+/* Finalizer of a socket's own bound functions: the struct may be freed once they and it are gone. */
+void bound_fn_finalize(napi_env env, void *data, void *hint);
+/* Gives a session socket an own `flow` bound to s (flow_js.c). */
+napi_value bind_flow(napi_env env, sock *s, napi_value self);
 int update_poll(sock *s);
 /* Sets up receive coalescing on a listener socket (before reading starts); 0 or -errno. */
 int setup_coalescing(sock *s, unsigned micros);

@@ -26,13 +26,13 @@ napi_value throw_errno(napi_env env, const char *what, int err) {
 }
 
 static void maybe_free(sock *s) {
-  if (s->finalized && !s->handle_open && !s->timer_open && !s->send_fn) { flow_free(s); free(s); }
+  if (s->finalized && !s->handle_open && !s->timer_open && !s->bound_fns) { flow_free(s); free(s); }
 }
 
-void send_fn_finalize(napi_env env, void *data, void *hint) {
+void bound_fn_finalize(napi_env env, void *data, void *hint) {
   (void)env; (void)hint;
   sock *s = data;
-  s->send_fn = 0;
+  s->bound_fns--;
   maybe_free(s);
 }
 

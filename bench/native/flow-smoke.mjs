@@ -6,7 +6,8 @@
  * past its first 64 buckets with a second listener's 80), forwards bursts both ways, then: some
  * sessions are unpinned, some closed while pinned, one listener closed while its sessions are
  * pinned (they go on alone), the other after more traffic; then every socket is closed and dropped
- * (run with --expose-gc to collect them). 127.0.0.1 only, stops by itself.
+ * (run with --expose-gc to collect them), and a session's own `flow` kept past its socket is called.
+ * 127.0.0.1 only, stops by itself.
  */
 import { createRequire } from 'node:module';
 import { createSocket } from 'node:dgram';
@@ -72,9 +73,12 @@ for (let round = 0; round < 3; round++) {
 }
 l1.sock.close();
 for (const x of sessions) x.close(); // (an open socket keeps the process alive, and itself)
+const keptFlow = sessions[25].flow; // a session's own `flow`, kept past its socket
 sessions = null;
 globalThis.gc?.();
 await sleep(50);
+globalThis.gc?.();
+const late = keptFlow(); // the struct outlives its bound functions: pinned 0, counts as they were
 for (const s of clients) s.sock.close();
 echo.close();
-console.log(JSON.stringify({ toJs, replies, clientGot, totals1, totals2, flow20: flows[0] }));
+console.log(JSON.stringify({ toJs, replies, clientGot, totals1, totals2, flow20: flows[0], late: Array.from(late) }));
