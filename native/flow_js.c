@@ -108,15 +108,7 @@ static napi_value m_flow_bound(napi_env env, napi_callback_info info) {
   return flow_value(env, data, argc, argv);
 }
 
-napi_value bind_flow(napi_env env, sock *s, napi_value self) {
-  napi_value fn;
-  CHECK(napi_create_function(env, "flow", NAPI_AUTO_LENGTH, m_flow_bound, s, &fn));
-  CHECK(napi_add_finalizer(env, fn, s, bound_fn_finalize, NULL, NULL));
-  s->bound_fns++;
-  napi_property_descriptor own = {"flow", NULL, NULL, NULL, NULL, fn, napi_default, NULL};
-  CHECK(napi_define_properties(env, self, 1, &own));
-  return self;
-}
+napi_value bind_flow(napi_env env, sock *s, napi_value self) { return bind_own(env, s, self, "flow", m_flow_bound); }
 
 static napi_value m_flow_totals(napi_env env, napi_callback_info info) {
   size_t argc = 0;

@@ -241,17 +241,18 @@ static napi_value m_send_bound(napi_env env, napi_callback_info info) {
   return send_count(env, data, argc, argv);
 }
 
-/* Gives `self` an own `send` bound to s; the struct outlives the function (bound_fn_finalize). */
-static napi_value bind_send(napi_env env, sock *s, napi_value self) {
+napi_value bind_own(napi_env env, sock *s, napi_value self, const char *name, napi_callback cb) {
   napi_value fn;
-  CHECK(napi_create_function(env, "send", NAPI_AUTO_LENGTH, m_send_bound, s, &fn));
+  CHECK(napi_create_function(env, name, NAPI_AUTO_LENGTH, cb, s, &fn));
   CHECK(napi_add_finalizer(env, fn, s, bound_fn_finalize, NULL, NULL));
   s->bound_fns++;
-  /* Defined, not assigned: the prototype's read-only `send` would refuse an assignment, silently. */
-  napi_property_descriptor own = {"send", NULL, NULL, NULL, NULL, fn, napi_default, NULL};
+  /* Defined, not assigned: the prototype's read-only method would refuse an assignment, silently. */
+  napi_property_descriptor own = {name, NULL, NULL, NULL, NULL, fn, napi_default, NULL};
   CHECK(napi_define_properties(env, self, 1, &own));
   return self;
 }
+
+static napi_value bind_send(napi_env env, sock *s, napi_value self) { return bind_own(env, s, self, "send", m_send_bound); }
 
 static void release(napi_env env, napi_ref *ref) {
   if (*ref) napi_delete_reference(env, *ref);

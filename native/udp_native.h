@@ -91,6 +91,9 @@ void release_pool(napi_env env, recv_pool *p);
 void finalize(napi_env env, void *data, void *hint);
 /* Finalizer of a socket's own bound functions: the struct may be freed once they and it are gone. */
 void bound_fn_finalize(napi_env env, void *data, void *hint);
+/* Gives `self` an own method `name` whose callback gets s as its data (no napi_unwrap per call);
+ * the struct outlives the function (bound_fn_finalize). */
+napi_value bind_own(napi_env env, sock *s, napi_value self, const char *name, napi_callback cb);
 /* Gives a session socket an own `flow` bound to s (flow_js.c). */
 napi_value bind_flow(napi_env env, sock *s, napi_value self);
 int update_poll(sock *s);

@@ -96,10 +96,13 @@ export async function createUdpDestination(
     name,
     sendBatch,
     close: () => { closed = true; return t.close(); },
-    status: () => (t.syncFlows(), {
-      sessions: t.size, backends: backends.map((b) => b.label), upstream: upstreams!.kind, router: router.status?.() ?? { kind: router.kind },
-      sendErrors: upstreams!.stats.sendErrors, offloaded: t.offloaded, ...t.stats,
-    }),
+    status: () => {
+      t.syncFlows(); // offloaded sessions' counts into the stats first
+      return {
+        sessions: t.size, backends: backends.map((b) => b.label), upstream: upstreams!.kind, router: router.status?.() ?? { kind: router.kind },
+        sendErrors: upstreams!.stats.sendErrors, offloaded: t.offloaded, ...t.stats,
+      };
+    },
     backendOf: (listener, remote) => t.backendOf(listener, remote)?.label,
     sessions: { list: () => t.list(), count: () => t.size, ...control },
   };
