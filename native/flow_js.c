@@ -91,22 +91,10 @@ static napi_value flow_value(napi_env env, sock *u, size_t argc, napi_value *arg
   return argv[0];
 }
 
-static napi_value m_flow(napi_env env, napi_callback_info info) {
-  size_t argc = 1;
-  napi_value argv[1];
-  sock *u = unwrap_this(env, info, &argc, argv);
-  return u ? flow_value(env, u, argc, argv) : NULL;
-}
-
-/* A session's own `flow`, bound to its struct: no napi_unwrap per read (about half of a read's
- * cost; the sweep reads thousands). Still valid after the socket was collected (bound_fns). */
-static napi_value m_flow_bound(napi_env env, napi_callback_info info) {
-  size_t argc = 1;
-  napi_value argv[1];
-  void *data = NULL;
-  if (napi_get_cb_info(env, info, &argc, argv, NULL, &data) != napi_ok || data == NULL) return NULL;
-  return flow_value(env, data, argc, argv);
-}
+/* m_flow, and m_flow_bound: a session's own `flow`, bound to its struct: no napi_unwrap per read
+ * (about half of a read's cost; the sweep reads thousands). Still valid after the socket was
+ * collected (bound_fns). */
+UDPN_SOCK_METHOD(flow, flow_value)
 
 napi_value bind_flow(napi_env env, sock *s, napi_value self) { return bind_own(env, s, self, "flow", m_flow_bound); }
 

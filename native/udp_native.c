@@ -224,22 +224,10 @@ static napi_value send_count(napi_env env, sock *s, size_t argc, napi_value *arg
   return out;
 }
 
-static napi_value m_send(napi_env env, napi_callback_info info) {
-  size_t argc = 1;
-  napi_value argv[1];
-  sock *s = unwrap_this(env, info, &argc, argv);
-  return s ? send_count(env, s, argc, argv) : NULL;
-}
-
-/* The socket's own `send`, bound to its struct: no napi_unwrap per call (a private-symbol lookup,
- * measured at ~800 instructions, 7% of the gateway's user-space work per wake-up at one datagram). */
-static napi_value m_send_bound(napi_env env, napi_callback_info info) {
-  size_t argc = 1;
-  napi_value argv[1];
-  void *data = NULL;
-  if (napi_get_cb_info(env, info, &argc, argv, NULL, &data) != napi_ok || data == NULL) return NULL;
-  return send_count(env, data, argc, argv);
-}
+/* m_send, and m_send_bound: the socket's own `send`, bound to its struct: no napi_unwrap per call (a
+ * private-symbol lookup, measured at ~800 instructions, 7% of the gateway's user-space work per
+ * wake-up at one datagram). */
+UDPN_SOCK_METHOD(send, send_count)
 
 napi_value bind_own(napi_env env, sock *s, napi_value self, const char *name, napi_callback cb) {
   napi_value fn;

@@ -91,6 +91,23 @@ void release_pool(napi_env env, recv_pool *p);
 void finalize(napi_env env, void *data, void *hint);
 /* Finalizer of a socket's own bound functions: the struct may be freed once they and it are gone. */
 void bound_fn_finalize(napi_env env, void *data, void *hint);
+/* Both entry points of a socket method of at most one argument, `impl(env, s, argc, argv)`:
+ * m_<name> on the prototype (its `this` unwrapped) and m_<name>_bound, a socket's own function
+ * (bind_own: the struct is its data, no napi_unwrap per call). */
+#define UDPN_SOCK_METHOD(name, impl)                                                              \
+  static napi_value m_##name(napi_env env, napi_callback_info info) {                             \
+    size_t argc = 1;                                                                              \
+    napi_value argv[1];                                                                           \
+    sock *s = unwrap_this(env, info, &argc, argv);                                                \
+    return s ? impl(env, s, argc, argv) : NULL;                                                   \
+  }                                                                                               \
+  static napi_value m_##name##_bound(napi_env env, napi_callback_info info) {                     \
+    size_t argc = 1;                                                                              \
+    napi_value argv[1];                                                                           \
+    void *data = NULL;                                                                            \
+    if (napi_get_cb_info(env, info, &argc, argv, NULL, &data) != napi_ok || data == NULL) return NULL; \
+    return impl(env, data, argc, argv);                                                           \
+  }
 /* Gives `self` an own method `name` whose callback gets s as its data (no napi_unwrap per call);
  * the struct outlives the function (bound_fn_finalize). */
 napi_value bind_own(napi_env env, sock *s, napi_value self, const char *name, napi_callback cb);
