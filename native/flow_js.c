@@ -5,6 +5,10 @@
  *   session.flow([out: Float64Array(8)]) -> [pinned, in packets, in bytes, out packets, out bytes,
  *                      ms since last in (-1: never), ms since last out, errno of the last unpin]
  *                     (counts since the last pin; they stay readable after an unpin)
+ *   session.flowState() -> Float64Array(8) over the session's flow state, updated in place by the
+ *                     addon: [pinned, in packets, in bytes, out packets, out bytes, CLOCK_MONOTONIC
+ *                     ms of the last in (0: never), of the last out, errno of the last unpin]
+ *   monotonicMs()    -> CLOCK_MONOTONIC in ms
  *   listener.flowTotals() -> [pinned flows, in packets, in bytes, out packets, out bytes,
  *                             out refused, handed back to JS]   (since the socket opened)
  *   listener.unpinAll()
@@ -66,16 +70,20 @@ static napi_value m_unpin(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
-static double ms_since(uint64_t then, uint64_t now) {
-  return then == 0 ? -1 : (double)(now - then) / 1e6;
+static double ms_since(double then, double now) {
+  return then == 0 ? -1 : now - then;
 }
 
-/* flow([out: Float64Array(8)]): into `out` when given (no allocation: the session table and the
- * listener read every flow periodically), else as a new array. */
-static napi_value flow_value(napi_env env, sock *u, size_t argc, napi_value *argv) {
-  uint64_t now = flow_now_ns();
-  double v[8] = {u->flow_listener != NULL, u->flow_in[0], u->flow_in[1], u->flow_out[0], u->flow_out[1],
-                 ms_since(u->flow_in_ns, now), ms_since(u->flow_out_ns, now), u->flow_errno};
+/* flow([out: Float64Array(8)]): one reading, with times as ms since (tests and diagnostics; the
+ * gateway reads flowState() in place). */
+static napi_value m_flow(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  sock *u = unwrap_this(env, info, &argc, argv);
+  if (!u) return NULL;
+  const double *st = u->flow_state, now = flow_now_ms();
+  double v[8] = {st[FLOW_PINNED], st[FLOW_IN_PACKETS], st[FLOW_IN_BYTES], st[FLOW_OUT_PACKETS], st[FLOW_OUT_BYTES],
+                 ms_since(st[FLOW_IN_MS], now), ms_since(st[FLOW_OUT_MS], now), st[FLOW_ERRNO]};
   napi_valuetype t = napi_undefined;
   if (argc >= 1) napi_typeof(env, argv[0], &t);
   if (t == napi_undefined) return doubles(env, v, 8);
@@ -91,12 +99,33 @@ static napi_value flow_value(napi_env env, sock *u, size_t argc, napi_value *arg
   return argv[0];
 }
 
-/* m_flow, and m_flow_bound: a session's own `flow`, bound to its struct: no napi_unwrap per read
- * (about half of a read's cost; the sweep reads thousands). Still valid after the socket was
- * collected (bound_fns). */
-UDPN_SOCK_METHOD(flow, flow_value)
+static void state_finalize(napi_env env, void *data, void *hint) {
+  (void)data;
+  bound_fn_finalize(env, hint, NULL);
+}
 
-napi_value bind_flow(napi_env env, sock *s, napi_value self) { return bind_own(env, s, self, "flow", m_flow_bound); }
+/* flowState(): a Float64Array(FLOW_WORDS) over the session's flow state itself (udp_native.h), which
+ * the addon updates as it forwards: JS reads a flow with no call (the idle sweep, the recent-clients
+ * refresh and status read every flow; an addon call each was ~350-900 ns, a stall of the loop at
+ * 100,000 sessions). The struct outlives the array (bound_fns). */
+static napi_value m_flow_state(napi_env env, napi_callback_info info) {
+  size_t argc = 0;
+  sock *u = unwrap_this(env, info, &argc, NULL);
+  if (!u) return NULL;
+  napi_value ab, arr;
+  CHECK(napi_create_external_arraybuffer(env, u->flow_state, sizeof u->flow_state, state_finalize, u, &ab));
+  u->bound_fns++;
+  CHECK(napi_create_typedarray(env, napi_float64_array, FLOW_WORDS, ab, 0, &arr));
+  return arr;
+}
+
+/* monotonicMs(): CLOCK_MONOTONIC in ms, the clock of the flow state's times. */
+napi_value f_monotonic_ms(napi_env env, napi_callback_info info) {
+  (void)info;
+  napi_value out;
+  CHECK(napi_create_double(env, flow_now_ms(), &out));
+  return out;
+}
 
 static napi_value m_flow_totals(napi_env env, napi_callback_info info) {
   size_t argc = 0;
@@ -114,10 +143,11 @@ static napi_value m_unpin_all(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
-const napi_property_descriptor flow_session_methods[3] = {
+const napi_property_descriptor flow_session_methods[4] = {
   {"pin", NULL, m_pin, NULL, NULL, NULL, napi_default, NULL},
   {"unpin", NULL, m_unpin, NULL, NULL, NULL, napi_default, NULL},
   {"flow", NULL, m_flow, NULL, NULL, NULL, napi_default, NULL},
+  {"flowState", NULL, m_flow_state, NULL, NULL, NULL, napi_default, NULL},
 };
 
 const napi_property_descriptor flow_listener_methods[2] = {

@@ -11,7 +11,8 @@
  * (the target socket would block or has a JS backlog, a refusal, a truncated datagram) unpins the
  * session and goes to JS with the session's later datagrams, so that the JS path, which has the
  * backlogs and the error handling, takes over in order; JS pins the session again when it qualifies.
- * JS reads what was forwarded (flow(), flowTotals()) for its sessions' timeouts and its metrics.
+ * JS reads what was forwarded (each session's flow state in place, flowTotals()) for its sessions'
+ * timeouts and its metrics.
  *
  * JS surface: flow_js.c.
  */
@@ -47,10 +48,10 @@ typedef struct flow_table {
  * cost per datagram doubled at bursts of 64). In chunks of this many bytes. */
 #define FLOW_COPY_BYTES (256u * 1024u)
 
-uint64_t flow_now_ns(void) {
+double flow_now_ms(void) {
   struct timespec t;
   clock_gettime(CLOCK_MONOTONIC, &t);
-  return (uint64_t)t.tv_sec * 1000000000u + (uint64_t)t.tv_nsec;
+  return (double)t.tv_sec * 1e3 + (double)t.tv_nsec / 1e6;
 }
 
 static unsigned hash_key(const uint32_t k[6]) {
@@ -127,9 +128,8 @@ int flow_pin(sock *l, sock *u, const uint32_t key[6]) {
   t->count++;
   u->flow_listener = l;
   u->flow_first = u->flow_last = -1;
-  u->flow_errno = 0;
-  u->flow_in[0] = u->flow_in[1] = u->flow_out[0] = u->flow_out[1] = 0; /* counts are per pin */
-  u->flow_in_ns = u->flow_out_ns = 0;
+  memset(u->flow_state, 0, sizeof u->flow_state); /* counts are per pin */
+  u->flow_state[FLOW_PINNED] = 1;
   return 0;
 }
 
@@ -142,6 +142,7 @@ void flow_unpin(sock *u) {
   if (*at) { *at = u->flow_next; t->count--; }
   u->flow_next = NULL;
   u->flow_listener = NULL;
+  u->flow_state[FLOW_PINNED] = 0;
 }
 
 void flow_unpin_all(sock *l) {
@@ -152,6 +153,7 @@ void flow_unpin_all(sock *l) {
       next = u->flow_next;
       u->flow_next = NULL;
       u->flow_listener = NULL;
+      u->flow_state[FLOW_PINNED] = 0;
     }
     t->buckets[i] = NULL;
   }
@@ -166,13 +168,13 @@ void flow_totals(const sock *l, double out[7]) {
 
 /* Unpins a session the addon cannot forward for cleanly; JS takes over (and may pin it again). */
 static void give_up(sock *u, int err) {
-  u->flow_errno = err;
+  u->flow_state[FLOW_ERRNO] = err;
   flow_unpin(u);
 }
 
 /* Sends one session's datagrams of the batch (its chain), in chunks; what the session socket does
  * not take at once, and everything after it, goes back to JS (match[i] = NULL). Returns how many. */
-static unsigned forward_chain(flow_table *t, sock *l, sock *u, uint64_t now) {
+static unsigned forward_chain(flow_table *t, sock *l, sock *u, double now) {
   const uint32_t *m = l->recv_meta;
   const uint8_t **src = l->io.recv_src;
   int copy = u->io.gso, failed = 0;
@@ -206,7 +208,7 @@ static unsigned forward_chain(flow_table *t, sock *l, sock *u, uint64_t now) {
     if (!failed && (r.consumed < k || r.refused > 0)) { failed = 1; give_up(u, r.refused > 0 ? r.last_errno : EAGAIN); }
   }
   if (sent > 0) {
-    u->flow_in[0] += sent; u->flow_in[1] += bytes; u->flow_in_ns = now;
+    u->flow_state[FLOW_IN_PACKETS] += sent; u->flow_state[FLOW_IN_BYTES] += bytes; u->flow_state[FLOW_IN_MS] = now;
     t->totals[T_IN_PACKETS] += sent; t->totals[T_IN_BYTES] += bytes;
   }
   return handed;
@@ -234,8 +236,7 @@ unsigned flow_forward(sock *l, unsigned n) {
     u->flow_last = (int)i;
   }
   if (touched == 0) return n;
-  uint64_t now = flow_now_ns();
-  double handed = 0;
+  double now = flow_now_ms(), handed = 0;
   for (unsigned j = 0; j < touched; j++) handed += forward_chain(t, l, t->touched[j], now);
   t->totals[T_HANDED_BACK] += handed;
   warn_gso_fallback(l->env);
@@ -278,7 +279,7 @@ unsigned flow_reply(sock *u, unsigned n) {
     bytes += sw[UDPN_SEND_LEN];
   }
   if (sent > 0) {
-    u->flow_out[0] += sent; u->flow_out[1] += bytes; u->flow_out_ns = flow_now_ns();
+    u->flow_state[FLOW_OUT_PACKETS] += sent; u->flow_state[FLOW_OUT_BYTES] += bytes; u->flow_state[FLOW_OUT_MS] = flow_now_ms();
     t->totals[T_OUT_PACKETS] += sent; t->totals[T_OUT_BYTES] += bytes;
   }
   /* Refused toward the client: counted, as the JS path counts a refused send; not sent again. */

@@ -98,7 +98,7 @@ static napi_value session_construct(napi_env env, napi_callback_info info) {
   if (napi_wrap(env, self, s, finalize, NULL, NULL) != napi_ok) { udpn_close(&s->io); free(s); return NULL; }
   /* From here the finalizer owns s. */
   if (napi_type_tag_object(env, self, &udpn_session_tag) != napi_ok) { close_native(s); return NULL; }
-  if (!session_refs(env, s, g, argv) || !attach_poll(env, s, self) || !bind_flow(env, s, self)) { close_native(s); return NULL; }
+  if (!session_refs(env, s, g, argv) || !attach_poll(env, s, self)) { close_native(s); return NULL; }
   return self;
 }
 

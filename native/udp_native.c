@@ -322,6 +322,8 @@ NAPI_MODULE_INIT() {
   CHECK(napi_set_named_property(env, exports, "pton", fn));
   CHECK(napi_create_function(env, "ntop", NAPI_AUTO_LENGTH, f_ntop, NULL, &fn));
   CHECK(napi_set_named_property(env, exports, "ntop", fn));
+  CHECK(napi_create_function(env, "monotonicMs", NAPI_AUTO_LENGTH, f_monotonic_ms, NULL, &fn));
+  CHECK(napi_set_named_property(env, exports, "monotonicMs", fn));
   CHECK(napi_create_uint32(env, UDPN_META_WORDS, &v));
   CHECK(napi_set_named_property(env, exports, "META_WORDS", v));
   CHECK(napi_create_uint32(env, UDPN_MAX_SLOTS, &v));

@@ -24,6 +24,11 @@ typedef struct recv_pool {
   size_t len, used;
 } recv_pool;
 
+/* A session's flow state (sock.flow_state), shared with JS: pinned (1/0), packets and bytes each way
+ * since the pin, when it last forwarded each way (CLOCK_MONOTONIC ms, 0: never), the errno of its
+ * last unpin by the addon (EAGAIN, a refusal, EMSGSIZE; 0: none). */
+enum { FLOW_PINNED, FLOW_IN_PACKETS, FLOW_IN_BYTES, FLOW_OUT_PACKETS, FLOW_OUT_BYTES, FLOW_IN_MS, FLOW_OUT_MS, FLOW_ERRNO, FLOW_WORDS };
+
 typedef struct sock {
   napi_env env;
   udpn_io io;
@@ -53,16 +58,16 @@ typedef struct sock {
   unsigned ticks_left;     /* until the wake-ups are measured again */
   uint64_t window_start_ns; /* when its first wake-up began */
   double coalesce_starts, coalesce_ticks, readable_wakeups; /* counters, for tests and benchmarks */
-  int bound_fns; /* own functions bound to this struct (`send`, a session's `flow`: no unwrap per call) alive */
+  int bound_fns; /* own functions (and flowState arrays) bound to this struct (`send`, a session's `flow`: no unwrap per call) alive */
   /* Flow offload (udp_flow.c). A session socket pinned to a listener: the listener forwards its
    * client's datagrams to it, and it sends its backend's back to the client from the listener. */
   struct sock *flow_listener; /* session: the listener it is pinned to, NULL when not pinned */
   struct sock *flow_next;     /* session: next in the listener's bucket */
   uint32_t flow_key[6];       /* session: the client: family (4|6), port, address words */
   int flow_first, flow_last;  /* session: its datagrams in the batch being forwarded (chain) */
-  int flow_errno;             /* session: why it was last unpinned by the addon (EAGAIN, a refusal) */
-  double flow_in[2], flow_out[2]; /* session: packets, bytes forwarded each way (taken by flow()) */
-  uint64_t flow_in_ns, flow_out_ns; /* session: when it last forwarded each way (CLOCK_MONOTONIC) */
+  /* session: what it forwarded since its last pin, FLOW_* words; JS reads it in place (flowState()),
+   * so reading thousands of flows is no addon call each */
+  double flow_state[FLOW_WORDS];
   struct flow_table *flows;   /* listener: its pinned sessions, by client */
 } sock;
 
@@ -111,8 +116,6 @@ void bound_fn_finalize(napi_env env, void *data, void *hint);
 /* Gives `self` an own method `name` whose callback gets s as its data (no napi_unwrap per call);
  * the struct outlives the function (bound_fn_finalize). */
 napi_value bind_own(napi_env env, sock *s, napi_value self, const char *name, napi_callback cb);
-/* Gives a session socket an own `flow` bound to s (flow_js.c). */
-napi_value bind_flow(napi_env env, sock *s, napi_value self);
 int update_poll(sock *s);
 /* Sets up receive coalescing on a listener socket (before reading starts); 0 or -errno. */
 int setup_coalescing(sock *s, unsigned micros);
@@ -133,9 +136,11 @@ unsigned flow_reply(sock *session, unsigned n);
  * out refused, handed back to JS]. */
 void flow_totals(const sock *listener, double out[7]);
 void flow_free(sock *listener);
-/* CLOCK_MONOTONIC in ns (the flows' last-activity times). */
-uint64_t flow_now_ns(void);
-extern const napi_property_descriptor flow_session_methods[3];
+/* CLOCK_MONOTONIC in ms (the flows' last-activity times). */
+double flow_now_ms(void);
+extern const napi_property_descriptor flow_session_methods[4];
+/* monotonicMs(): the flows' clock, for JS (flow_js.c). */
+napi_value f_monotonic_ms(napi_env env, napi_callback_info info);
 extern const napi_property_descriptor flow_listener_methods[2];
 /* Type tags of listener sockets and session sockets (a pin checks what it is given). */
 extern const napi_type_tag udpn_listener_tag, udpn_session_tag;

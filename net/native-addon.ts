@@ -38,6 +38,9 @@ export interface NativeSocket {
   unpin?(): void;
   /** [pinned, in packets, in bytes, out packets, out bytes, ms since last in (-1 never), ms since last out, errno of the last unpin] */
   flow?(out?: Float64Array): ArrayLike<number>;
+  /** The same state, read in place (updated by the addon as it forwards): [pinned, in packets,
+   *  in bytes, out packets, out bytes, monotonic ms of the last in (0 never), of the last out, errno of the last unpin] */
+  flowState?(): Float64Array;
   /** A listener socket: [pinned flows, in packets, in bytes, out packets, out bytes, out refused, handed back to JS] since it opened. */
   flowTotals?(): number[];
   unpinAll?(): void;
@@ -74,6 +77,8 @@ export interface NativeAddon {
   offload?(): OffloadStatus;
   pton(text: string, words: Uint32Array): 0 | 4 | 6;
   ntop(family: number, words: Uint32Array): string;
+  /** CLOCK_MONOTONIC in ms: the clock of flowState()'s times. */
+  monotonicMs?(): number;
   META_WORDS: number;
   MAX_SLOTS: number;
 }

@@ -11,40 +11,58 @@ import type { NativeAddon, NativeSocket } from './native-addon.js';
  *  (not a session socket of this addon, another family, the client already pinned elsewhere). */
 export function pinFlow(addon: NativeAddon, listener: NativeSocket, client: Endpoint, upstream: object): OffloadedFlow | undefined {
   const session = upstream as NativeSocket;
-  if (typeof session.pin !== 'function' || typeof session.flow !== 'function') return undefined;
+  if (typeof session.pin !== 'function' || typeof session.flowState !== 'function' || typeof addon.monotonicMs !== 'function') return undefined;
   const key = new Uint32Array(6);
   key[0] = addon.pton(client.address, key.subarray(2));
   key[1] = client.port;
   if (key[0] === 0) return undefined;
   let rc: number;
   try { rc = session.pin(listener, key); } catch { return undefined; }
-  return rc === 0 ? new NativeFlow(session) : undefined;
+  if (rc !== 0) return undefined;
+  clockOffset ??= addon.monotonicMs() - performance.now();
+  let state = states.get(session);
+  if (state === undefined) states.set(session, (state = session.flowState()));
+  return new NativeFlow(session, state);
 }
 
-/** Every read fills this one array (no allocation: flows are read periodically, thousands at a time). */
-const reading = new Float64Array(8);
+/** A session socket's flow state, read in place (one array per socket, kept across its pins). */
+const states = new WeakMap<NativeSocket, Float64Array>();
+/** The addon's monotonic clock (its flows' times) minus performance.now(): both CLOCK_MONOTONIC. */
+let clockOffset: number | undefined;
+/** The addon clock's now, read once per synchronous pass (a clock read costs ~100 ns on a VM, as much
+ *  as the rest of a read: the sweep reads thousands of flows in one pass). */
+let passNow: number | undefined;
+const endPass = () => { passNow = undefined; };
+function now(): number {
+  if (passNow === undefined) { passNow = performance.now() + clockOffset!; queueMicrotask(endPass); }
+  return passNow;
+}
+
+// The words of a flow state (native/udp_native.h, FLOW_*).
+const PINNED = 0, IN_PACKETS = 1, IN_BYTES = 2, OUT_PACKETS = 3, OUT_BYTES = 4, IN_MS = 5, OUT_MS = 6, ERRNO = 7;
 
 class NativeFlow implements OffloadedFlow {
-  private ended = false;
+  /** Set by end(): the flow's last reading. */
   private last: OffloadReading | undefined;
-  constructor(private readonly session: NativeSocket) {}
+  constructor(private readonly session: NativeSocket, private readonly state: Float64Array) {}
 
+  /** No addon call: the state is the addon's own memory (the sweep and the refresh read thousands). */
   read(): OffloadReading {
     // After end() the socket may be re-pinned by a newer flow (its counts restart): keep ours.
-    if (this.ended && this.last) return this.last;
-    const r = this.session.flow!(reading);
-    this.last = {
-      active: !this.ended && r[0] === 1, packetsIn: r[1]!, bytesIn: r[2]!, packetsOut: r[3]!, bytesOut: r[4]!,
-      idleInMs: r[5]! < 0 ? Infinity : r[5]!, idleOutMs: r[6]! < 0 ? Infinity : r[6]!, errno: r[7]!,
+    if (this.last !== undefined) return this.last;
+    const st = this.state, t = now();
+    return {
+      active: st[PINNED] === 1, packetsIn: st[IN_PACKETS]!, bytesIn: st[IN_BYTES]!,
+      packetsOut: st[OUT_PACKETS]!, bytesOut: st[OUT_BYTES]!,
+      idleInMs: st[IN_MS] === 0 ? Infinity : Math.max(0, t - st[IN_MS]!),
+      idleOutMs: st[OUT_MS] === 0 ? Infinity : Math.max(0, t - st[OUT_MS]!), errno: st[ERRNO]!,
     };
-    return this.last;
   }
 
+  /** Unpins the flow; its reading as of now is what read() returns from then on. */
   end(): void {
-    if (this.ended) return;
-    this.read();
-    this.ended = true;
-    this.last = { ...this.last!, active: false };
+    if (this.last !== undefined) return;
+    this.last = { ...this.read(), active: false };
     try { this.session.unpin?.(); } catch { /* a closed socket is unpinned already */ }
   }
 }

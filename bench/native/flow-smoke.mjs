@@ -6,7 +6,8 @@
  * past its first 64 buckets with a second listener's 80), forwards bursts both ways, then: some
  * sessions are unpinned, some closed while pinned, one listener closed while its sessions are
  * pinned (they go on alone), the other after more traffic; then every socket is closed and dropped
- * (run with --expose-gc to collect them), and a session's own `flow` kept past its socket is called.
+ * (run with --expose-gc to collect them), and a session's flow state (flowState()) kept past its
+ * socket is read, then dropped.
  * 127.0.0.1 only, stops by itself.
  */
 import { createRequire } from 'node:module';
@@ -73,12 +74,15 @@ for (let round = 0; round < 3; round++) {
 }
 l1.sock.close();
 for (const x of sessions) x.close(); // (an open socket keeps the process alive, and itself)
-const keptFlow = sessions[25].flow; // a session's own `flow`, kept past its socket
+let keptState = sessions[25].flowState(); // a session's flow state, kept past its socket
 sessions = null;
 globalThis.gc?.();
 await sleep(50);
 globalThis.gc?.();
-const late = keptFlow(); // the struct outlives its bound functions: pinned 0, counts as they were
+const late = Array.from(keptState); // the struct outlives the array over its state: pinned 0, counts as they were
+keptState = null; // and is freed once the array is collected too
+globalThis.gc?.();
+await sleep(50);
 for (const s of clients) s.sock.close();
 echo.close();
-console.log(JSON.stringify({ toJs, replies, clientGot, totals1, totals2, flow20: flows[0], late: Array.from(late) }));
+console.log(JSON.stringify({ toJs, replies, clientGot, totals1, totals2, flow20: flows[0], late }));

@@ -74,6 +74,37 @@ describe.skipIf(!required)('native transport: flow offload', () => {
     expect(listener.offloadTotals()).toEqual({ flows: 1, packetsIn: 3, bytesIn: 6, packetsOut: 2, bytesOut: 5, outRefused: 0, handedBack: 0 });
   });
 
+  it('a flow is read in place: counts and last-activity times as the addon forwards, with no call; an ended flow keeps its reading', async () => {
+    const { listener, backend, client, sockets, link } = await setup();
+    const c = { address: '127.0.0.1', port: client.port };
+    const flow = pin(listener, sockets, link, c);
+    const state = (link.socket as unknown as { flowState(): Float64Array }).flowState();
+    await sendAll(client, listener.local.port, '127.0.0.1', ['x1', 'x22']);
+    await waitFor(() => backend.received.length === 2, 'forwarded');
+    expect(state[1]).toBe(2); // the addon's own memory, updated as it forwards
+    expect(state[2]).toBe(5);
+    const t = addon!.monotonicMs!();
+    expect(state[5]).toBeGreaterThan(t - 5_000);
+    expect(state[5]).toBeLessThanOrEqual(t);
+    expect(state[6]).toBe(0); // nothing went out yet
+    const soon = flow.read();
+    expect(soon.idleInMs).toBeLessThan(250);
+    await sleep(400);
+    // Later passes read a later clock (the clock is read once per synchronous pass).
+    const later = flow.read();
+    expect(later.idleInMs).toBeGreaterThanOrEqual(soon.idleInMs + 300);
+    expect(later.idleInMs).toBeLessThan(soon.idleInMs + 5_000);
+    const raw = (link.socket as unknown as { flow(): number[] }).flow();
+    expect(Math.abs(raw[5]! - later.idleInMs)).toBeLessThan(100); // the addon's own reading agrees
+    expect(later.idleOutMs).toBe(Infinity);
+    flow.end();
+    const again = pin(listener, sockets, link, c); // the same socket: its counts restart
+    await client.send('x3', listener.local.port, '127.0.0.1');
+    await waitFor(() => backend.received.length === 3, 'forwarded again');
+    expect(again.read()).toMatchObject({ active: true, packetsIn: 1, bytesIn: 2 });
+    expect(flow.read()).toMatchObject({ active: false, packetsIn: 2, bytesIn: 5 }); // the ended flow's own
+  });
+
   it('another client, not pinned, still reaches JS; so do the pinned client\'s datagrams once the flow ends', async () => {
     const { sink, listener, backend, client, sockets, link } = await setup();
     const other = await openClient('udp4', '127.0.0.1');
