@@ -100,10 +100,9 @@ function latencyStats(s: Scrape, destination: string): LatencyStats {
 function destinationStats(gw: Gateway, s: Scrape): DestinationStats[] {
   return gw.runners.map((r) => {
     const id = r.id, d = { destination: id };
-    const status = r.status();
     return {
       id, listener: r.listener, name: r.destination.name, kind: r.destination.kind,
-      queued: s.sum('udpgw_destination_queued', d), queueCapacity: Number(status.queueCapacity ?? 0), inFlight: s.sum('udpgw_destination_in_flight', d),
+      queued: s.sum('udpgw_destination_queued', d), queueCapacity: r.queueCapacity, inFlight: s.sum('udpgw_destination_in_flight', d),
       delivered: s.sum('udpgw_destination_delivered_total', d), failed: s.sum('udpgw_destination_failed_total', d),
       retried: s.sum('udpgw_destination_retried_total', d), deadLettered: s.sum('udpgw_destination_dead_lettered_total', d),
       replies: s.sum('udpgw_destination_replies_total', d), buffered: s.sum('udpgw_destination_buffered_total', d),

@@ -389,6 +389,8 @@ export class DestinationRunner {
     await Promise.allSettled([...this.inFlightBatches]);
   }
 
+  get queueCapacity(): number { return this.queue.capacity; } // the status page's, without a destination's status()
+
   status(): Record<string, unknown> {
     return {
       listener: this.listener, name: this.destination.name, kind: this.destination.kind,

@@ -72,6 +72,11 @@ describe('status page routes', () => {
     }
     expect(s.destinations.map((d) => [d.id, d.kind, d.delivered, d.replies, d.toClients, d.sessions])).toEqual([
       ['telemetry/echo', 'handler', 7, 7, 7, null], ['telemetry/archive', 'file', 7, 0, 0, null], ['game/proxy', 'udp', 3, 0, 3, 1], ['guarded/archive', 'file', 0, 0, 0, null]]);
+    // Each destination's queue capacity, as /v1/status tells it (read from the runner: the page does not
+    // ask destinations for their status, which for a udp destination reads every session's flow).
+    const status = (await g.admin.inject('/v1/status')).json() as { destinations: { queueCapacity: number }[] };
+    expect(s.destinations.map((d) => d.queueCapacity)).toEqual(status.destinations.map((d) => d.queueCapacity));
+    expect(s.destinations.every((d) => d.queueCapacity > 0)).toBe(true);
     expect(s.drops).toEqual([{ where: 'guarded', reason: 'denied', count: metricValue(m, 'udpgw_drops_total{where="guarded",reason="denied"}') }]);
     expect(s.drops[0]!.count).toBe(4);
 
