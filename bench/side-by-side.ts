@@ -9,6 +9,8 @@
  *   peak (so proxies with very different peaks are compared at one rate, with the sender and sink
  *   equally loaded).
  * --coalesce: a gateway row per listener receiveCoalesceMicros value (0 = off); unset: the default.
+ * --flow=on,off: a gateway row per flow offload setting (off: UDPGW_FLOW_OFFLOAD=off, every
+ *   datagram through JS; on: the default).
  * --cli=label=path/to/dist/app/cli.js,...: gateway rows of other builds (e.g. a checkout of main
  *   before a change), interleaved with this one's, named gateway@<label> (with their own defaults:
  *   --coalesce applies to this build's rows only).
@@ -44,7 +46,7 @@ const log = (s: string) => process.stderr.write(s);
 
 interface Options {
   sizes: number[]; workers: number[]; proxies: string[]; seconds: number; latSeconds: number; latWarmup: number; flows: number;
-  responses: string; runs: number; offload: string[]; gso: number[]; coalesce: number[]; latRate: number; clis: [string, string][];
+  responses: string; runs: number; offload: string[]; gso: number[]; coalesce: number[]; flow: string[]; latRate: number; clis: [string, string][];
 }
 
 interface Row {
@@ -61,7 +63,7 @@ function options(args: string[]): Options {
     'lat-seconds': { type: 'string', default: '3' }, 'lat-warmup': { type: 'string', default: '3' }, flows: { type: 'string', default: '16' },
     'nginx-responses': { type: 'string', default: '' }, runs: { type: 'string', default: '1' },
     offload: { type: 'string', default: '' }, gso: { type: 'string', default: '1' }, coalesce: { type: 'string', default: '' },
-    'lat-rate': { type: 'string', default: '0' }, cli: { type: 'string', default: '' },
+    'lat-rate': { type: 'string', default: '0' }, cli: { type: 'string', default: '' }, flow: { type: 'string', default: '' },
   } });
   const list = (s: string) => s.split(',').filter(Boolean);
   return {
@@ -70,6 +72,7 @@ function options(args: string[]): Options {
     latWarmup: Math.min(Number(values['lat-warmup']), 60),
     flows: Number(values.flows), responses: values['nginx-responses'], runs: Math.max(1, Math.min(Number(values.runs), 20)),
     offload: list(values.offload), gso: list(values.gso).map(Number), coalesce: list(values.coalesce).map(Number),
+    flow: list(values.flow).map((f) => { if (f !== 'on' && f !== 'off') throw new Error(`--flow: on or off, not ${f}`); return f; }),
     latRate: Math.max(0, Math.min(Number(values['lat-rate']) || 0, 5_000_000)),
     clis: list(values.cli).map((s) => s.split('=') as [string, string]),
   };
@@ -88,19 +91,20 @@ async function waitForwarding(port: number, sink: Tool): Promise<void> {
   if (sink.count === before) throw new Error('the proxy forwards nothing to the sink');
 }
 
-/** A gateway row's variant from its name, gateway[/<offload>][/rx<µs>]. */
-function variant(proxy: string): { offload?: string; coalesce?: number; build?: string } {
+/** A gateway row's variant from its name, gateway[@<build>][/<offload>][/rx<µs>][/flow-off]. */
+function variant(proxy: string): { offload?: string; coalesce?: number; build?: string; flowOff?: boolean } {
   const parts = proxy.split('/');
   const build = /@(.+)$/.exec(parts[0]!)?.[1];
   const rx = parts.slice(1).find((p) => /^rx\d+$/.test(p));
-  const offload = parts.slice(1).find((p) => !/^rx\d+$/.test(p));
-  return { ...(offload ? { offload } : {}), ...(rx ? { coalesce: Number(rx.slice(2)) } : {}), ...(build ? { build } : {}) };
+  const flowOff = parts.includes('flow-off');
+  const offload = parts.slice(1).find((p) => !/^rx\d+$/.test(p) && p !== 'flow-off');
+  return { ...(offload ? { offload } : {}), ...(rx ? { coalesce: Number(rx.slice(2)) } : {}), ...(build ? { build } : {}), ...(flowOff ? { flowOff } : {}) };
 }
 
 function command(o: Options, proxy: string, size: number, workers: number, gso: number): string {
   const kind = proxy.split('/')[0]!.replace(/@.*$/, '');
-  const { offload, coalesce } = variant(proxy);
-  return `npm run bench:side-by-side -- --proxies=${kind} --sizes=${size} --workers=${workers} --seconds=${o.seconds}${offload ? ` --offload=${offload}` : ''}${coalesce !== undefined ? ` --coalesce=${coalesce}` : ''}${gso > 1 ? ` --gso=${gso}` : ''}`;
+  const { offload, coalesce, flowOff } = variant(proxy);
+  return `npm run bench:side-by-side -- --proxies=${kind} --sizes=${size} --workers=${workers} --seconds=${o.seconds}${offload ? ` --offload=${offload}` : ''}${coalesce !== undefined ? ` --coalesce=${coalesce}` : ''}${flowOff ? ' --flow=off' : ''}${gso > 1 ? ` --gso=${gso}` : ''}`;
 }
 
 /** proxy: "nginx", "gateway", or "gateway/<UDPGW_OFFLOAD mode>". gso: the sender's segments per send. */
@@ -112,14 +116,14 @@ async function measure(o: Options, bin: string, nginx: NginxInstall, proxy: stri
   try {
     const sinkPort = await sink.port;
     let port = await freePort();
-    const { offload, coalesce, build } = variant(proxy);
+    const { offload, coalesce, build, flowOff } = variant(proxy);
     const cli = build ? o.clis.find(([label]) => label === build)?.[1] : undefined;
     if (proxy === 'c') {
       const c = await startCForwarder(bin, sinkPort, WARMUP_S + o.seconds + o.latWarmup + o.latSeconds + 30, proxyCpu);
       p = c; port = c.port;
     } else {
       p = proxy === 'nginx' ? await startNginx(nginx, port, sinkPort, workers, o.responses, proxyCpu)
-        : await startGateway(port, sinkPort, workers, proxyCpu, offload ? { UDPGW_OFFLOAD: offload } : {},
+        : await startGateway(port, sinkPort, workers, proxyCpu, { ...(offload ? { UDPGW_OFFLOAD: offload } : {}), ...(flowOff ? { UDPGW_FLOW_OFFLOAD: 'off' } : {}) },
           { ...(coalesce !== undefined ? { listener: { receiveCoalesceMicros: coalesce } } : {}), ...(cli ? { cli } : {}) });
     }
     await waitForwarding(port, sink);
@@ -194,8 +198,9 @@ export async function runSideBySide(args: string[]): Promise<number> {
     const rows: Row[] = [];
     const offloads = o.offload.length ? o.offload.map((m) => `/${m}`) : [''];
     const coalesces = o.coalesce.length ? o.coalesce.map((c) => `/rx${c}`) : [''];
+    const flows = o.flow.length ? o.flow.map((f) => (f === 'off' ? '/flow-off' : '')) : [''];
     const builds = ['', ...o.clis.map(([label]) => `@${label}`)];
-    const proxies = o.proxies.flatMap((p) => (p === 'gateway' ? builds.flatMap((b) => offloads.flatMap((m) => (b ? [''] : coalesces).map((c) => `gateway${b}${m}${c}`))) : [p]));
+    const proxies = o.proxies.flatMap((p) => (p === 'gateway' ? builds.flatMap((b) => offloads.flatMap((m) => (b ? [''] : coalesces).flatMap((c) => (b ? [''] : flows).map((f) => `gateway${b}${m}${c}${f}`)))) : [p]));
     for (const size of o.sizes) for (const gso of o.gso) for (const workers of o.workers) for (const proxy of proxies) {
       if ((proxy === 'nginx' && nginx.reason) || (proxy === 'c' && workers > 1)) continue;
       log(`${o.runs > 1 ? `run ${run}/${o.runs}: ` : ''}${proxy}, ${gso > 1 ? `gso${gso}` : 'plain'} sender, ${workers} worker(s), ${size} B ... `);
@@ -232,6 +237,15 @@ function summary(runs: Row[][]): string {
     }).length;
     const x = (v: number) => `${v.toFixed(2)}x`;
     out.push(`| ${c.proxy} | ${c.sender} | ${c.size} B | ${c.workers} | ${range(ratio('nginx', (r) => r.forwarded), x)} | ${range(ratio('nginx', (r) => r.perCpu), x)} | ${range(ratio('c', (r) => r.perCpu), x)} | ${range(g.map((r) => r.p99), int)} | ${range(n.map((r) => r.p99), int)} | ${g.filter((r) => r.p99 < 1000).length} of ${g.length} | ${met} of ${runs.length} |`);
+  }
+  // Every proxy, median (range) over the runs: the figures a README table quotes.
+  const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+  const mr = (xs: number[], f: (x: number) => string) => (xs.length ? `${f(median(xs))} (${range(xs, f)})` : 'n/a');
+  out.push('', '| proxy | sender | payload | workers | forwarded/s | per proxy CPU-second | p50 µs @ half | p99 µs @ half | waited for a CPU in the latency window, ms |',
+    '| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
+  for (const c of runs[0]!) {
+    const all = runs.map((rows) => rows.find((r) => r.proxy === c.proxy && r.size === c.size && r.workers === c.workers && r.sender === c.sender)).filter((r): r is Row => !!r);
+    out.push(`| ${c.proxy} | ${c.sender} | ${c.size} B | ${c.workers} | ${mr(all.map((r) => r.forwarded), k)} | ${mr(all.map((r) => r.perCpu), k)} | ${mr(all.map((r) => r.p50), int)} | ${mr(all.map((r) => r.p99), int)} | ${mr(all.map((r) => r.latWaitMs), int)} |`);
   }
   return out.join('\n');
 }
