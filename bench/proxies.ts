@@ -37,11 +37,13 @@ export function buildUdpbench(): string {
   return out;
 }
 
-/** A udpbench child: "port N", "count N", "sent N" and "lat n p50 p99 max" lines are tracked. */
+/** A udpbench child: "port N", "count N", "sent N", "lat n p50 p99 max" (one-way latency to the sink's
+ *  read) and "klat ..." (to the kernel's receive timestamp at the sink) lines are tracked. */
 export class Tool {
   count = 0;
   sent = 0;
   lat = { n: 0, p50: Number.NaN, p99: Number.NaN, max: Number.NaN };
+  klat = { n: 0, p50: Number.NaN, p99: Number.NaN, max: Number.NaN };
   readonly port: Promise<number>;
   readonly done: Promise<void>;
   private resets = 0;
@@ -67,6 +69,7 @@ export class Tool {
         else if (k === 'count') this.count = v[0]!;
         else if (k === 'sent') this.sent = v[0]!;
         else if (k === 'lat') this.lat = { n: v[0]!, p50: v[1]!, p99: v[2]!, max: v[3]! };
+        else if (k === 'klat') this.klat = { n: v[0]!, p50: v[1]!, p99: v[2]!, max: v[3]! };
         else if (k === 'reset') { this.resets++; this.onReset?.(); }
       }
     });

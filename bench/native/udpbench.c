@@ -13,8 +13,13 @@
  *   udpbench sink <seconds>                                bind 127.0.0.1:0, print "port N", then the
  *                                                          running received count every 100 ms; at the
  *                                                          end "lat <n> <p50_us> <p99_us> <max_us>" for
- *                                                          timestamped datagrams (one-way latency);
- *                                                          SIGTERM ends it early, still printing both
+ *                                                          timestamped datagrams (one-way latency, to
+ *                                                          the sink's read), and "klat ..." the same to
+ *                                                          the kernel's receive timestamp (SO_TIMESTAMPNS:
+ *                                                          taken when the proxy's send reached loopback,
+ *                                                          so the sink's own wake-up and scheduling,
+ *                                                          the harness's noise, are not in it);
+ *                                                          SIGTERM ends it early, still printing all
  *   udpbench fwd  <sink_port> <seconds>                    recvmmsg/sendmmsg forwarder (reference):
  *                                                          prints "port N", then counts like sink
  * Built at bench time with `cc -O2`.
@@ -48,8 +53,8 @@
 static volatile sig_atomic_t stop_now, reset_latency;
 static void on_term(int sig) { (void)sig; stop_now = 1; }
 static void on_usr1(int sig) { (void)sig; reset_latency = 1; } /* the sink starts its latency histogram anew */
-static unsigned long long hist[HIST_US + 1];
-static long hist_n;
+typedef struct { unsigned long long b[HIST_US + 1]; long n; } histogram;
+static histogram hist, khist; /* to the sink's read; to the kernel's receive timestamp */
 
 static double now(void) {
   struct timespec ts;
@@ -63,27 +68,59 @@ static unsigned long long now_ns(void) {
   return (unsigned long long)ts.tv_sec * 1000000000ULL + (unsigned long long)ts.tv_nsec;
 }
 
-static void record_latency(const char *buf, unsigned len) {
+static void add(histogram *h, long long ns) {
+  long long us = ns < 0 ? 0 : ns / 1000LL;
+  h->b[us > HIST_US ? HIST_US : us]++;
+  h->n++;
+}
+
+/* A timestamped datagram: its one-way latency to now, and to `kernel_ns` (its receive timestamp on
+ * CLOCK_MONOTONIC; 0: none). */
+static void record_latency(const char *buf, unsigned len, unsigned long long kernel_ns) {
   unsigned long long magic, ts;
   if (len < 16) return;
   memcpy(&magic, buf, 8);
   if (magic != MAGIC) return;
   memcpy(&ts, buf + 8, 8);
-  unsigned long long us = (now_ns() - ts) / 1000ULL;
-  hist[us > HIST_US ? HIST_US : us]++;
-  hist_n++;
+  add(&hist, (long long)(now_ns() - ts));
+  if (kernel_ns) add(&khist, (long long)(kernel_ns - ts));
 }
 
-static long hist_percentile(double p) {
-  unsigned long long want = (unsigned long long)(p * (double)hist_n), seen = 0;
-  for (long i = 0; i <= HIST_US; i++) { seen += hist[i]; if (seen > want) return i; }
+static long hist_percentile(const histogram *h, double p) {
+  unsigned long long want = (unsigned long long)(p * (double)h->n), seen = 0;
+  for (long i = 0; i <= HIST_US; i++) { seen += h->b[i]; if (seen > want) return i; }
   return HIST_US;
 }
 
-static void print_latency(void) {
+static void print_hist(const char *name, const histogram *h) {
   long max = 0;
-  for (long i = 0; i <= HIST_US; i++) if (hist[i]) max = i;
-  printf("lat %ld %ld %ld %ld\n", hist_n, hist_n ? hist_percentile(0.5) : -1, hist_n ? hist_percentile(0.99) : -1, hist_n ? max : -1);
+  for (long i = 0; i <= HIST_US; i++) if (h->b[i]) max = i;
+  printf("%s %ld %ld %ld %ld\n", name, h->n, h->n ? hist_percentile(h, 0.5) : -1, h->n ? hist_percentile(h, 0.99) : -1, h->n ? max : -1);
+}
+
+static void print_latency(void) {
+  print_hist("lat", &hist);
+  print_hist("klat", &khist);
+}
+
+/* CLOCK_REALTIME minus CLOCK_MONOTONIC, in ns: the kernel's receive timestamps are on the former. */
+static long long realtime_offset_ns(void) {
+  struct timespec r, m;
+  clock_gettime(CLOCK_REALTIME, &r);
+  clock_gettime(CLOCK_MONOTONIC, &m);
+  return ((long long)r.tv_sec - (long long)m.tv_sec) * 1000000000LL + ((long long)r.tv_nsec - (long long)m.tv_nsec);
+}
+
+/* The receive timestamp of a message (SO_TIMESTAMPNS) on CLOCK_MONOTONIC; 0 if it has none. */
+static unsigned long long kernel_stamp(struct msghdr *h, long long offset) {
+  for (struct cmsghdr *c = CMSG_FIRSTHDR(h); c; c = CMSG_NXTHDR(h, c)) {
+    if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_TIMESTAMPNS) {
+      struct timespec t;
+      memcpy(&t, CMSG_DATA(c), sizeof t);
+      return (unsigned long long)((long long)t.tv_sec * 1000000000LL + t.tv_nsec - offset);
+    }
+  }
+  return 0;
 }
 
 static struct sockaddr_in loopback(int port) {
@@ -161,27 +198,33 @@ static int gen(int port, int size, double seconds, long max, double rate, int fl
 /* Receives until `seconds` pass; fwd_port > 0 forwards every batch there with sendmmsg. */
 static int recv_loop(int fwd_port, double seconds) {
   static char buf[BATCH][SLOT];
+  static char ctrl[BATCH][CMSG_SPACE(sizeof(struct timespec))];
   struct mmsghdr msgs[BATCH];
   struct iovec iov[BATCH];
   struct sockaddr_in dst = loopback(fwd_port);
-  int fd = bound_socket(0);
+  int fd = bound_socket(0), on = 1;
+  if (fwd_port == 0) setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPNS, &on, sizeof on);
   long count = 0;
   double end = now() + seconds, next_print = now() + 0.1;
   struct pollfd p = { fd, POLLIN, 0 };
   signal(SIGTERM, on_term); /* SIGTERM ends the loop early; the final count and latency still print */
   signal(SIGUSR1, on_usr1);
   while (now() < end && !stop_now) {
-    if (reset_latency) { memset(hist, 0, sizeof hist); hist_n = 0; reset_latency = 0; printf("reset\n"); fflush(stdout); }
+    if (reset_latency) { memset(&hist, 0, sizeof hist); memset(&khist, 0, sizeof khist); reset_latency = 0; printf("reset\n"); fflush(stdout); }
     memset(msgs, 0, sizeof msgs);
     for (int i = 0; i < BATCH; i++) {
       iov[i].iov_base = buf[i]; iov[i].iov_len = SLOT;
       msgs[i].msg_hdr.msg_iov = &iov[i]; msgs[i].msg_hdr.msg_iovlen = 1;
+      if (fwd_port == 0) { msgs[i].msg_hdr.msg_control = ctrl[i]; msgs[i].msg_hdr.msg_controllen = sizeof ctrl[i]; }
     }
     if (poll(&p, 1, 20) > 0) {
       int n = recvmmsg(fd, msgs, BATCH, MSG_DONTWAIT, NULL);
       if (n > 0) {
         count += n;
-        if (fwd_port == 0) for (int i = 0; i < n; i++) record_latency(buf[i], msgs[i].msg_len);
+        if (fwd_port == 0) {
+          long long offset = realtime_offset_ns();
+          for (int i = 0; i < n; i++) record_latency(buf[i], msgs[i].msg_len, kernel_stamp(&msgs[i].msg_hdr, offset));
+        }
         if (fwd_port > 0) {
           for (int i = 0; i < n; i++) {
             iov[i].iov_len = msgs[i].msg_len;
