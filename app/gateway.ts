@@ -241,7 +241,7 @@ export async function buildDestination(gw: Gateway, listener: string, dc: Destin
     if (disk) buffer = DiskBuffer.open({ ...disk, path: resolvePath(gw.config.baseDir, disk.path, slot === undefined ? '.' : `worker-${slot}`) });
     const runner = new DestinationRunner(listener, destination, dc, {
       metrics: gw.metrics, logger: dlog, ...(buffer ? { buffer } : {}),
-      onReplies: (replies) => { for (const r of replies) gw.egress.reply(r.tag, r.data); },
+      onReplies: (replies) => gw.egress.replies(replies),
       ...(deadLetter ? { deadLetter } : {}),
     });
     const lane = dc.sample ? withSampling(runner, dc.sample.every, gw.metrics.drops.hot({ where: runner.id, reason: 'sampled-out' })) : runner;

@@ -5,7 +5,7 @@
  */
 import type { Logger } from 'pino';
 import type { ClientSender } from './extension/destination.js';
-import type { Endpoint, Formatter } from './packet.js';
+import type { Datagram, Endpoint, Formatter, Reply } from './packet.js';
 import type { OffloadedFlow } from './extension/transport.js';
 import type { TagCodec } from './tag.js';
 import type { Metrics } from './metrics.js';
@@ -37,6 +37,9 @@ export interface EgressPort {
   /** Send toward a client from the listener's socket (or through its protocol). Undefined when it
    *  left; otherwise the refusal reason (transport-refused, or the protocol's: no-session, …): not sent. */
   transmit(remote: Endpoint & { readonly peerKey?: string }, data: Buffer): string | undefined;
+  /** Many toward clients from the socket in one send (not tunnelled ports); `refused` is told the
+   *  index of each that did not leave. */
+  transmitMany?(datagrams: readonly Datagram[], refused: (index: number) => void): void;
   /** Flow offload (ClientSender.offload), where the listener's transport can. */
   offload?(remote: Endpoint, destination: string, upstream: object): OffloadedFlow | undefined;
 }
@@ -89,6 +92,28 @@ export class Egress implements ClientSender {
 
   replyByTag(tag: string, data: Buffer): boolean { return this.reply(tag, data).ok; }
 
+  /**
+   * The replies of one destination batch, each checked as reply() checks it; those for one listener
+   * leave in one transport send (one sendmmsg for the batch, not one per reply), in their order.
+   * Counted as reply() counts them: sent, or refused by reason.
+   */
+  replies(replies: readonly Reply[], path = 'reply'): void {
+    if (replies.length === 1) { this.reply(replies[0]!.tag, replies[0]!.data, path); return; }
+    let batches: Map<EgressPort, Datagram[]> | undefined;
+    for (const r of replies) {
+      const t = this.opts.codec.decode(r.tag);
+      if (!t.ok) { this.refuse(path, `tag-${t.reason}`); continue; }
+      const port = this.ports.get(t.claims.listener);
+      if (!port) { this.refuse(path, 'unknown-listener'); continue; }
+      if (port.transmitMany === undefined || port.tunnelled) { this.emit(port, t.claims.remote, r.data, path); continue; }
+      batches ??= new Map();
+      let list = batches.get(port);
+      if (list === undefined) batches.set(port, (list = []));
+      list.push({ data: r.data, address: t.claims.remote.address, port: t.claims.remote.port });
+    }
+    if (batches) for (const [port, list] of batches) this.emitMany(port, list, path);
+  }
+
   /** Trusted: the gateway has a flow with this client (udp proxy session). */
   sendToClient(listener: string, remote: Endpoint, data: Buffer): void {
     const port = this.ports.get(listener);
@@ -135,6 +160,19 @@ export class Egress implements ClientSender {
     c.packets.inc();
     c.bytes.inc(data.length);
     return OK;
+  }
+
+  /** emit() for many: one transport send; each refused one counted as a refusal, the rest as sent. */
+  private emitMany(port: EgressPort, list: readonly Datagram[], path: string): void {
+    let packets = list.length, bytes = 0;
+    for (const d of list) bytes += d.data.length;
+    port.transmitMany!(list, (i) => {
+      packets--;
+      bytes -= list[i]!.data.length;
+      this.refuse(path, 'transport-refused');
+    });
+    const c = this.countersFor(port, path);
+    if (packets > 0) { c.packets.inc(packets); c.bytes.inc(bytes); }
   }
 
   /** Labelled counter children, cached per listener and path (this runs once per packet sent). */

@@ -314,6 +314,13 @@ export class Listener implements EgressPort {
     return this.transport.sendDatagrams([{ data, address: remote.address, port: remote.port }]) === 0 ? undefined : 'transport-refused';
   }
 
+  /** Many toward clients in one transport send (one sendmmsg), for a listener without a protocol;
+   *  `refused` is told the index of each one that did not leave. */
+  transmitMany(datagrams: readonly Datagram[], refused: (index: number) => void): void {
+    if (this.transport === undefined) { for (let i = 0; i < datagrams.length; i++) refused(i); return; }
+    this.transport.sendDatagrams(datagrams, refused);
+  }
+
   /** Stop reading (drain); sending stays possible for late replies. */
   pause(): void { this.transport?.pause(); }
 

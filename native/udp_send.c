@@ -134,7 +134,7 @@ static void note_refused(udpn_io *io, uint32_t *meta, unsigned i, int err, udpn_
   r->refused++;
   r->last_errno = err;
   if (io->connected) meta[(size_t)i * W + UDPN_SEND_ERRNO] = (uint32_t)err;
-  else if (io->mark_refused) meta[(size_t)i * W + UDPN_SEND_FAMILY] = 0;
+  else meta[(size_t)i * W + UDPN_SEND_FAMILY] = 0; /* unconnected: which one, for the caller's counts */
 }
 
 /* sendmmsg from message `from`; with the test hook armed, a GSO message is refused instead. */

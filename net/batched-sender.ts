@@ -2,9 +2,9 @@
  * The one batched sender of the udp_native addon's sockets, used by listener sockets (unconnected:
  * each datagram carries its destination) and by udp upstream sockets (connected, many sharing one
  * UdpGroup's slabs). It packs datagrams into the send slab and makes one addon call (sendmmsg) per
- * full slab; reports each datagram that does not leave (refused by validation or by the kernel:
- * per slot on a connected socket, whose addon writes the errno back into the slot; by count on an
- * unconnected one); and keeps what would block (EAGAIN) in the socket's bounded backlog, in order,
+ * full slab; reports each datagram that does not leave (refused by validation or by the kernel,
+ * per slot: on a connected socket the addon writes the errno back into the slot, on an unconnected
+ * one it zeroes the slot's family word); and keeps what would block (EAGAIN) in the socket's bounded backlog, in order,
  * sent when libuv reports the socket writable (`drain`). Later sends queue behind a backlog.
  * Sharing one sender between sockets is safe: every addon call completes before it returns, on
  * the one JS thread.
@@ -15,7 +15,7 @@ import { EINVAL, EMSGSIZE, MAX_SLOTS, MAX_UDP_PAYLOAD, SEND_SLAB_BYTES } from '.
 
 /** What becomes of datagrams that do not leave; `index` is the datagram's place in the list sent. */
 export interface SendReport {
-  /** Refused with `errno`. Index -1: an unconnected socket refused one without saying which. */
+  /** Refused with `errno`. */
   refused(index: number, errno: number): void;
   /** Not kept: the socket's backlog was full. */
   dropped(index: number): void;
@@ -107,7 +107,8 @@ export class BatchedSender<T extends { readonly data: Uint8Array }> {
 
   private reportRefused(done: number, report: SendReport): void {
     if (this.addresses !== undefined) {
-      for (let k = 0, n = this.status[0]!, errno = this.status[1]!; k < n; k++) report.refused(-1, errno);
+      // Unconnected: a refused datagram's family word came back 0; the errno is the send's last.
+      for (let k = 0, errno = this.status[1]!; k < done; k++) if (this.meta[k * META_WORDS + SEND.family] === 0) report.refused(this.slotIndex[k]!, errno);
       return;
     }
     for (let k = 0; k < done; k++) {

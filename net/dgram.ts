@@ -63,12 +63,15 @@ class DgramTransport implements UdpTransport {
 
   /** Refuses here what the socket would refuse (a bad port or address, a datagram over the UDP
    *  maximum, which node:dgram reports only later); errors the socket reports later go to onError. */
-  sendDatagrams(datagrams: readonly Datagram[]): number {
-    if (this.closed) return datagrams.length;
+  sendDatagrams(datagrams: readonly Datagram[], onRefused?: (index: number) => void): number {
     let refused = 0;
-    for (const d of datagrams) {
-      if (d.data.length > this.maxPayload || !(d.port > 0 && d.port < 65536) || isIP(d.address) === 0) { refused++; continue; }
-      try { this.socket.send(d.data, d.port, d.address, this.onSent); } catch { refused++; }
+    for (let i = 0; i < datagrams.length; i++) {
+      const d = datagrams[i]!;
+      if (!this.closed && d.data.length <= this.maxPayload && d.port > 0 && d.port < 65536 && isIP(d.address) !== 0) {
+        try { this.socket.send(d.data, d.port, d.address, this.onSent); continue; } catch { /* refused */ }
+      }
+      refused++;
+      onRefused?.(i);
     }
     return refused;
   }

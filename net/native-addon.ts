@@ -11,7 +11,8 @@ import { fileURLToPath } from 'node:url';
 export const META_WORDS = 8;
 export const RECV = { len: 0, port: 1, family: 2, flags: 3, addr: 4 } as const;
 export const SEND = { offset: 0, len: 1, port: 2, family: 3, addr: 4 } as const;
-/** Session sockets (connected): the port word of a refused datagram comes back holding its errno. */
+/** Session sockets (connected): the port word of a refused datagram comes back holding its errno;
+ *  listener sockets (unconnected): its family word comes back 0. */
 export const SEND_ERRNO = 2;
 export const FLAG_TRUNCATED = 1;
 

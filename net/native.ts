@@ -88,9 +88,11 @@ export class NativeTransport implements UdpTransport {
   };
 
   /** Refusals count in stats and become one error per send; a full backlog drops and counts. */
+  /** The caller's `refused` during a sendDatagrams (not while a backlog drains: those were counted as sent). */
+  private refusedIndex: ((index: number) => void) | undefined;
   private readonly report: SendReport = {
-    refused: (_index, errno) => { this.stats.refused++; this.firstErrno ||= errno; },
-    dropped: () => { this.stats.backlogDropped++; },
+    refused: (index, errno) => { this.stats.refused++; this.firstErrno ||= errno; this.refusedIndex?.(index); },
+    dropped: (index) => { this.stats.backlogDropped++; this.refusedIndex?.(index); },
   };
 
   private readonly onWritable = (): void => {
@@ -101,12 +103,13 @@ export class NativeTransport implements UdpTransport {
     this.reportRefused(before);
   };
 
-  sendDatagrams(datagrams: readonly Datagram[]): number {
+  sendDatagrams(datagrams: readonly Datagram[], refused?: (index: number) => void): number {
     if (datagrams.length === 0) return 0;
-    if (this.closed) return datagrams.length;
+    if (this.closed) { if (refused) for (let i = 0; i < datagrams.length; i++) refused(i); return datagrams.length; }
     const before = this.stats.refused, dropped = this.stats.backlogDropped;
     this.firstErrno = 0;
-    this.sender.send(this.queue, datagrams, 0, undefined, this.report);
+    this.refusedIndex = refused;
+    try { this.sender.send(this.queue, datagrams, 0, undefined, this.report); } finally { this.refusedIndex = undefined; }
     this.reportRefused(before);
     return this.stats.refused - before + this.stats.backlogDropped - dropped;
   }

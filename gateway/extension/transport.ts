@@ -27,9 +27,10 @@ export interface UdpTransport {
    * Send datagrams from this socket. Never throws for a single bad send: returns how many of them
    * were refused there and then (bad address or port, too large, the kernel's refusal, a full send
    * backlog), so the caller counts them as refused rather than sent. Refusals the socket reports
-   * later (while a backlog drains) reach the transport's onError.
+   * later (while a backlog drains) reach the transport's onError. `refused`, when given, is told
+   * the list index of each of them (so a caller sending many counts the right bytes).
    */
-  sendDatagrams(datagrams: readonly Datagram[]): number;
+  sendDatagrams(datagrams: readonly Datagram[], refused?: (index: number) => void): number;
   /** Stop receiving (drain), keep sending possible. */
   pause(): void;
   close(): Promise<void>;

@@ -320,3 +320,54 @@ describe('RecentClients', () => {
     expect([r.has('a', t0 + 15_000), r.has('a', t0 + 15_001)]).toEqual([true, false]);
   });
 });
+
+describe('egress: the replies of a batch', () => {
+  /** A port that sends many at once, as a listener does: each call recorded; `refuse` indexes refused. */
+  function batchPort(name: string, refuse: number[] = [], tunnelled = false) {
+    const p = port(name, 4, undefined, tunnelled ? { tunnelled } : {});
+    const calls: string[][] = [];
+    return Object.assign(p, {
+      calls,
+      transmitMany: (list: readonly { data: Uint8Array; address: string; port: number }[], refused: (i: number) => void) => {
+        calls.push(list.map((d) => `${d.address}|${d.port}|${Buffer.from(d.data).toString()}`));
+        for (const i of refuse) refused(i);
+      },
+    });
+  }
+
+  it('leave in one send per listener, in order; each counted as reply() counts it', async () => {
+    const { egress, codec, refused, sentCount, sentBytes } = setup();
+    const a = batchPort('a'), b = batchPort('b');
+    egress.attach(a);
+    egress.attach(b);
+    const to = (l: string, p: number, data: string) => ({ tag: codec.encode(l, { address: '127.0.0.1', port: p }, t0), data: Buffer.from(data) });
+    egress.replies([to('a', 1, 'a1'), to('b', 2, 'b1'), { tag: 'not-a-tag', data: Buffer.from('x') }, to('a', 3, 'a22'), to('gone', 4, 'g'), to('b', 2, 'b2')]);
+    expect(a.calls).toEqual([['127.0.0.1|1|a1', '127.0.0.1|3|a22']]);
+    expect(b.calls).toEqual([['127.0.0.1|2|b1', '127.0.0.1|2|b2']]);
+    expect(a.sent).toEqual([]); // not one transmit per reply
+    expect([await sentCount('a', 'reply'), await sentBytes('a', 'reply'), await sentCount('b', 'reply'), await sentBytes('b', 'reply')]).toEqual([2, 5, 2, 4]);
+    expect(await refused('reply', 'tag-malformed')).toBe(1);
+    expect(await refused('reply', 'unknown-listener')).toBe(1);
+  });
+
+  it('a datagram the socket refused is counted as refused, its bytes not as sent', async () => {
+    const { egress, codec, refused, sentCount, sentBytes } = setup();
+    const a = batchPort('a', [1]);
+    egress.attach(a);
+    const to = (p: number, data: string) => ({ tag: codec.encode('a', { address: '127.0.0.1', port: p }, t0), data: Buffer.from(data) });
+    egress.replies([to(1, 'one'), to(2, 'twenty-two'), to(3, 'three')]);
+    expect(a.calls.length).toBe(1);
+    expect([await sentCount('a', 'reply'), await sentBytes('a', 'reply'), await refused('reply', 'transport-refused')]).toEqual([2, 8, 1]);
+  });
+
+  it('a tunnelled listener (WireGuard) gets each reply through its protocol, one at a time', async () => {
+    const { egress, codec, sentCount } = setup();
+    const w = batchPort('wg', [], true);
+    egress.attach(w);
+    const to = (p: number) => ({ tag: codec.encode('wg', { address: '10.9.0.2', port: p }, t0), data: Buffer.from('r') });
+    egress.replies([to(1), to(2)]);
+    expect(w.calls).toEqual([]);
+    expect(w.sent.map((s) => s.to)).toEqual(['10.9.0.2|1', '10.9.0.2|2']);
+    expect(await sentCount('wg', 'reply')).toBe(2);
+  });
+});

@@ -211,7 +211,9 @@ describe('native transport: UDP GSO', () => {
     const data = Array.from({ length: 5 }, (_, i) => bytes(40, i));
     addon.setOffload!('all', { gsoErrno: EPERM, count: 1 });
     const before = addon.offload!();
-    t.sendDatagrams(data.map((d) => ({ data: d, address: '127.0.0.1', port: c.port })));
+    const refusedAt: number[] = [];
+    expect(t.sendDatagrams(data.map((d) => ({ data: d, address: '127.0.0.1', port: c.port })), (i) => refusedAt.push(i))).toBe(1);
+    expect(refusedAt).toEqual([0]); // which one: the addon marks it (an unconnected socket has no errno word)
     await waitFor(() => c.received.length === 4, 'four datagrams');
     expect(c.received.map((r) => r.data)).toEqual(data.slice(1));
     expect(t.stats.refused).toBe(1);
