@@ -114,12 +114,28 @@ export class Egress implements ClientSender {
     if (batches) for (const [port, list] of batches) this.emitMany(port, list, path);
   }
 
-  /** Trusted: the gateway has a flow with this client (udp proxy session). */
+  /**
+   * Trusted: the gateway has a flow with this client (udp proxy session). Sent at the end of the
+   * current synchronous pass, with the others of that pass for the same listener in one transport
+   * send (a session socket's read of many replies: one sendmmsg, not one per reply), in order.
+   */
   sendToClient(listener: string, remote: Endpoint, data: Buffer): void {
     const port = this.ports.get(listener);
-    if (port) this.emit(port, remote, data, 'proxy');
-    else this.refuse('proxy', 'unknown-listener');
+    if (!port) { this.refuse('proxy', 'unknown-listener'); return; }
+    if (port.transmitMany === undefined || port.tunnelled) { this.emit(port, remote, data, 'proxy'); return; }
+    if (this.pending === undefined) { this.pending = new Map(); queueMicrotask(this.flushPending); }
+    let list = this.pending.get(port);
+    if (list === undefined) this.pending.set(port, (list = []));
+    list.push({ data, address: remote.address, port: remote.port });
   }
+
+  /** Proxy replies of this pass, by listener (sendToClient). */
+  private pending: Map<EgressPort, Datagram[]> | undefined;
+  private readonly flushPending = (): void => {
+    const pending = this.pending!;
+    this.pending = undefined;
+    for (const [port, list] of pending) this.emitMany(port, list, 'proxy');
+  };
 
   /** Trusted, like sendToClient: the destination has a flow with this client (udp proxy session). */
   offload(listener: string, remote: Endpoint, destination: string, upstream: object): OffloadedFlow | undefined {

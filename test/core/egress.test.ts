@@ -371,3 +371,23 @@ describe('egress: the replies of a batch', () => {
     expect(await sentCount('wg', 'reply')).toBe(2);
   });
 });
+
+describe('egress: proxy replies of one pass', () => {
+  it('leave together at the end of the pass, in one send per listener, in order, counted', async () => {
+    const { egress, sentCount, sentBytes, refused } = setup();
+    const calls: string[][] = [];
+    const edge: EgressPort = {
+      ...port('edge', 4),
+      transmitMany: (list, refusedAt) => { calls.push(list.map((d) => `${d.port}|${Buffer.from(d.data).toString()}`)); if (list.length > 2) refusedAt(2); },
+    };
+    egress.attach(edge);
+    for (const [p, d] of [[1, 'a'], [1, 'bb'], [2, 'ccc'], [1, 'd']] as const) egress.sendToClient('edge', { address: '127.0.0.1', port: p }, Buffer.from(d));
+    expect(calls).toEqual([]); // not yet: the pass goes on
+    await Promise.resolve();
+    expect(calls).toEqual([['1|a', '1|bb', '2|ccc', '1|d']]);
+    expect([await sentCount('edge', 'proxy'), await sentBytes('edge', 'proxy'), await refused('proxy', 'transport-refused')]).toEqual([3, 4, 1]);
+    egress.sendToClient('edge', { address: '127.0.0.1', port: 1 }, Buffer.from('e')); // a later pass: a send of its own
+    await Promise.resolve();
+    expect(calls.length).toBe(2);
+  });
+});

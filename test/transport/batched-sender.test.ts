@@ -1,7 +1,7 @@
 /**
  * The net layer's one batched sender (net/batched-sender.ts) on a fake socket: slab packing and
- * one call per full slab, refused datagrams reported per slot (connected) or by count
- * (unconnected), the bounded in-order backlog while the socket would block, and chained walks.
+ * one call per full slab, refused datagrams reported per slot (the addon marks them: the errno
+ * word on a connected socket, a zero family word on an unconnected one), the bounded in-order backlog while the socket would block, and chained walks.
  */
 import { describe, expect, it } from 'vitest';
 import { BatchedSender, type SendQueue, type SendReport } from '../../net/batched-sender.js';
@@ -32,6 +32,7 @@ class FakeSocket implements NativeSocket {
       if (!this.refuse.has(text)) { this.sent.push(text); continue; }
       refused++;
       if (this.connected) this.s.meta[b + SEND_ERRNO] = 90;
+      else this.s.meta[b + SEND.family] = 0; // as the addon marks a refusal on an unconnected socket
     }
     this.calls.push(count);
     this.budget -= n;
@@ -82,12 +83,12 @@ describe('batched sender', () => {
     expect([refused, sock.calls]).toEqual([[[1, EMSGSIZE]], [2]]);
   });
 
-  it('unconnected: refusals the socket does not attribute are reported by count; bad addresses never reach it', () => {
+  it('unconnected: the socket\'s refusals are reported by index (its marked slots); bad addresses never reach it', () => {
     const { sender, sock, q, report, refused } = setup(false);
     sock.refuse = new Set(['d0', 'd2']);
     const list = [...items(3), { data: Buffer.from('x'), address: 'nowhere', port: 7000 }, { data: Buffer.from('y'), address: '127.0.0.1', port: 0 }];
     sender.send(q, list, 0, undefined, report);
-    expect(refused).toEqual([[3, 22], [4, 22], [-1, 90], [-1, 90]]);
+    expect(refused).toEqual([[3, 22], [4, 22], [0, 90], [2, 90]]);
     expect([sock.sent, sock.calls]).toEqual([['d1'], [3]]);
   });
 
