@@ -2,7 +2,8 @@
  * Flow offload under the whole gateway (native transport, udp destination): an open session's
  * datagrams are forwarded both ways by the addon, and everything a user can observe — what the
  * client and backend get, /metrics, the sessions list, idle expiry, ending a session, a reload — is
- * the same as with `flowOffload: false`. Real sockets on 127.0.0.1.
+ * the same as with `flowOffload: false`. And the JS path's proxy replies, batched per pass (a burst
+ * from the backend: whole, in order, counted). Real sockets on 127.0.0.1.
  */
 import { createSocket, type Socket } from 'node:dgram';
 import { once } from 'node:events';
@@ -83,6 +84,33 @@ async function pingPong(c: UdpClient, port: number, from: number, n: number): Pr
     await c.waitFor(i + 1);
   }
 }
+
+/** A backend that answers every datagram with `n` replies at once (a burst, read by the gateway in one batch). */
+async function burstBackend(n: number): Promise<Backend> {
+  const b = await echoBackend();
+  b.socket.removeAllListeners('message');
+  b.socket.on('message', (m, r) => {
+    b.got.push(m.toString());
+    for (let i = 0; i < n; i++) b.socket.send(`${m.toString()}:${i}`.padEnd(10 + i, '.'), r.port, r.address);
+  });
+  return b;
+}
+
+describe.skipIf(!loadNativeAddon().addon)('gateway: proxy replies through JS', () => {
+  it('a burst of replies from the backend reaches the client whole and in order, counted packet by packet', async () => {
+    const backend = await burstBackend(40);
+    const { running } = await start(listener([udpDest(backend.port, { flowOffload: false })]));
+    const c = await client();
+    const port = running.gateway.address().port;
+    await c.send('q', port);
+    const got = await c.waitFor(40);
+    const want = Array.from({ length: 40 }, (_, i) => `q:${i}`.padEnd(10 + i, '.'));
+    expect(got.map((r) => r.data.toString())).toEqual(want);
+    const text = await metricsText(running);
+    expect([metric(text, COUNTERS[2]!), metric(text, COUNTERS[3]!)]).toEqual([40, want.join('').length]);
+    expect(udpStatus(running).repliesRelayed).toBe(40);
+  });
+});
 
 describe.skipIf(!required)('gateway: flow offload of udp proxy sessions', () => {
   it('an open session is forwarded by the addon; client, backend, /metrics and the sessions list see the same as without it', async () => {
