@@ -183,8 +183,10 @@ export class Egress implements ClientSender {
     let packets = list.length, bytes = 0;
     for (const d of list) bytes += d.data.length;
     port.transmitMany!(list, (i) => {
+      const d = list[i];
+      if (d === undefined) return; // not one of ours: a transport's bug, not worth a crash (this may run in a microtask)
       packets--;
-      bytes -= list[i]!.data.length;
+      bytes -= d.data.length;
       this.refuse(path, 'transport-refused');
     });
     const c = this.countersFor(port, path);

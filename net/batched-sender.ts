@@ -4,8 +4,9 @@
  * UdpGroup's slabs). It packs datagrams into the send slab and makes one addon call (sendmmsg) per
  * full slab; reports each datagram that does not leave (refused by validation or by the kernel,
  * per slot: on a connected socket the addon writes the errno back into the slot, on an unconnected
- * one it zeroes the slot's family word); and keeps what would block (EAGAIN) in the socket's bounded backlog, in order,
- * sent when libuv reports the socket writable (`drain`). Later sends queue behind a backlog.
+ * one it zeroes the slot's family word); and keeps what would block (EAGAIN) in the socket's
+ * bounded backlog, in order, sent when libuv reports the socket writable (`drain`). Later sends
+ * queue behind a backlog.
  * Sharing one sender between sockets is safe: every addon call completes before it returns, on
  * the one JS thread.
  */
