@@ -94,6 +94,7 @@ export class DestinationRunner {
 
   get queued(): number { return this.queue.length; }
   get inFlight(): number { return this.inFlightBatches.size; }
+  get queueCapacity(): number { return this.queue.capacity; } // for the status page, without a destination's status()
 
   /** Hot path. Returns false when the packet was dropped (counted). */
   enqueue(p: Packet): boolean {
@@ -388,8 +389,6 @@ export class DestinationRunner {
     }
     await Promise.allSettled([...this.inFlightBatches]);
   }
-
-  get queueCapacity(): number { return this.queue.capacity; } // the status page's, without a destination's status()
 
   status(): Record<string, unknown> {
     return {
