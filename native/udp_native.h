@@ -58,7 +58,7 @@ typedef struct sock {
   unsigned ticks_left;     /* until the wake-ups are measured again */
   uint64_t window_start_ns; /* when its first wake-up began */
   double coalesce_starts, coalesce_ticks, readable_wakeups; /* counters, for tests and benchmarks */
-  int bound_fns; /* own functions (and flowState arrays) bound to this struct (`send`, a session's `flow`: no unwrap per call) alive */
+  int bound_fns; /* alive and bound to this struct: its own `send` (no unwrap per call), a session's flowState arrays */
   /* Flow offload (udp_flow.c). A session socket pinned to a listener: the listener forwards its
    * client's datagrams to it, and it sends its backend's back to the client from the listener. */
   struct sock *flow_listener; /* session: the listener it is pinned to, NULL when not pinned */
@@ -94,28 +94,9 @@ void close_native(sock *s);
 void cleanup_hook(void *arg);
 void release_pool(napi_env env, recv_pool *p);
 void finalize(napi_env env, void *data, void *hint);
-/* Finalizer of a socket's own bound functions: the struct may be freed once they and it are gone. */
+/* Finalizer of what is bound to a socket's struct (its own `send`, a session's flowState arrays):
+ * the struct may be freed once they and it are gone. */
 void bound_fn_finalize(napi_env env, void *data, void *hint);
-/* Both entry points of a socket method of at most one argument, `impl(env, s, argc, argv)`:
- * m_<name> on the prototype (its `this` unwrapped) and m_<name>_bound, a socket's own function
- * (bind_own: the struct is its data, no napi_unwrap per call). */
-#define UDPN_SOCK_METHOD(name, impl)                                                              \
-  static napi_value m_##name(napi_env env, napi_callback_info info) {                             \
-    size_t argc = 1;                                                                              \
-    napi_value argv[1];                                                                           \
-    sock *s = unwrap_this(env, info, &argc, argv);                                                \
-    return s ? impl(env, s, argc, argv) : NULL;                                                   \
-  }                                                                                               \
-  static napi_value m_##name##_bound(napi_env env, napi_callback_info info) {                     \
-    size_t argc = 1;                                                                              \
-    napi_value argv[1];                                                                           \
-    void *data = NULL;                                                                            \
-    if (napi_get_cb_info(env, info, &argc, argv, NULL, &data) != napi_ok || data == NULL) return NULL; \
-    return impl(env, data, argc, argv);                                                           \
-  }
-/* Gives `self` an own method `name` whose callback gets s as its data (no napi_unwrap per call);
- * the struct outlives the function (bound_fn_finalize). */
-napi_value bind_own(napi_env env, sock *s, napi_value self, const char *name, napi_callback cb);
 int update_poll(sock *s);
 /* Sets up receive coalescing on a listener socket (before reading starts); 0 or -errno. */
 int setup_coalescing(sock *s, unsigned micros);
